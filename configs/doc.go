@@ -1,0 +1,8 @@
+// Package configs holds Axon's configuration: the Config type that mirrors
+// homeserver.yaml, its defaults, strict decoding (unknown keys are errors),
+// the AXON_* environment variables and serve flags that override the file,
+// and validation whose errors name the offending key. configs/README.md lists
+// every option.
+//
+// It imports nothing else of Axon's.
+package configs
