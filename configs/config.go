@@ -18,12 +18,20 @@ type Config struct {
 
 	SigningKeyPath string `yaml:"signing_key_path"`
 
-	EnableRegistration        bool     `yaml:"enable_registration"`
-	RegistrationSharedSecret  string   `yaml:"registration_shared_secret"`
-	RegistrationRequiresToken bool     `yaml:"registration_requires_token"`
-	AllowGuestAccess          bool     `yaml:"allow_guest_access"`
-	RefreshTokenLifetime      Duration `yaml:"refresh_token_lifetime"`
-	AccessTokenLifetime       Duration `yaml:"access_token_lifetime"` // 0: tokens do not expire unless refresh tokens are used
+	EnableRegistration        bool   `yaml:"enable_registration"`
+	RegistrationSharedSecret  string `yaml:"registration_shared_secret"`
+	RegistrationRequiresToken bool   `yaml:"registration_requires_token"`
+	// EnableRegistrationWithoutVerification acknowledges open registration
+	// on a client listener that is not loopback-only (Synapse's key of the
+	// same name); without it Validate refuses that combination.
+	EnableRegistrationWithoutVerification bool     `yaml:"enable_registration_without_verification"`
+	AllowGuestAccess                      bool     `yaml:"allow_guest_access"`
+	RefreshTokenLifetime                  Duration `yaml:"refresh_token_lifetime"`
+	AccessTokenLifetime                   Duration `yaml:"access_token_lifetime"` // 0: tokens do not expire unless refresh tokens are used
+
+	// BcryptRounds is the bcrypt cost for new password hashes (Synapse's
+	// bcrypt_rounds, default 12). Existing hashes keep the cost they carry.
+	BcryptRounds int `yaml:"bcrypt_rounds"`
 
 	RateLimits RateLimits `yaml:"rate_limits"`
 
