@@ -1,6 +1,9 @@
 package version
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // ID is a room version identifier as it appears in m.room.create's
 // room_version field ("1" … "12").
@@ -51,11 +54,13 @@ const (
 type AuthRules int
 
 const (
-	AuthV1  AuthRules = 1
-	AuthV3  AuthRules = 3
-	AuthV6  AuthRules = 6
-	AuthV7  AuthRules = 7
-	AuthV8  AuthRules = 8
+	AuthV1 AuthRules = 1
+	AuthV3 AuthRules = 3
+	AuthV6 AuthRules = 6
+	AuthV7 AuthRules = 7
+	AuthV8 AuthRules = 8
+	// AuthV9 is not used by any version: room version 9 changed only the
+	// redaction algorithm and keeps AuthV8 (v9.md, "Unchanged from v8").
 	AuthV9  AuthRules = 9
 	AuthV10 AuthRules = 10
 	AuthV11 AuthRules = 11
@@ -93,8 +98,13 @@ type Spec struct {
 	// origin_server_ts (room version 5 and later).
 	EnforceKeyValidity bool
 	// IntegerPowerLevels rejects power-level values that are not JSON
-	// integers (room version 10 and later).
+	// integers (room version 10 and later). Before v10 the spec's fragment
+	// "m.room.power_levels events accept values as strings" applies.
 	IntegerPowerLevels bool
+	// FloatPowerLevels accepts power-level values written as floats,
+	// truncated towards zero (fragment "m.room.power_levels events accept
+	// values as floats", room versions 1 to 5).
+	FloatPowerLevels bool
 	// SpecialCaseAliases gives m.room.aliases its own auth rule (v1 to v5).
 	SpecialCaseAliases bool
 	// Knock allows the "knock" join rule and membership (v7 and later).
@@ -112,17 +122,22 @@ type Spec struct {
 	// RoomIDFromCreateEvent derives the room ID from the reference hash of
 	// the create event (v12).
 	RoomIDFromCreateEvent bool
+	// RedactsInContent carries m.room.redaction's target in content.redacts
+	// instead of a top-level redacts property (v11 and later).
+	RedactsInContent bool
 }
 
-// Default is the room version new rooms get unless a client asks otherwise
-// (Synapse and the spec's recommendation at v1.19).
-const Default ID = "11"
+// Default is the room version new rooms get unless a client asks otherwise.
+// Spec v1.19, rooms/_index.md "Complete list of room versions": "Servers
+// SHOULD use room version 12 as the default room version when creating new
+// rooms."
+const Default ID = "12"
 
 var registry = func() map[ID]Spec {
 	v1 := Spec{
 		ID: "1", Stable: true, Format: FormatV1, EventIDs: EventIDServerOpaque,
 		Redaction: RedactionV1, Auth: AuthV1, StateRes: StateResV1,
-		SpecialCaseAliases: true, CreatorInContent: true,
+		SpecialCaseAliases: true, CreatorInContent: true, FloatPowerLevels: true,
 	}
 	v2 := v1
 	v2.ID, v2.StateRes = "2", StateResV2
@@ -134,17 +149,20 @@ var registry = func() map[ID]Spec {
 	v5.ID, v5.EnforceKeyValidity = "5", true
 	v6 := v5
 	v6.ID, v6.Redaction, v6.Auth = "6", RedactionV6, AuthV6
-	v6.StrictCanonicalJSON, v6.SpecialCaseAliases = true, false
+	v6.StrictCanonicalJSON, v6.SpecialCaseAliases, v6.FloatPowerLevels = true, false, false
 	v7 := v6
 	v7.ID, v7.Auth, v7.Knock = "7", AuthV7, true
 	v8 := v7
 	v8.ID, v8.Auth, v8.Redaction, v8.Restricted = "8", AuthV8, RedactionV8, true
 	v9 := v8
-	v9.ID, v9.Auth, v9.Redaction = "9", AuthV9, RedactionV9
+	// v9 changes only the redaction algorithm; its authorisation rules are
+	// the v8-auth-rules fragment, unchanged.
+	v9.ID, v9.Redaction = "9", RedactionV9
 	v10 := v9
 	v10.ID, v10.Auth, v10.IntegerPowerLevels, v10.KnockRestricted = "10", AuthV10, true, true
 	v11 := v10
 	v11.ID, v11.Auth, v11.Redaction, v11.CreatorInContent = "11", AuthV11, RedactionV11, false
+	v11.RedactsInContent = true
 	v12 := v11
 	v12.ID, v12.Format, v12.Auth, v12.StateRes = "12", FormatV3, AuthV12, StateResV21
 	v12.PrivilegedCreators, v12.RoomIDFromCreateEvent = true, true
@@ -156,7 +174,7 @@ var registry = func() map[ID]Spec {
 }()
 
 // ErrUnknown is returned for a room version this server does not implement.
-var ErrUnknown = fmt.Errorf("version: unsupported room version")
+var ErrUnknown = errors.New("version: unsupported room version")
 
 // Lookup returns the rules of a room version.
 func Lookup(id ID) (Spec, error) {
