@@ -1,0 +1,85 @@
+package persistence
+
+import (
+	"encoding/binary"
+)
+
+// Key schema. Every key starts with one prefix byte naming its family.
+// Variable-length components are written as a big-endian uint16 length
+// followed by the bytes, so that no component can run into the next one and a
+// prefix scan over one user's rows never matches another user's. Numbers in
+// keys are big-endian and fixed width. Values are JSON records (records.go).
+//
+//	prefix 'u'  u | lp(localpart)                              → Account
+//	prefix 'd'  d | lp(localpart) | lp(deviceID)               → Device
+//	prefix 't'  t | sha256(access token) [32]                   → AccessToken
+//	prefix 'T'  T | lp(localpart) | lp(deviceID) | sha256 [32]  → empty: index of a device's access tokens
+//	prefix 'r'  r | sha256(refresh token) [32]                  → RefreshToken
+//	prefix 'R'  R | lp(localpart) | lp(deviceID) | sha256 [32]  → empty: index of a device's refresh tokens
+//	prefix 'n'  n | nonce                                       → expiry, unix ms as big-endian uint64
+//	prefix 'g'  g | registration token                          → RegistrationToken
+//	prefix 's'  s | "user_seq"                                  → big-endian uint64: last generated numeric localpart
+//
+// Tokens are stored only as SHA-256 hashes: a copy of the store does not hand
+// out working credentials. UIA sessions are not persisted: they live in memory
+// (bounded, with expiry) in http/client, and a restart only makes a client
+// start its interactive authentication again.
+const (
+	prefixAccount        byte = 'u'
+	prefixDevice         byte = 'd'
+	prefixAccessToken    byte = 't'
+	prefixDeviceAccess   byte = 'T'
+	prefixRefreshToken   byte = 'r'
+	prefixDeviceRefresh  byte = 'R'
+	prefixNonce          byte = 'n'
+	prefixRegToken       byte = 'g'
+	prefixSequence       byte = 's'
+	maxKeyComponentBytes      = 0xFFFF
+)
+
+// TokenHash is the SHA-256 of an access or refresh token.
+type TokenHash [32]byte
+
+func appendComponent(k []byte, s string) []byte {
+	k = binary.BigEndian.AppendUint16(k, uint16(len(s)))
+	return append(k, s...)
+}
+
+func accountKey(localpart string) []byte {
+	return appendComponent([]byte{prefixAccount}, localpart)
+}
+
+func deviceKey(localpart, deviceID string) []byte {
+	return appendComponent(devicePrefix(prefixDevice, localpart), deviceID)
+}
+
+// devicePrefix is the prefix of every row of one user in a per-device family.
+func devicePrefix(family byte, localpart string) []byte {
+	return appendComponent([]byte{family}, localpart)
+}
+
+func deviceTokensPrefix(family byte, localpart, deviceID string) []byte {
+	return appendComponent(devicePrefix(family, localpart), deviceID)
+}
+
+func deviceTokenKey(family byte, localpart, deviceID string, h TokenHash) []byte {
+	return append(deviceTokensPrefix(family, localpart, deviceID), h[:]...)
+}
+
+func accessTokenKey(h TokenHash) []byte  { return append([]byte{prefixAccessToken}, h[:]...) }
+func refreshTokenKey(h TokenHash) []byte { return append([]byte{prefixRefreshToken}, h[:]...) }
+func nonceKey(nonce string) []byte       { return append([]byte{prefixNonce}, nonce...) }
+func regTokenKey(token string) []byte    { return append([]byte{prefixRegToken}, token...) }
+func sequenceKey(name string) []byte     { return append([]byte{prefixSequence}, name...) }
+
+// prefixEnd returns the smallest key greater than every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xFF {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
