@@ -1,0 +1,30 @@
+// Package actors holds Axon's protoactor-go actors and the actor system they
+// run in. It is the only part of Axon that imports protoactor, and of
+// protoactor only the actor and scheduler packages.
+//
+// # Who writes what
+//
+// Every durable key prefix of persistence/keys.go has exactly one kind of
+// writer, so that no two goroutines race on the same rows:
+//
+//	u (accounts)              the user actor of that localpart (actors/user)
+//	d (devices)               the user actor of that localpart
+//	t, T (access tokens)      the user actor of the token's localpart
+//	r, R (refresh tokens)     the user actor of the token's localpart
+//	n (shared-secret nonces)  http/client, single-use under persistence's own lock
+//	g (registration tokens)   http/client, counters under persistence's own lock
+//	s (sequences)             persistence itself, under its own lock
+//
+// Reads (token resolution, device lists, account look-ups) go straight to
+// Pebble and never queue behind a mailbox.
+//
+// # Rules
+//
+// Nothing blocks inside Receive: no network I/O, no Future.Result(), no
+// bcrypt (callers hash and verify passwords before sending). Callers send a
+// message carrying a buffered reply channel and wait on it with a deadline.
+// Directory shards, keyed by a hash of the ID, spawn actors on demand and
+// passivate idle ones; nobody outside a shard holds a user actor's PID.
+//
+// This package must not import http/... .
+package actors

@@ -1,0 +1,57 @@
+package user
+
+import (
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// envelope carries one command to one user's actor and the channel its
+// result goes back on (buffered, so the actor never blocks replying).
+type envelope struct {
+	localpart string
+	cmd       command
+	reply     chan result
+}
+
+type result struct {
+	val any
+	err error
+}
+
+// passivate is sent by an idle user actor to its shard.
+type passivate struct {
+	localpart string
+	pid       *actor.PID
+}
+
+// userActor applies commands of one user, one at a time.
+type userActor struct {
+	st state
+}
+
+func (u *userActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.SetReceiveTimeout(u.st.cfg.IdleTimeout)
+	case *envelope:
+		val, err := u.run(m.cmd)
+		m.reply <- result{val: val, err: err}
+	case *actor.ReceiveTimeout:
+		// Ask the shard to retire us; it stops routing to this PID first,
+		// then poisons it, so queued commands still run here.
+		ctx.CancelReceiveTimeout()
+		ctx.Send(ctx.Parent(), &passivate{localpart: u.st.localpart, pid: ctx.Self()})
+	}
+}
+
+// run applies cmd, turning a panic (a broken invariant) into an error so
+// the waiting caller gets an answer and the actor keeps serving.
+func (u *userActor) run(cmd command) (val any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			val, err = nil, fmt.Errorf("%w: panic: %v", ErrInternal, r)
+		}
+	}()
+	return cmd.apply(&u.st)
+}

@@ -1,0 +1,261 @@
+package user
+
+import (
+	"errors"
+
+	"github.com/axonhs/axon/persistence"
+)
+
+// command is one state change of one user, applied by that user's actor.
+type command interface {
+	apply(s *state) (any, error)
+}
+
+// LoginOptions say whether and how a device and its tokens are created.
+type LoginOptions struct {
+	DeviceID    string // empty: generate one
+	DisplayName string // initial_device_display_name
+	IP          string
+	Refresh     bool
+}
+
+// Registration creates an account.
+type Registration struct {
+	Localpart    string
+	PasswordHash string // bcrypt; empty for no password
+	Admin        bool
+	Guest        bool
+	UserType     string
+	// Login is nil for inhibit_login.
+	Login *LoginOptions
+}
+
+func (r Registration) apply(s *state) (any, error) {
+	if _, err := s.store.Account(s.localpart); err == nil {
+		return nil, ErrUserInUse
+	} else if !errors.Is(err, persistence.ErrNotFound) {
+		return nil, err
+	}
+	now := s.nowMS()
+	b := s.store.NewBatch()
+	b.PutAccount(s.localpart, persistence.Account{
+		PasswordHash: r.PasswordHash, CreatedMS: now, Admin: r.Admin, Guest: r.Guest, UserType: r.UserType,
+	})
+	c := Credentials{Localpart: s.localpart}
+	if r.Login != nil {
+		c = s.newDevice(b, *r.Login, now)
+	}
+	return c, s.commit(b, nil)
+}
+
+// newDevice adds a device and its tokens to b.
+func (s *state) newDevice(b *persistence.Batch, o LoginOptions, nowMS int64) Credentials {
+	id := o.DeviceID
+	if id == "" {
+		id = NewDeviceID()
+	}
+	b.PutDevice(s.localpart, persistence.Device{ID: id, DisplayName: o.DisplayName, CreatedMS: nowMS, LastSeenMS: nowMS, LastSeenIP: o.IP})
+	return s.issue(b, id, o.Refresh)
+}
+
+// Login opens a session for a user whose password the caller has already
+// checked against VerifiedHash. If the hash changed in between (a password
+// change raced the login), the login is refused.
+type Login struct {
+	VerifiedHash string
+	LoginOptions
+}
+
+func (l Login) apply(s *state) (any, error) {
+	a, err := s.liveAccount()
+	if errors.Is(err, ErrUnknownUser) {
+		return nil, ErrForbidden
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.PasswordHash == "" || a.PasswordHash != l.VerifiedHash {
+		return nil, ErrForbidden
+	}
+	now := s.nowMS()
+	b := s.store.NewBatch()
+	var revoked []persistence.TokenHash
+	if l.DeviceID != "" {
+		// Spec (POST /login, device_id): logging in with a known device ID
+		// invalidates any access token previously associated with it.
+		if old, err := s.store.Device(s.localpart, l.DeviceID); err == nil {
+			if revoked, err = s.revokeDevice(b, l.DeviceID); err != nil {
+				b.Close()
+				return nil, err
+			}
+			if l.DisplayName == "" {
+				l.DisplayName = old.DisplayName
+			}
+		}
+	}
+	c := s.newDevice(b, l.LoginOptions, now)
+	return c, s.commit(b, revoked)
+}
+
+// Logout deletes one device and all its tokens.
+type Logout struct{ DeviceID string }
+
+func (l Logout) apply(s *state) (any, error) {
+	b := s.store.NewBatch()
+	revoked, err := s.deleteDevices(b, []string{l.DeviceID})
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	return nil, s.commit(b, revoked)
+}
+
+// LogoutAll deletes every device of the user, except KeepDeviceID if set.
+type LogoutAll struct{ KeepDeviceID string }
+
+func (l LogoutAll) apply(s *state) (any, error) {
+	ids, err := s.allDeviceIDs()
+	if err != nil {
+		return nil, err
+	}
+	doomed := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != l.KeepDeviceID {
+			doomed = append(doomed, id)
+		}
+	}
+	b := s.store.NewBatch()
+	revoked, err := s.deleteDevices(b, doomed)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	return nil, s.commit(b, revoked)
+}
+
+// ChangePassword replaces the password hash; with LogoutDevices it also
+// deletes every device except KeepDeviceID (spec: POST
+// /account/password, logout_devices).
+type ChangePassword struct {
+	NewHash       string
+	LogoutDevices bool
+	KeepDeviceID  string
+}
+
+func (c ChangePassword) apply(s *state) (any, error) {
+	a, err := s.liveAccount()
+	if err != nil {
+		return nil, err
+	}
+	a.PasswordHash = c.NewHash
+	b := s.store.NewBatch()
+	b.PutAccount(s.localpart, a)
+	var revoked []persistence.TokenHash
+	if c.LogoutDevices {
+		ids, err := s.allDeviceIDs()
+		if err != nil {
+			b.Close()
+			return nil, err
+		}
+		others := make([]string, 0, len(ids))
+		for _, id := range ids {
+			if id != c.KeepDeviceID {
+				others = append(others, id)
+			}
+		}
+		if revoked, err = s.deleteDevices(b, others); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	return nil, s.commit(b, revoked)
+}
+
+// Deactivate marks the account deactivated, removes its password and deletes
+// every device and token. The localpart stays taken.
+type Deactivate struct{}
+
+func (Deactivate) apply(s *state) (any, error) {
+	a, err := s.liveAccount()
+	if err != nil {
+		return nil, err
+	}
+	a.Deactivated = true
+	a.PasswordHash = ""
+	ids, err := s.allDeviceIDs()
+	if err != nil {
+		return nil, err
+	}
+	b := s.store.NewBatch()
+	b.PutAccount(s.localpart, a)
+	revoked, err := s.deleteDevices(b, ids)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	return nil, s.commit(b, revoked)
+}
+
+// RenameDevice sets a device's display name.
+type RenameDevice struct{ DeviceID, DisplayName string }
+
+func (r RenameDevice) apply(s *state) (any, error) {
+	d, err := s.store.Device(s.localpart, r.DeviceID)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return nil, ErrUnknownDevice
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.DisplayName = r.DisplayName
+	b := s.store.NewBatch()
+	b.PutDevice(s.localpart, d)
+	return nil, s.commit(b, nil)
+}
+
+// DeleteDevices deletes devices and their tokens; unknown IDs are ignored
+// (spec: POST /delete_devices).
+type DeleteDevices struct{ DeviceIDs []string }
+
+func (d DeleteDevices) apply(s *state) (any, error) {
+	var existing []string
+	for _, id := range d.DeviceIDs {
+		if _, err := s.store.Device(s.localpart, id); err == nil {
+			existing = append(existing, id)
+		} else if !errors.Is(err, persistence.ErrNotFound) {
+			return nil, err
+		}
+	}
+	b := s.store.NewBatch()
+	revoked, err := s.deleteDevices(b, existing)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	return nil, s.commit(b, revoked)
+}
+
+// refresh rotates a refresh token: the old refresh token and the access
+// token issued with it are revoked, a new pair is issued for the same device.
+type refresh struct{ hash persistence.TokenHash }
+
+func (r refresh) apply(s *state) (any, error) {
+	rt, err := s.store.RefreshToken(r.hash)
+	if errors.Is(err, persistence.ErrNotFound) || (err == nil && rt.Localpart != s.localpart) {
+		return nil, ErrUnknownToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rt.ExpiresMS != 0 && s.nowMS() >= rt.ExpiresMS {
+		return nil, ErrTokenExpired
+	}
+	if _, err := s.liveAccount(); err != nil {
+		return nil, err
+	}
+	b := s.store.NewBatch()
+	b.DeleteRefreshToken(r.hash, s.localpart, rt.DeviceID)
+	b.DeleteAccessToken(rt.Access, s.localpart, rt.DeviceID)
+	c := s.issue(b, rt.DeviceID, true)
+	return c, s.commit(b, []persistence.TokenHash{rt.Access})
+}
