@@ -1,0 +1,47 @@
+package configs
+
+import "time"
+
+// File and directory names under data_dir, and the default listeners.
+const (
+	ConfigFileName     = "homeserver.yaml"
+	DatabaseDirName    = "db"
+	SigningKeyFileName = "signing.key"
+	TLSCertFileName    = "tls.crt"
+	TLSKeyFileName     = "tls.key"
+
+	DefaultServerName       = "localhost"
+	DefaultDataDir          = "axon-data"
+	DefaultClientListen     = "127.0.0.1:8008"
+	DefaultFederationListen = "127.0.0.1:8448"
+	DefaultBcryptRounds     = 12 // Synapse's default
+)
+
+// Default returns the configuration Axon runs with when nothing is set: a
+// loopback-only homeserver named localhost keeping its data in ./axon-data,
+// registration closed, rate limits on. Paths under data_dir are filled in by
+// Derive, not here, so that a data_dir set later moves them too.
+func Default() *Config {
+	return &Config{
+		ServerName: DefaultServerName,
+		DataDir:    DefaultDataDir,
+		Listeners: Listeners{
+			Client:     DefaultClientListen,
+			Federation: DefaultFederationListen,
+		},
+		RefreshTokenLifetime: Duration(5 * time.Minute),
+		BcryptRounds:         DefaultBcryptRounds,
+		RateLimits: RateLimits{
+			Enabled:        true,
+			PerSecond:      10,
+			Burst:          50,
+			LoginPerSecond: 0.5,
+			LoginBurst:     10,
+		},
+		MaxUploadSize: 50 << 20, // Synapse's default, 50M
+		Log: Log{
+			Level:  "info",
+			Format: "console",
+		},
+	}
+}
