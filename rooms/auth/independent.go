@@ -1,0 +1,109 @@
+package auth
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/version"
+)
+
+// maxPDUBytes is the size limit of a whole event in federation format
+// (client-server-api "Size limits").
+const maxPDUBytes = 65536
+
+// CheckIndependent runs the checks that need nothing but the event: the
+// size limits of client-server-api "Size limits", a sender that is a user
+// ID, the m.room.create rules (rule 1 of every version), and that the
+// servers CheckSigners requires appear in the event's signatures (their
+// validity is the signature verifier's job; it should call CheckSigners
+// with the servers whose signatures verified).
+func CheckIndependent(ev *event.Event) error {
+	v := ev.Version
+	sizes := func(reason string) error {
+		return &Error{Rule: fmt.Sprintf("v%s size limits", v.ID), Reason: reason}
+	}
+	switch {
+	case len(ev.Raw) > maxPDUBytes:
+		return sizes(fmt.Sprintf("event is %d bytes, over %d", len(ev.Raw), maxPDUBytes))
+	case len(ev.Type) > maxIDBytes:
+		return sizes("type is over 255 bytes")
+	case ev.StateKey != nil && len(*ev.StateKey) > maxIDBytes:
+		return sizes("state_key is over 255 bytes")
+	case len(ev.Sender) > maxIDBytes:
+		return sizes("sender is over 255 bytes")
+	case len(ev.RoomID) > maxIDBytes:
+		return sizes("room_id is over 255 bytes")
+	case len(ev.ID) > maxIDBytes:
+		return sizes("event_id is over 255 bytes")
+	}
+	if !validUserID(ev.Sender) {
+		return &Error{Rule: fmt.Sprintf("v%s event format", v.ID), Reason: fmt.Sprintf("sender %q is not a user ID", ev.Sender)}
+	}
+	if ev.Type == event.TypeCreate {
+		if err := checkCreate(ev); err != nil {
+			return err
+		}
+	}
+	return CheckSigners(ev, signingServers(ev.Raw))
+}
+
+// signingServers lists the server names under "signatures" in a PDU.
+func signingServers(raw json.RawMessage) []string {
+	var p struct {
+		Signatures map[string]json.RawMessage `json:"signatures"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &p) != nil {
+		return nil
+	}
+	out := make([]string, 0, len(p.Signatures))
+	for s := range p.Signatures {
+		out = append(out, s)
+	}
+	return out
+}
+
+// CheckSigners checks that the servers that must sign ev are among
+// signers: the sender's server (every version's "Events must be signed by
+// the server denoted by the sender property"), in v1 and v2 also the server
+// of the event ID (v3-auth-rules), and from v8 the server of a
+// join_authorised_via_users_server user on m.room.member (v8-auth-rules
+// member rule 2).
+func CheckSigners(ev *event.Event, signers []string) error {
+	v := ev.Version
+	has := func(server string) bool {
+		for _, s := range signers {
+			if s == server {
+				return true
+			}
+		}
+		return false
+	}
+	sigRule := func(reason string) error {
+		return &Error{Rule: fmt.Sprintf("v%s signatures", v.ID), Reason: reason}
+	}
+	if d, ok := domainOf(ev.Sender); !ok || !has(d) {
+		return sigRule("not signed by the sender's server")
+	}
+	if v.EventIDs == version.EventIDServerOpaque { // $opaque:server (v1, v2)
+		if d, ok := domainOf(ev.ID); !ok || !has(d) {
+			return sigRule("not signed by the event ID's server")
+		}
+	}
+	if v.Restricted && ev.Type == event.TypeMember {
+		var c struct {
+			Via json.RawMessage `json:"join_authorised_via_users_server"`
+		}
+		if json.Unmarshal(ev.Content, &c) == nil && c.Via != nil {
+			n := numberingFor(v)
+			var via string
+			if json.Unmarshal(c.Via, &via) != nil {
+				return reject(v, num(n.member, n.memberJAUVS, 1), "member", "join_authorised_via_users_server is not a user ID")
+			}
+			if d, ok := domainOf(via); !ok || !has(d) {
+				return reject(v, num(n.member, n.memberJAUVS, 1), "member", "not signed by the server of join_authorised_via_users_server")
+			}
+		}
+	}
+	return nil
+}
