@@ -1,7 +1,5 @@
 package configs
 
-import "time"
-
 // File and directory names under data_dir, and the default listeners.
 const (
 	ConfigFileName     = "homeserver.yaml"
@@ -29,8 +27,7 @@ func Default() *Config {
 			Client:     DefaultClientListen,
 			Federation: DefaultFederationListen,
 		},
-		RefreshTokenLifetime: Duration(5 * time.Minute),
-		BcryptRounds:         DefaultBcryptRounds,
+		BcryptRounds: DefaultBcryptRounds,
 		RateLimits: RateLimits{
 			Enabled:        true,
 			PerSecond:      10,
