@@ -1,0 +1,99 @@
+package canonical
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func FuzzCanonicalize(f *testing.F) {
+	for _, tc := range specExamples {
+		f.Add([]byte(tc.in))
+	}
+	for _, s := range []string{
+		`{"a": -0, "b": 1e10}`, `[1.5, 1e400, -0.0, 9007199254740992, 12345678901234567890.0]`,
+		`{"a":1,"a":2}`, `"\ud83d\ude00\u0000\u001f\/"`, `"\ud800"`, "\"\xff\"", `{"b":{"d":1,"c":2},"a":[]}`,
+		`[[[[[]]]]]`, `{"":""}`, `tru`, ` null `, `0.00001`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := Canonicalize(data)
+		strictOut, strictErr := CanonicalizeStrict(data)
+		if valid := Valid(data); valid != (err == nil || errors.Is(err, ErrNumberRange)) {
+			t.Fatalf("Valid = %v but Canonicalize error = %v", valid, err)
+		}
+		if strictErr == nil && err != nil {
+			t.Fatalf("strict accepts, lenient rejects: %v", err)
+		}
+		if err != nil {
+			return
+		}
+		if !json.Valid(data) {
+			t.Fatalf("accepted input encoding/json calls invalid")
+		}
+		if !json.Valid(out) {
+			t.Fatalf("output is not JSON: %q", out)
+		}
+		again, err := Canonicalize(out)
+		if err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("not idempotent: %q -> %q, %v", out, again, err)
+		}
+		if len(out) > 0 && out[0] == '{' {
+			members, err := Members(out)
+			if err != nil {
+				t.Fatalf("Members(output): %v", err)
+			}
+			if joined := AppendObject(nil, members); !bytes.Equal(joined, out) {
+				t.Fatalf("AppendObject(Members(%q)) = %q", out, joined)
+			}
+		}
+		if strictErr != nil {
+			return
+		}
+		if !bytes.Equal(strictOut, out) {
+			t.Fatalf("strict %q differs from lenient %q", strictOut, out)
+		}
+		if again, err := CanonicalizeStrict(strictOut); err != nil || !bytes.Equal(again, strictOut) {
+			t.Fatalf("strict rejects or changes its own output %q: %q, %v", strictOut, again, err)
+		}
+		// Strict input has only safe integers and unique keys, so it and the
+		// output must decode to the same value.
+		if a, b := decode(t, data), decode(t, out); !reflect.DeepEqual(a, b) {
+			t.Fatalf("value changed: %#v vs %#v", a, b)
+		}
+	})
+}
+
+// decode decodes JSON with integers as int64 (so -0 and 0 are equal).
+func decode(t *testing.T, data []byte) any {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatalf("encoding/json rejects %q: %v", data, err)
+	}
+	return ints(t, v)
+}
+
+func ints(t *testing.T, v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		n, err := v.Int64()
+		if err != nil {
+			t.Fatalf("number %s: %v", v, err)
+		}
+		return n
+	case []any:
+		for i := range v {
+			v[i] = ints(t, v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = ints(t, v[k])
+		}
+	}
+	return v
+}
