@@ -1,0 +1,57 @@
+package auth
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/axonhs/axon/rooms/event"
+)
+
+// benchRoom is a v11 room with 50 joined users, each listed in
+// power_levels, a public join rule and the usual state of a busy room.
+func benchRoom(b *testing.B) *room {
+	r := newRoom(b, "11")
+	var users strings.Builder
+	fmt.Fprintf(&users, "%q:100", alice)
+	for i := 0; i < 50; i++ {
+		u := fmt.Sprintf("@user%02d:server%d.example", i, i%7)
+		fmt.Fprintf(&users, ",%q:%d", u, i%3*25)
+		r.put(r.member(u, u, "join", fmt.Sprintf(`"displayname":"User %d","avatar_url":"mxc://server.example/%d"`, i, i)))
+	}
+	r.setPowerLevels(fmt.Sprintf(`{"ban":50,"kick":50,"redact":50,"invite":0,"events_default":0,"state_default":50,"users_default":0,
+		"events":{"m.room.name":50,"m.room.power_levels":100,"m.room.history_visibility":100,"m.room.canonical_alias":50,"m.room.avatar":50,"m.room.tombstone":100,"m.room.server_acl":100,"m.room.encryption":100},
+		"notifications":{"room":50},"users":{%s}}`, users.String()))
+	r.setJoinRule("public")
+	r.put(r.ev(event.TypeHistoryVisibility, sk(""), alice, `{"history_visibility":"shared"}`))
+	r.put(r.ev(event.TypeName, sk(""), alice, `{"name":"Benchmark room"}`))
+	return r
+}
+
+func BenchmarkAllowedMessage(b *testing.B) {
+	r := benchRoom(b)
+	ev := r.ev("m.room.message", nil, "@user07:server0.example", `{"msgtype":"m.text","body":"hello, this is a fairly ordinary chat message"}`)
+	if err := Allowed(ev, r.state); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Allowed(ev, r.state); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAllowedJoin(b *testing.B) {
+	r := benchRoom(b)
+	ev := r.member("@newcomer:elsewhere.example", "@newcomer:elsewhere.example", "join", `"displayname":"Newcomer"`)
+	if err := Allowed(ev, r.state); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Allowed(ev, r.state); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
