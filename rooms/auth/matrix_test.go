@@ -94,8 +94,11 @@ func TestAllowedGeneral(t *testing.T) {
 			event: func(r *room) *event.Event { return r.ev("m.room.message", nil, alice, `{}`) },
 		},
 		{
-			name:  "m.federate/true allows other servers",
-			setup: func(r *room) { r.create.Content = []byte(`{"creator":"@alice:example.org","m.federate":true}`); r.setJoinRule("public") },
+			name: "m.federate/true allows other servers",
+			setup: func(r *room) {
+				r.create.Content = []byte(`{"creator":"@alice:example.org","m.federate":true}`)
+				r.setJoinRule("public")
+			},
 			event: func(r *room) *event.Event { return r.member(dave, dave, "join", "") },
 		},
 		{
@@ -203,9 +206,11 @@ func TestAllowedGeneral(t *testing.T) {
 func TestAllowedAliases(t *testing.T) {
 	runMatrix(t, []authCase{
 		{
-			name:  "aliases/from a non-member whose server is the state_key is allowed",
-			only:  aliasRule,
-			event: func(r *room) *event.Event { return r.ev(event.TypeAliases, sk("other.example"), dave, `{"aliases":[]}`) },
+			name: "aliases/from a non-member whose server is the state_key is allowed",
+			only: aliasRule,
+			event: func(r *room) *event.Event {
+				return r.ev(event.TypeAliases, sk("other.example"), dave, `{"aliases":[]}`)
+			},
 		},
 		{
 			name:  "aliases/state_key not the sender's server is rejected",
@@ -220,10 +225,12 @@ func TestAllowedAliases(t *testing.T) {
 			want:  "{aliases}.1 aliases",
 		},
 		{
-			name:  "aliases/no special case: a non-member is rejected",
-			only:  noAliasRule,
-			event: func(r *room) *event.Event { return r.ev(event.TypeAliases, sk("other.example"), dave, `{"aliases":[]}`) },
-			want:  "{joined} sender",
+			name: "aliases/no special case: a non-member is rejected",
+			only: noAliasRule,
+			event: func(r *room) *event.Event {
+				return r.ev(event.TypeAliases, sk("other.example"), dave, `{"aliases":[]}`)
+			},
+			want: "{joined} sender",
 		},
 		{
 			name:  "aliases/no special case: needs state_default",

@@ -160,7 +160,7 @@ func TestValidUserID(t *testing.T) {
 		{"@alice:1.2.3.4", true},
 		{"@alice:[1234:5678::abcd]", true},
 		{"@alice:[1234:5678::abcd]:80", true},
-		{"@:example.org", true},        // historical: empty localpart
+		{"@:example.org", true},       // historical: empty localpart
 		{"@Ålice!:example.org", true}, // historical: any code point but ':' and NUL
 		{"alice:example.org", false},
 		{"@alice", false},

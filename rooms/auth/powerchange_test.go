@@ -192,7 +192,7 @@ func TestAllowedPowerLevels(t *testing.T) {
 			event: pl(bob, func(r *room) string {
 				return fmt.Sprintf(`{"state_default":50,"events":{"m.room.power_levels":50,"m.room.name":60},"notifications":{"room":60,"custom":99},"users":%s}`, r.users(bob, 50, carol, 50))
 			}),
-			want:  "{power}.{plEventsNew} power_levels",
+			want: "{power}.{plEventsNew} power_levels",
 		},
 		{
 			name:  "power_levels/notifications are not checked before v6",
