@@ -40,9 +40,9 @@ type Proto struct {
 	// prev_content or an invite's invite_room_state); nil omits it.
 	Unsigned json.RawMessage
 	// ReferenceHashes gives, for room versions 1 and 2 whose prev_events and
-	// auth_events are [event_id, {"sha256": hash}] pairs, the reference hash
-	// of each referenced event. An event missing from it is written with an
-	// empty hashes object.
+	// auth_events are [event_id, {"sha256": hash}] pairs (pdu_v1,
+	// components/event_hash.yaml requires sha256), the reference hash of
+	// every referenced event. Later versions ignore it.
 	ReferenceHashes map[string][32]byte
 	// Rand is the randomness behind room version 1 and 2 event IDs
 	// (`$opaque:server`, rooms/fragments/v1-event-ids.md); nil means
@@ -189,6 +189,9 @@ func (p *Proto) check(v version.Spec) error {
 			if len(id) > MaxIDBytes || len(id) < 2 || id[0] != '$' {
 				return bad("referenced event ID %q", id)
 			}
+			if _, ok := p.ReferenceHashes[id]; v.Format == version.FormatV1 && !ok {
+				return bad("no reference hash for %q", id)
+			}
 		}
 	}
 	return nil
@@ -231,15 +234,12 @@ func (p *Proto) references(dst []byte, ids []string, v version.Spec) []byte {
 			dst = canonical.AppendString(dst, id)
 			continue
 		}
+		hash := p.ReferenceHashes[id] // check made sure it is there
 		dst = append(dst, '[')
 		dst = canonical.AppendString(dst, id)
-		if hash, ok := p.ReferenceHashes[id]; ok {
-			dst = append(dst, `,{"sha256":`...)
-			dst = canonical.AppendString(dst, signing.EncodeBase64(hash[:]))
-			dst = append(dst, "}]"...)
-		} else {
-			dst = append(dst, ",{}]"...)
-		}
+		dst = append(dst, `,{"sha256":`...)
+		dst = canonical.AppendString(dst, signing.EncodeBase64(hash[:]))
+		dst = append(dst, "}]"...)
 	}
 	return append(dst, ']')
 }

@@ -51,7 +51,7 @@ func TestBuildRoundTrip(t *testing.T) {
 			p.Rand = &countingReader{}
 			if v.Format == version.FormatV1 {
 				p.PrevEvents, p.AuthEvents = []string{"$prev:example.org"}, []string{"$create:example.org"}
-				p.ReferenceHashes = map[string][32]byte{"$prev:example.org": {1, 2, 3}}
+				p.ReferenceHashes = map[string][32]byte{"$prev:example.org": {1, 2, 3}, "$create:example.org": {4}}
 			}
 			built, err := p.Build(v, "example.org", key)
 			if err != nil {
@@ -74,7 +74,7 @@ func TestBuildRoundTrip(t *testing.T) {
 					t.Errorf("v1 ID %q", built.ID)
 				}
 				if !bytes.Contains(built.Raw, []byte(`"prev_events":[["$prev:example.org",{"sha256":"AQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]]`)) ||
-					!bytes.Contains(built.Raw, []byte(`"auth_events":[["$create:example.org",{}]]`)) {
+					!bytes.Contains(built.Raw, []byte(`"auth_events":[["$create:example.org",{"sha256":"BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]]`)) {
 					t.Errorf("v1 references not written as pairs: %s", built.Raw)
 				}
 			default:
@@ -125,8 +125,14 @@ func TestBuildV1IDsUseTheRandomnessSource(t *testing.T) {
 	}
 	p := messageProto()
 	p.Rand = strings.NewReader("short")
+	p.PrevEvents, p.AuthEvents = nil, nil
 	if _, err := p.Build(v, "example.org", testKey(t)); !errors.Is(err, ErrInvalidProto) {
 		t.Errorf("exhausted randomness: error %v", err)
+	}
+	p = messageProto()
+	p.PrevEvents, p.AuthEvents = []string{"$a:example.org"}, nil
+	if _, err := p.Build(v, "example.org", testKey(t)); !errors.Is(err, ErrInvalidProto) {
+		t.Errorf("v1 reference without its hash: error %v", err)
 	}
 }
 
