@@ -28,18 +28,39 @@ func benchRoom(b *testing.B) *room {
 	return r
 }
 
+// BenchmarkAllowedMessage checks a message; "cached" is the steady state
+// of a room, "uncached" parses the power levels every time (the first
+// event after a power-levels change).
 func BenchmarkAllowedMessage(b *testing.B) {
 	r := benchRoom(b)
 	ev := r.ev("m.room.message", nil, "@user07:server0.example", `{"msgtype":"m.text","body":"hello, this is a fairly ordinary chat message"}`)
 	if err := Allowed(ev, r.state); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := Allowed(ev, r.state); err != nil {
-			b.Fatal(err)
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := Allowed(ev, r.state); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("uncached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			forgetPowerLevels()
+			if err := Allowed(ev, r.state); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// forgetPowerLevels empties the parsed power-levels cache.
+func forgetPowerLevels() {
+	plCache.Lock()
+	clear(plCache.m)
+	plCache.Unlock()
 }
 
 func BenchmarkAllowedJoin(b *testing.B) {

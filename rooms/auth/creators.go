@@ -110,8 +110,8 @@ func UserPowerLevel(v version.Spec, state State, userID string) (level int64, cr
 // when there is none or it cannot be read.
 func loadPowerLevels(v version.Spec, plEvent, create *event.Event) *PowerLevelContent {
 	if plEvent != nil {
-		if f, err := parsePowerLevels(v, plEvent.Content); err == nil {
-			return f.withDefaults()
+		if _, p, err := parsedPowerLevels(v, plEvent); err == nil {
+			return p
 		}
 	}
 	return defaultPowerLevels(v, create)

@@ -30,7 +30,7 @@ func (c *checker) checkPowerLevels(sender power) error {
 	if prevEvent == nil {
 		return nil
 	}
-	prev, err := parsePowerLevels(v, prevEvent.Content)
+	prev, _, err := parsedPowerLevels(v, prevEvent)
 	if err != nil {
 		return at(n.plNamed, "current power levels are unreadable: "+err.Error())
 	}

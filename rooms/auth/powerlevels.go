@@ -215,15 +215,15 @@ func defaultPowerLevels(v version.Spec, create *event.Event) *PowerLevelContent 
 // PowerLevels returns the room's power levels with defaults filled in. A
 // room without a power-levels event gets the spec's defaults; malformed
 // content (which the rules would have refused) is an error wrapping
-// ErrBadPowerLevels.
+// ErrBadPowerLevels. The maps of the result belong to the caller.
 func PowerLevels(v version.Spec, state State) (PowerLevelContent, error) {
 	pl := state.Get(keyPowerLevels)
 	if pl == nil {
 		return *defaultPowerLevels(v, state.Get(keyCreate)), nil
 	}
-	f, err := parsePowerLevels(v, pl.Content)
+	_, p, err := parsedPowerLevels(v, pl)
 	if err != nil {
 		return PowerLevelContent{}, fmt.Errorf("power levels %s: %w", pl.ID, err)
 	}
-	return *f.withDefaults(), nil
+	return p.clone(), nil
 }
