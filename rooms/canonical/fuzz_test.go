@@ -22,7 +22,10 @@ func FuzzCanonicalize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		out, err := Canonicalize(data)
 		strictOut, strictErr := CanonicalizeStrict(data)
-		if valid := Valid(data); valid != (err == nil || errors.Is(err, ErrNumberRange)) {
+		// Valid checks syntax only: it agrees with Canonicalize except where
+		// a number is beyond the double range, which stops Canonicalize
+		// before it would find any later syntax error.
+		if valid := Valid(data); !errors.Is(err, ErrNumberRange) && valid != (err == nil) {
 			t.Fatalf("Valid = %v but Canonicalize error = %v", valid, err)
 		}
 		if strictErr == nil && err != nil {
