@@ -146,13 +146,20 @@ func TestCheckSigners(t *testing.T) {
 		{"member/join_authorised_via_users_server/v12 numbering", "12", via, []string{"example.org"}, "v12 §5.2.1 member"},
 		{"member/join_authorised_via_users_server/not a string is rejected", "10", `{"membership":"join","join_authorised_via_users_server":5}`, []string{"example.org"}, "v10 §4.2.1 member"},
 		{"member/join_authorised_via_users_server/ignored before v8", "7", via, []string{"example.org"}, ""},
+		{"member/join_authorised_via_users_server/not checked on a leave", "10", `{"membership":"leave","join_authorised_via_users_server":"@carol:third.example"}`, []string{"example.org"}, ""},
 		{"sender's server missing is rejected", "8", `{"membership":"join"}`, []string{"third.example"}, "v8 signatures"},
+		{"third-party invite may come from another server", "10", `{"membership":"invite","third_party_invite":{"signed":{}}}`, []string{"id-bound.example"}, ""},
+		{"plain invite must be signed by the sender's server", "10", `{"membership":"invite"}`, []string{"id-bound.example"}, "v10 signatures"},
+		{"v1: third-party invite still needs the event ID's server", "1", `{"membership":"invite","third_party_invite":{"signed":{}}}`, []string{"id-bound.example"}, "v1 signatures"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			v := mustVersion(t, c.id)
 			e := mkEvent(t, v, event.TypeMember, sk(bob), bob, c.content)
 			e.ID = "$j"
+			if v.EventIDs == version.EventIDServerOpaque {
+				e.ID = "$j:example.org"
+			}
 			wantResult(t, CheckSigners(e, c.signers), c.want)
 		})
 	}

@@ -64,11 +64,19 @@ func signingServers(raw json.RawMessage) []string {
 }
 
 // CheckSigners checks that the servers that must sign ev are among
-// signers: the sender's server (every version's "Events must be signed by
-// the server denoted by the sender property"), in v1 and v2 also the server
-// of the event ID (v3-auth-rules), and from v8 the server of a
-// join_authorised_via_users_server user on m.room.member (v8-auth-rules
-// member rule 2).
+// signers:
+//
+//   - the sender's server ("Events must be signed by the server denoted by
+//     the sender property"), except on an invite that redeems a third-party
+//     invite, which the invitee's server may send (server-server-api
+//     "Validating hashes and signatures on received events");
+//   - in v1 and v2 also the server of the event ID (v3-auth-rules, and the
+//     same section);
+//   - from v8, on a join, the server of join_authorised_via_users_server
+//     (v8-auth-rules member rule 2). The rule's text covers the key on any
+//     membership; like Synapse, only joins are held to it, since only a join
+//     selects that user's member event as an auth event and other
+//     memberships carrying a stale key must not split the room.
 func CheckSigners(ev *event.Event, signers []string) error {
 	v := ev.Version
 	has := func(server string) bool {
@@ -82,7 +90,16 @@ func CheckSigners(ev *event.Event, signers []string) error {
 	sigRule := func(reason string) error {
 		return &Error{Rule: fmt.Sprintf("v%s signatures", v.ID), Reason: reason}
 	}
-	if d, ok := domainOf(ev.Sender); !ok || !has(d) {
+	var mc struct {
+		Membership       string          `json:"membership"`
+		ThirdPartyInvite json.RawMessage `json:"third_party_invite"`
+		Via              json.RawMessage `json:"join_authorised_via_users_server"`
+	}
+	if ev.Type == event.TypeMember {
+		_ = json.Unmarshal(ev.Content, &mc)
+	}
+	thirdPartyInvite := mc.Membership == event.MembershipInvite && mc.ThirdPartyInvite != nil
+	if d, ok := domainOf(ev.Sender); !thirdPartyInvite && (!ok || !has(d)) {
 		return sigRule("not signed by the sender's server")
 	}
 	if v.EventIDs == version.EventIDServerOpaque { // $opaque:server (v1, v2)
@@ -90,19 +107,15 @@ func CheckSigners(ev *event.Event, signers []string) error {
 			return sigRule("not signed by the event ID's server")
 		}
 	}
-	if v.Restricted && ev.Type == event.TypeMember {
-		var c struct {
-			Via json.RawMessage `json:"join_authorised_via_users_server"`
+	if v.Restricted && mc.Membership == event.MembershipJoin && mc.Via != nil {
+		n := numberingFor(v)
+		rule := num(n.member, n.memberJAUVS, 1)
+		var via string
+		if json.Unmarshal(mc.Via, &via) != nil {
+			return reject(v, rule, "member", "join_authorised_via_users_server is not a user ID")
 		}
-		if json.Unmarshal(ev.Content, &c) == nil && c.Via != nil {
-			n := numberingFor(v)
-			var via string
-			if json.Unmarshal(c.Via, &via) != nil {
-				return reject(v, num(n.member, n.memberJAUVS, 1), "member", "join_authorised_via_users_server is not a user ID")
-			}
-			if d, ok := domainOf(via); !ok || !has(d) {
-				return reject(v, num(n.member, n.memberJAUVS, 1), "member", "not signed by the server of join_authorised_via_users_server")
-			}
+		if d, ok := domainOf(via); !ok || !has(d) {
+			return reject(v, rule, "member", "not signed by the server of join_authorised_via_users_server")
 		}
 	}
 	return nil
