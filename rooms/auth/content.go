@@ -29,21 +29,29 @@ func currentMembership(state State, userID string) string {
 	return m
 }
 
-// joinRuleOf returns the room's join rule. A room without m.room.join_rules
-// (or one without a string join_rule) is treated as "invite", the schema's
-// most closed rule, as Synapse and Dendrite do.
+// joinRuleOf returns the room's join rule. A room without m.room.join_rules,
+// or whose content has no join_rule, is treated as "invite", the schema's
+// most closed rule, as Synapse does; a join_rule that is not a string
+// matches no rule ("").
 func joinRuleOf(state State) string {
 	ev := state.Get(keyJoinRules)
 	if ev == nil {
 		return "invite"
 	}
 	var c struct {
-		JoinRule *string `json:"join_rule"`
+		JoinRule json.RawMessage `json:"join_rule"`
 	}
-	if json.Unmarshal(ev.Content, &c) != nil || c.JoinRule == nil {
+	if json.Unmarshal(ev.Content, &c) != nil {
+		return ""
+	}
+	if c.JoinRule == nil {
 		return "invite"
 	}
-	return *c.JoinRule
+	var rule string
+	if json.Unmarshal(c.JoinRule, &rule) != nil {
+		return ""
+	}
+	return rule
 }
 
 // createFederates reports whether content."m.federate" of the create event

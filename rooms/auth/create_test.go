@@ -118,6 +118,17 @@ func TestCheckIndependent(t *testing.T) {
 			mutate: func(e *event.Event) { e.Raw = make([]byte, 65537) }, want: "v10 size limits"},
 		{name: "sender that is not a user ID is rejected", id: "10",
 			mutate: func(e *event.Event) { e.Sender = "alice" }, want: "v10 event format"},
+		{name: "join_authorised_via_users_server's server must appear in signatures", id: "10",
+			mutate: func(e *event.Event) {
+				e.Type, e.StateKey = event.TypeMember, sk(alice)
+				e.Content = []byte(`{"membership":"join","join_authorised_via_users_server":"@carol:third.example"}`)
+			}, want: "v10 §4.2.1 member"},
+		{name: "join_authorised_via_users_server's server in signatures is allowed", id: "10",
+			mutate: func(e *event.Event) {
+				e.Type, e.StateKey = event.TypeMember, sk(alice)
+				e.Content = []byte(`{"membership":"join","join_authorised_via_users_server":"@carol:third.example"}`)
+				e.Raw = []byte(`{"signatures":{"example.org":{"ed25519:a":"x"},"third.example":{"ed25519:b":"y"}}}`)
+			}},
 		{name: "historical sender localpart is allowed", id: "10",
 			mutate: func(e *event.Event) { e.Sender = "@Alice Smith!:example.org" }},
 	}

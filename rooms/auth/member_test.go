@@ -108,6 +108,20 @@ func TestAllowedMemberJoin(t *testing.T) {
 			event: func(r *room) *event.Event { return r.member(bob, bob, "join", "") },
 		},
 		{
+			name:  "member/join/join rules without join_rule act as invite",
+			setup: func(r *room) { r.put(r.ev(event.TypeJoinRules, sk(""), alice, `{}`)); r.setMembership(bob, "invite") },
+			event: func(r *room) *event.Event { return r.member(bob, bob, "join", "") },
+		},
+		{
+			name: "member/join/join_rule that is not a string admits no one",
+			setup: func(r *room) {
+				r.put(r.ev(event.TypeJoinRules, sk(""), alice, `{"join_rule":["public"]}`))
+				r.setMembership(bob, "invite")
+			},
+			event: func(r *room) *event.Event { return r.member(bob, bob, "join", "") },
+			want:  "{member}.{join}.{joinOtherwise} member/join",
+		},
+		{
 			name:  "member/join/private join rule refuses even the invited",
 			setup: func(r *room) { r.setJoinRule("private"); r.setMembership(bob, "invite") },
 			event: func(r *room) *event.Event { return r.member(bob, bob, "join", "") },
