@@ -100,3 +100,65 @@ func ints(t *testing.T, v any) any {
 	}
 	return v
 }
+
+// FuzzMembers checks the member-level API against the whole-value encoder:
+// splitting an object, canonicalising each value and joining gives what
+// Canonicalize gives.
+func FuzzMembers(f *testing.F) {
+	for _, s := range []string{`{}`, `{"b":[1, {"y":2,"x":1}],"a":"s"}`, `{"a":1,"a":2}`, ` {"\u0061":null} `, `[1]`, `{"a":}`, `{"a":1}x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		members, err := Members(data)
+		whole, wholeErr := Canonicalize(data)
+		if err != nil {
+			if wholeErr == nil && !errors.Is(err, ErrNotObject) {
+				t.Fatalf("Members rejects (%v) what Canonicalize accepts", err)
+			}
+			return
+		}
+		if !Valid(data) {
+			t.Fatalf("Members accepts what Valid rejects")
+		}
+		if wholeErr != nil {
+			if !errors.Is(wholeErr, ErrNumberRange) {
+				t.Fatalf("Members accepts what Canonicalize rejects: %v", wholeErr)
+			}
+			return
+		}
+		for i := range members {
+			v, err := Canonicalize(members[i].Value)
+			if err != nil {
+				t.Fatalf("member %q value %q: %v", members[i].Key, members[i].Value, err)
+			}
+			members[i].Value = v
+		}
+		if joined := AppendObject(nil, members); !bytes.Equal(joined, whole) {
+			t.Fatalf("joined members %q, Canonicalize %q", joined, whole)
+		}
+	})
+}
+
+// FuzzUnquote: a decoded string re-encodes to a string that decodes back
+// to it and is already canonical.
+func FuzzUnquote(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"\u00e9\ud83d\ude00\n\u0000"`, `"\ud800"`, `1`, `"a" `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Unquote(data)
+		if err != nil {
+			return
+		}
+		quoted := AppendString(nil, s)
+		if back, err := Unquote(quoted); err != nil || back != s {
+			t.Fatalf("Unquote(AppendString(%q)) = %q, %v", s, back, err)
+		}
+		if canon, err := CanonicalizeStrict(quoted); err != nil || !bytes.Equal(canon, quoted) {
+			t.Fatalf("AppendString(%q) = %q is not canonical (%q, %v)", s, quoted, canon, err)
+		}
+		if canon, err := CanonicalizeStrict(data); err != nil || !bytes.Equal(canon, quoted) {
+			t.Fatalf("Canonicalize(%q) = %q, %v; AppendString gives %q", data, canon, err, quoted)
+		}
+	})
+}
