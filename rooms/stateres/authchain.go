@@ -3,6 +3,8 @@ package stateres
 import (
 	"sort"
 
+	"github.com/axonhs/axon/rooms/event"
+
 	"github.com/axonhs/axon/rooms/version"
 )
 
@@ -32,12 +34,18 @@ func (g *graph) reach(roots []int32, b bitset) {
 // state set i (v2-state-res.md, "Auth difference"). Cᵢ here includes the
 // events of set i themselves, as deployed servers compute it; that only
 // matters for events every set holds, which are then in every chain.
-func (g *graph) authDifference(sets [][]int32) bitset {
+//
+// The sets are given as the events common to all of them plus each set's
+// own events: the chains of the common events are walked once.
+func (g *graph) authDifference(l loadedSets) bitset {
 	n := g.len()
+	common := newBitset(n)
+	g.reach(l.common, common)
 	union, inter := newBitset(n), newBitset(n)
-	for i, roots := range sets {
-		c := newBitset(n)
-		g.reach(roots, c)
+	c := newBitset(n)
+	for i, own := range l.own {
+		copy(c, common)
+		g.reach(own, c)
 		for w := range c {
 			union[w] |= c[w]
 			if i == 0 {
@@ -78,12 +86,15 @@ func AuthChain(v version.Spec, ids []string, events Events) ([]string, error) {
 // AuthDifference returns the auth difference of state sets (v2-state-res.md,
 // "Auth difference"), sorted by event ID.
 func AuthDifference(v version.Spec, sets []StateMap, events Events) ([]string, error) {
+	if len(sets) == 0 {
+		return nil, nil
+	}
 	g := newGraph(v, events)
-	roots, err := g.loadSets(sets)
+	l, err := g.loadSets(separateV2(sets), len(sets))
 	if err != nil {
 		return nil, err
 	}
-	return g.sortedIDs(g.authDifference(roots)), nil
+	return g.sortedIDs(g.authDifference(l)), nil
 }
 
 // nodes numbers the given event IDs.
@@ -99,32 +110,59 @@ func (g *graph) nodes(ids []string) ([]int32, error) {
 	return out, nil
 }
 
-// loadSets numbers the events of every state set, checks that each sits in
-// its own slot, fetches their auth chains and rejects cyclic auth graphs.
-func (g *graph) loadSets(sets []StateMap) ([][]int32, error) {
-	roots := make([][]int32, len(sets))
-	var all []int32
-	for i, set := range sets {
-		roots[i] = make([]int32, 0, len(set))
-		for key, id := range set {
-			n, err := g.node(id)
-			if err != nil {
-				return nil, err
-			}
-			if ev := g.evs[n]; !ev.IsState() || ev.Key() != key {
-				return nil, errSlot(id, key)
-			}
-			roots[i] = append(roots[i], n)
+// loadedSets are numbered state sets: the events all of them hold, and
+// for each set the events only some hold.
+type loadedSets struct {
+	common []int32
+	own    [][]int32
+	// conflicted lists the events of the conflicted state set.
+	conflicted []int32
+}
+
+// loadSets numbers the events of state sets already separated, checks that
+// each sits in its own slot, fetches their auth chains and rejects cyclic
+// auth graphs. Events common to every set are numbered once.
+func (g *graph) loadSets(sep separated, nsets int) (loadedSets, error) {
+	l := loadedSets{common: make([]int32, 0, len(sep.unconflicted)), own: make([][]int32, nsets)}
+	number := func(key event.StateKey, id string) (int32, error) {
+		n, err := g.node(id)
+		if err != nil {
+			return -1, err
 		}
-		all = append(all, roots[i]...)
+		if ev := g.evs[n]; !ev.IsState() || ev.Key() != key {
+			return -1, errSlot(id, key)
+		}
+		return n, nil
 	}
-	if err := g.expand(all); err != nil {
-		return nil, err
+	for key, id := range sep.unconflicted {
+		n, err := number(key, id)
+		if err != nil {
+			return l, err
+		}
+		l.common = append(l.common, n)
+	}
+	if err := g.expand(l.common); err != nil {
+		return l, err
+	}
+	for key, ids := range sep.conflicted {
+		for j, id := range ids {
+			n, err := number(key, id)
+			if err != nil {
+				return l, err
+			}
+			l.conflicted = append(l.conflicted, n)
+			for _, set := range sep.holders[key][j] {
+				l.own[set] = append(l.own[set], n)
+			}
+		}
+	}
+	if err := g.expand(l.conflicted); err != nil {
+		return l, err
 	}
 	if err := g.checkAcyclic(); err != nil {
-		return nil, err
+		return l, err
 	}
-	return roots, nil
+	return l, nil
 }
 
 // sortedIDs lists the event IDs of the members of b in ID order.

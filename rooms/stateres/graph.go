@@ -18,6 +18,8 @@ type graph struct {
 	src    Events
 	rej    Rejections // nil when the source does not track rejections
 	roomID string
+	// createID is the v12 create event's ID derived from roomID, once known.
+	createID string
 
 	index    map[string]int32
 	evs      []*event.Event
@@ -27,7 +29,19 @@ type graph struct {
 }
 
 func newGraph(v version.Spec, src Events) *graph {
-	g := &graph{v: v, src: src, index: make(map[string]int32)}
+	return newGraphSized(v, src, 0)
+}
+
+// newGraphSized is newGraph with room for about n events.
+func newGraphSized(v version.Spec, src Events, n int) *graph {
+	g := &graph{
+		v: v, src: src,
+		index:    make(map[string]int32, n),
+		evs:      make([]*event.Event, 0, n),
+		auth:     make([][]int32, 0, n),
+		expanded: make([]bool, 0, n),
+		pl:       make([]int32, 0, n),
+	}
 	g.rej, _ = src.(Rejections)
 	return g
 }
@@ -76,20 +90,22 @@ func (g *graph) node(id string) (int32, error) {
 	return n, nil
 }
 
-// authIDs lists the auth events of ev. In room version 12 the create event
-// is never listed but always implied: "the room_id (being the m.room.create
-// event's ID) implies this instead" (v12.md, authorisation rules, rule 2).
-func (g *graph) authIDs(ev *event.Event) ([]string, error) {
+// implicitCreate returns the create event ev cites without listing it, or
+// "". In room version 12 the create event is never listed but always
+// implied: "the room_id (being the m.room.create event's ID) implies this
+// instead" (v12.md, authorisation rules, rule 2).
+func (g *graph) implicitCreate(ev *event.Event) (string, error) {
 	if !g.v.RoomIDFromCreateEvent || ev.Type == event.TypeCreate {
-		return ev.AuthEvents, nil
+		return "", nil
 	}
-	createID, err := createEventID(ev.RoomID)
-	if err != nil {
-		return nil, err
+	if g.createID == "" {
+		id, err := createEventID(ev.RoomID)
+		if err != nil {
+			return "", err
+		}
+		g.createID = id
 	}
-	ids := make([]string, 0, len(ev.AuthEvents)+1)
-	ids = append(ids, createID)
-	return append(ids, ev.AuthEvents...), nil
+	return g.createID, nil
 }
 
 // createEventID is the ID of a v12 room's create event: the room ID with
@@ -106,23 +122,35 @@ func (g *graph) expandOne(n int32) error {
 	if g.expanded[n] {
 		return nil
 	}
-	ids, err := g.authIDs(g.evs[n])
+	ev := g.evs[n]
+	create, err := g.implicitCreate(ev)
 	if err != nil {
 		return err
 	}
-	edges := make([]int32, 0, len(ids))
+	edges := make([]int32, 0, len(ev.AuthEvents)+1)
 	pl := int32(-1)
-	for _, id := range ids {
+	add := func(id string) error {
 		a, err := g.node(id)
 		if err != nil {
-			return fmt.Errorf("auth event of %s: %w", g.evs[n].ID, err)
+			return fmt.Errorf("auth event of %s: %w", ev.ID, err)
 		}
 		if containsNode(edges, a) {
-			continue
+			return nil
 		}
 		edges = append(edges, a)
 		if pl < 0 && isSlot(g.evs[a], event.TypePowerLevels) {
 			pl = a
+		}
+		return nil
+	}
+	if create != "" {
+		if err := add(create); err != nil {
+			return err
+		}
+	}
+	for _, id := range ev.AuthEvents {
+		if err := add(id); err != nil {
+			return err
 		}
 	}
 	g.auth[n], g.pl[n], g.expanded[n] = edges, pl, true

@@ -10,7 +10,10 @@ import (
 // conflicted state set.
 type separated struct {
 	unconflicted StateMap
-	conflicted   map[event.StateKey][]string // distinct IDs, sorted
+	conflicted   map[event.StateKey][]string // distinct IDs
+	// holders[k][j] lists the indices of the sets holding conflicted[k][j]
+	// (v2 only).
+	holders map[event.StateKey][][]int
 }
 
 // separateV2 splits state sets as v2-state-res.md "Unconflicted state map
@@ -18,9 +21,30 @@ type separated struct {
 // set holds it with the same event; a slot missing from some set is
 // conflicted.
 func separateV2(sets []StateMap) separated {
-	s := separated{unconflicted: StateMap{}, conflicted: map[event.StateKey][]string{}}
+	s := separated{conflicted: map[event.StateKey][]string{}, holders: map[event.StateKey][][]int{}}
 	if len(sets) == 0 {
+		s.unconflicted = StateMap{}
 		return s
+	}
+	s.unconflicted = make(StateMap, len(sets[0]))
+	// conflict records every set's event for a conflicted slot.
+	conflict := func(key event.StateKey) {
+		var ids []string
+		var holders [][]int
+		for i, set := range sets {
+			id, ok := set[key]
+			if !ok {
+				continue
+			}
+			j := indexOf(ids, id)
+			if j < 0 {
+				j = len(ids)
+				ids = append(ids, id)
+				holders = append(holders, nil)
+			}
+			holders[j] = append(holders[j], i)
+		}
+		s.conflicted[key], s.holders[key] = ids, holders
 	}
 	for key, id := range sets[0] {
 		same := true
@@ -32,18 +56,19 @@ func separateV2(sets []StateMap) separated {
 		}
 		if same {
 			s.unconflicted[key] = id
+		} else {
+			conflict(key)
 		}
 	}
-	for _, set := range sets {
-		for key, id := range set {
-			if _, ok := s.unconflicted[key]; ok {
-				continue
+	// A slot the first set lacks is conflicted.
+	for _, set := range sets[1:] {
+		for key := range set {
+			if _, ok := sets[0][key]; !ok {
+				if _, done := s.conflicted[key]; !done {
+					conflict(key)
+				}
 			}
-			s.conflicted[key] = addDistinct(s.conflicted[key], id)
 		}
-	}
-	for _, ids := range s.conflicted {
-		sort.Strings(ids)
 	}
 	return s
 }
@@ -76,10 +101,17 @@ func separateV1(sets []StateMap) separated {
 }
 
 func addDistinct(ids []string, id string) []string {
-	for _, x := range ids {
-		if x == id {
-			return ids
-		}
+	if indexOf(ids, id) >= 0 {
+		return ids
 	}
 	return append(ids, id)
+}
+
+func indexOf(ids []string, id string) int {
+	for i, x := range ids {
+		if x == id {
+			return i
+		}
+	}
+	return -1
 }

@@ -22,26 +22,22 @@ func resolveV2(v version.Spec, sets []StateMap, events Events, v21 bool) (StateM
 		// conflicted set is empty and the result is the unconflicted state.
 		return sep.unconflicted, nil
 	}
-	r := &resolver{v: v, g: newGraph(v, events)}
+	// The auth chains of a room's state are somewhat larger than its state.
+	r := &resolver{v: v, g: newGraphSized(v, events, len(sets[0])+len(sets[0])/4)}
 	g := r.g
-	roots, err := g.loadSets(sets)
+	loaded, err := g.loadSets(sep, len(sets))
 	if err != nil {
 		return nil, err
 	}
 
 	// Full conflicted set: conflicted state set ∪ auth difference, and in
 	// v2.1 ∪ conflicted state subgraph.
-	full := g.authDifference(roots)
-	var conflicted []int32
-	for _, ids := range sep.conflicted {
-		for _, id := range ids {
-			n := g.index[id]
-			conflicted = append(conflicted, n)
-			full.set(n)
-		}
+	full := g.authDifference(loaded)
+	for _, n := range loaded.conflicted {
+		full.set(n)
 	}
 	if v21 {
-		sub := g.conflictedSubgraph(conflicted)
+		sub := g.conflictedSubgraph(loaded.conflicted)
 		for w := range full {
 			full[w] |= sub[w]
 		}
