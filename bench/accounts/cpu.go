@@ -1,0 +1,58 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+var errProcStat = errors.New("accounts: unreadable /proc/<pid>/stat")
+
+// clockTick is USER_HZ, the unit of utime and stime in /proc/<pid>/stat.
+// Linux fixes it at 100 on every architecture Go supports (sysconf's
+// _SC_CLK_TCK would need cgo to ask).
+const clockTick = 10 * time.Millisecond
+
+// selfCPU is this process's user plus system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is the user plus system CPU time of process pid so far, from
+// fields 14 and 15 of /proc/<pid>/stat (proc(5)).
+func procCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", errProcStat, err)
+	}
+	return parseProcStat(string(data))
+}
+
+// parseProcStat reads utime and stime from a /proc/<pid>/stat line. The
+// command name (field 2) is in parentheses and may hold spaces and ')', so
+// fields are counted from the last ')'.
+func parseProcStat(s string) (time.Duration, error) {
+	end := strings.LastIndexByte(s, ')')
+	if end < 0 {
+		return 0, fmt.Errorf("%w: no command name", errProcStat)
+	}
+	fields := strings.Fields(s[end+1:])
+	// fields[0] is field 3 (state); utime is field 14, stime field 15.
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("%w: %d fields", errProcStat, len(fields)+2)
+	}
+	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
+	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("%w: %w", errProcStat, err)
+	}
+	return time.Duration(utime+stime) * clockTick, nil
+}
