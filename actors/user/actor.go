@@ -10,7 +10,7 @@ import (
 // result goes back on (buffered, so the actor never blocks replying).
 type envelope struct {
 	localpart string
-	cmd       command
+	cmd       Command
 	reply     chan result
 }
 
@@ -47,7 +47,7 @@ func (u *userActor) Receive(ctx actor.Context) {
 
 // run applies cmd, turning a panic (a broken invariant) into an error so
 // the waiting caller gets an answer and the actor keeps serving.
-func (u *userActor) run(cmd command) (val any, err error) {
+func (u *userActor) run(cmd Command) (val any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			val, err = nil, fmt.Errorf("%w: panic: %v", ErrInternal, r)

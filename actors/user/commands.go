@@ -6,8 +6,8 @@ import (
 	"github.com/axonhs/axon/persistence"
 )
 
-// command is one state change of one user, applied by that user's actor.
-type command interface {
+// Command is one state change of one user, applied by that user's actor.
+type Command interface {
 	apply(s *state) (any, error)
 }
 

@@ -81,7 +81,7 @@ func (d *Directory) shardFor(localpart string) *actor.PID {
 
 // Do applies cmd as localpart's actor and waits for the result until ctx
 // is done. cmd is one of the exported command types of this package.
-func (d *Directory) Do(ctx context.Context, localpart string, cmd command) (any, error) {
+func (d *Directory) Do(ctx context.Context, localpart string, cmd Command) (any, error) {
 	if d.stopped.Load() {
 		return nil, ErrStopping
 	}
