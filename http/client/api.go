@@ -1,0 +1,109 @@
+package client
+
+import (
+	"context"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"go.uber.org/zap"
+
+	"github.com/axonhs/axon/actors/user"
+	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/persistence"
+)
+
+// Config is what the client API needs from the homeserver.
+type Config struct {
+	ServerName string
+	Users      *user.Directory
+	Store      *persistence.Store
+	Log        *zap.Logger
+
+	EnableRegistration        bool
+	RegistrationRequiresToken bool
+	AllowGuests               bool
+	// SharedSecret enables /_synapse/admin/v1/register when not empty.
+	SharedSecret string
+	BcryptCost   int
+
+	// PerUser limits authenticated requests per user; Login limits login and
+	// registration attempts per IP. nil: unlimited.
+	PerUser *axhttp.Limiter
+	Login   *axhttp.Limiter
+
+	// WellKnownServer is the m.server value of /.well-known/matrix/server
+	// (host:port of the federation listener).
+	WellKnownServer string
+
+	// RequestTimeout bounds how long a handler waits for an actor.
+	RequestTimeout time.Duration
+	Now            func() time.Time
+}
+
+// API is the client-server API.
+type API struct {
+	cfg  Config
+	uia  *uiaSessions
+	log  *zap.Logger
+	fake string // a valid bcrypt hash, compared against for unknown users
+}
+
+// New builds the API; call Mount to register its routes.
+func New(cfg Config) *API {
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = 12
+	}
+	a := &API{cfg: cfg, log: cfg.Log}
+	a.uia = newUIASessions(10_000, 15*time.Minute, cfg.Now, a.releaseSession)
+	a.fake, _ = hashPassword("not a password", cfg.BcryptCost)
+	return a
+}
+
+// Mount registers every client route on rt, under both /_matrix/client/v3
+// and the older /_matrix/client/r0 that some clients still use.
+func (a *API) Mount(rt *axhttp.Router) {
+	login := axhttp.Route{Limiter: a.cfg.Login}
+	plain := axhttp.Route{}
+	get, post, put, del := fasthttp.MethodGet, fasthttp.MethodPost, fasthttp.MethodPut, fasthttp.MethodDelete
+
+	rt.Handle(get, "/_matrix/client/versions", plain, a.versions)
+	rt.Handle(get, "/.well-known/matrix/client", plain, a.wellKnownClient)
+	rt.Handle(get, "/.well-known/matrix/server", plain, a.wellKnownServer)
+	rt.Handle(get, "/_matrix/client/v1/register/m.login.registration_token/validity", login, a.registrationTokenValidity)
+	rt.Handle(get, "/_synapse/admin/v1/register", login, a.sharedSecretNonce)
+	rt.Handle(post, "/_synapse/admin/v1/register", login, a.sharedSecretRegister)
+
+	for _, p := range []string{"/_matrix/client/v3", "/_matrix/client/r0"} {
+		rt.Handle(get, p+"/capabilities", plain, a.authed(a.capabilities))
+		rt.Handle(post, p+"/register", login, a.register)
+		rt.Handle(get, p+"/register/available", login, a.registerAvailable)
+		rt.Handle(get, p+"/login", plain, a.loginFlows)
+		rt.Handle(post, p+"/login", login, a.login)
+		rt.Handle(post, p+"/logout", plain, a.authed(a.logout))
+		rt.Handle(post, p+"/logout/all", plain, a.authed(a.logoutAll))
+		rt.Handle(post, p+"/refresh", login, a.refresh)
+		rt.Handle(get, p+"/account/whoami", plain, a.authed(a.whoami))
+		rt.Handle(post, p+"/account/password", plain, a.authed(a.changePassword))
+		rt.Handle(post, p+"/account/deactivate", plain, a.authed(a.deactivate))
+		rt.Handle(get, p+"/devices", plain, a.authed(a.listDevices))
+		rt.Handle(get, p+"/devices/{deviceId}", plain, a.authed(a.getDevice))
+		rt.Handle(put, p+"/devices/{deviceId}", plain, a.authed(a.updateDevice))
+		rt.Handle(del, p+"/devices/{deviceId}", plain, a.authed(a.deleteDevice))
+		rt.Handle(post, p+"/delete_devices", plain, a.authed(a.deleteDevices))
+	}
+}
+
+func (a *API) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), a.cfg.RequestTimeout)
+}
+
+func (a *API) userID(localpart string) string { return "@" + localpart + ":" + a.cfg.ServerName }

@@ -1,0 +1,30 @@
+package client
+
+import (
+	"github.com/valyala/fasthttp"
+
+	"github.com/axonhs/axon/actors/user"
+	axhttp "github.com/axonhs/axon/http"
+)
+
+// authedFunc is a handler that needs a valid access token.
+type authedFunc func(ctx *fasthttp.RequestCtx, s user.Session) error
+
+// authed resolves the access token (M_MISSING_TOKEN, M_UNKNOWN_TOKEN with
+// soft_logout for expired ones) and applies the per-user rate limit.
+func (a *API) authed(h authedFunc) axhttp.HandlerFunc {
+	return func(ctx *fasthttp.RequestCtx) error {
+		tok, ok := axhttp.AccessToken(ctx)
+		if !ok {
+			return axhttp.Errorf(axhttp.CodeMissingToken, "")
+		}
+		s, err := a.cfg.Users.Resolve(tok)
+		if err != nil {
+			return matrixError(err)
+		}
+		if ok, wait := a.cfg.PerUser.Allow(s.Localpart); !ok {
+			return axhttp.LimitExceeded(wait)
+		}
+		return h(ctx, s)
+	}
+}
