@@ -1,0 +1,142 @@
+package tests
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+	"maunium.net/go/mautrix"
+
+	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/configs"
+	"github.com/axonhs/axon/rooms/signing"
+)
+
+// testConfig is a loopback configuration with its data under dir, a fresh
+// signing key and a self-signed TLS certificate made here.
+func testConfig(t *testing.T, dir string) *configs.Config {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := configs.Default()
+	cfg.DataDir = dir
+	cfg.Listeners.Client = "127.0.0.1:0"
+	cfg.Listeners.Federation = "127.0.0.1:0"
+	cfg.EnableRegistration = true
+	cfg.RegistrationSharedSecret = "s3cret"
+	cfg.BcryptRounds = 4 // bcrypt.MinCost: keeps the tests fast
+	cfg.RateLimits.Enabled = false
+	cfg.Derive()
+	if _, err := os.Stat(cfg.SigningKeyPath); err != nil {
+		writeSigningKey(t, cfg.SigningKeyPath)
+		writeTLSCert(t, cfg.Listeners.TLSCert, cfg.Listeners.TLSKey)
+	}
+	return cfg
+}
+
+func writeSigningKey(t *testing.T, path string) {
+	t.Helper()
+	k, err := signing.GenerateKey("a_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := signing.WriteKeyFile(f, k); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeTLSCert(t *testing.T, certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startServer starts a homeserver on cfg and stops it when the test ends
+// (unless the test stopped it already).
+func startServer(t *testing.T, cfg *configs.Config) *homeserver.Server {
+	t.Helper()
+	s, err := homeserver.New(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopServer(t, s) })
+	return s
+}
+
+func stopServer(t *testing.T, s *homeserver.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
+// newClient is a mautrix client for the server, without retries so that
+// errors surface at once.
+func newClient(t *testing.T, s *homeserver.Server) *mautrix.Client {
+	t.Helper()
+	cli, err := mautrix.NewClient("http://"+s.ClientAddr(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.DefaultHTTPRetries = 0
+	return cli
+}
+
+func tempDir(t *testing.T) string {
+	return filepath.Join(t.TempDir(), "data")
+}
+
+func bg(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
