@@ -17,6 +17,7 @@
 // The package also owns the power-level model every other part of the room
 // core uses: PowerLevels, UserPowerLevel, Creators, EventsNeeded.
 //
-// It imports only the standard library, rooms/event and rooms/version; it
+// It imports only the standard library, rooms/event, rooms/version and
+// rooms/canonical (for the signed block of third-party invites); it
 // must not import actors, persistence, federation, http or any I/O library.
 package auth

@@ -152,6 +152,7 @@ func TestSigningBytes(t *testing.T) {
 		{"null", `{"a": null}`, `{"a":null}`},
 		{"control characters", `{"a":"\u0001\n\"\\"}`, `{"a":"\u0001\n\"\\"}`},
 		{"signatures and unsigned dropped", `{"b":1,"signatures":{"x":{}},"unsigned":{"age":1}}`, `{"b":1}`},
+		{"float written as Python does", `{"a": 1.5}`, `{"a":1.5}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -164,7 +165,7 @@ func TestSigningBytes(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{`[]`, `"x"`, `{"a":1.5}`, `{`} {
+	for _, bad := range []string{`[]`, `"x"`, `{`, `{"a":"\ud800"}`} {
 		if _, err := signingBytes([]byte(bad)); err == nil {
 			t.Errorf("signingBytes(%s) succeeded, want error", bad)
 		}
