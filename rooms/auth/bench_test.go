@@ -76,3 +76,16 @@ func BenchmarkAllowedJoin(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParsePowerLevels parses the 50-user power levels of benchRoom,
+// the work a cache miss costs.
+func BenchmarkParsePowerLevels(b *testing.B) {
+	r := benchRoom(b)
+	content := r.state[keyPowerLevels].Content
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parsePowerLevels(r.v, content); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/axonhs/axon/rooms/canonical"
 	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/version"
 )
@@ -101,33 +102,40 @@ func fieldErr(field, format string, args ...any) *plFieldError {
 
 // parsePowerLevels reads power-levels content under version v's rules.
 // Every value the rules may compare must parse; notifications are only
-// auth-relevant from v6, so before that malformed entries are skipped.
+// auth-relevant from v6, so before that malformed entries are skipped. Of
+// repeated keys (possible before v6) the last wins, as in the JSON
+// decoders of other servers.
 func parsePowerLevels(v version.Spec, content json.RawMessage) (*plFields, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(content, &top); err != nil {
+	top, err := canonical.Members(content)
+	if err != nil {
 		return nil, fieldErr("named", "content is not an object: %v", err)
 	}
 	f := &plFields{named: make(map[string]int64, len(namedLevels))}
-	for _, name := range namedLevels {
-		raw, ok := top[name]
-		if !ok {
-			continue
+	var events, notifications, users []byte
+	for _, m := range top {
+		switch m.Key {
+		case "events":
+			events = m.Value
+		case "notifications":
+			notifications = m.Value
+		case "users":
+			users = m.Value
+		case "users_default", "events_default", "state_default", "ban", "redact", "kick", "invite":
+			n, err := parseLevel(v, m.Value)
+			if err != nil {
+				return nil, fieldErr("named", "%s: %v", m.Key, err)
+			}
+			f.named[m.Key] = n
 		}
-		n, err := parseLevel(v, raw)
-		if err != nil {
-			return nil, fieldErr("named", "%s: %v", name, err)
-		}
-		f.named[name] = n
 	}
-	var err error
-	if f.events, err = parseLevelMap(v, top, "events", false); err != nil {
+	if f.events, err = parseLevelMap(v, events, "events", false); err != nil {
 		return nil, err
 	}
 	lenientNotifications := v.Auth < version.AuthV6
-	if f.notifications, err = parseLevelMap(v, top, "notifications", lenientNotifications); err != nil {
+	if f.notifications, err = parseLevelMap(v, notifications, "notifications", lenientNotifications); err != nil {
 		return nil, err
 	}
-	if f.users, err = parseLevelMap(v, top, "users", false); err != nil {
+	if f.users, err = parseLevelMap(v, users, "users", false); err != nil {
 		return nil, err
 	}
 	for u := range f.users {
@@ -138,30 +146,29 @@ func parsePowerLevels(v version.Spec, content json.RawMessage) (*plFields, error
 	return f, nil
 }
 
-// parseLevelMap reads an object of levels. lenient skips bad entries
-// instead of failing.
-func parseLevelMap(v version.Spec, top map[string]json.RawMessage, field string, lenient bool) (map[string]int64, error) {
-	raw, ok := top[field]
-	if !ok {
+// parseLevelMap reads an object of levels (nil raw: absent). lenient skips
+// bad entries instead of failing.
+func parseLevelMap(v version.Spec, raw []byte, field string, lenient bool) (map[string]int64, error) {
+	if raw == nil {
 		return nil, nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+	members, err := canonical.Members(raw)
+	if err != nil {
 		if lenient {
 			return nil, nil
 		}
 		return nil, fieldErr(field, "%s is not an object", field)
 	}
-	out := make(map[string]int64, len(m))
-	for k, r := range m {
-		n, err := parseLevel(v, r)
+	out := make(map[string]int64, len(members))
+	for _, m := range members {
+		n, err := parseLevel(v, m.Value)
 		if err != nil {
 			if lenient {
 				continue
 			}
-			return nil, fieldErr(field, "%s[%q]: %v", field, k, err)
+			return nil, fieldErr(field, "%s[%q]: %v", field, m.Key, err)
 		}
-		out[k] = n
+		out[m.Key] = n
 	}
 	return out, nil
 }
