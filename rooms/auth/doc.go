@@ -15,7 +15,8 @@
 // the version's list numbers it, and a short path such as "member/join").
 //
 // The package also owns the power-level model every other part of the room
-// core uses: PowerLevels, UserPowerLevel, Creators, EventsNeeded.
+// core uses: PowerLevels, UserPowerLevel, Creators, EventsNeeded, and
+// RedactionApplies for the "Handling redactions" check.
 //
 // It imports only the standard library, rooms/event, rooms/version and
 // rooms/canonical (for the signed block of third-party invites); it
