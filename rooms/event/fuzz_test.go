@@ -1,0 +1,53 @@
+package event
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/axonhs/axon/rooms/version"
+)
+
+// FuzzParse feeds arbitrary bytes to Parse under every room version. Parse
+// must not panic, and whatever it accepts must survive a second pass: Raw
+// parses again to the same ID and room ID, stays within the size limit, and
+// can be redacted and hashed.
+func FuzzParse(f *testing.F) {
+	for i, v := range version.All() {
+		f.Add(byte(i), []byte(`{}`))
+		p := messageProto()
+		if v.Format == version.FormatV1 {
+			p.PrevEvents, p.AuthEvents = nil, nil
+		}
+		if ev, err := p.Build(v, "example.org", testKey(f)); err == nil {
+			f.Add(byte(i), []byte(ev.Raw))
+		}
+	}
+	versions := version.All()
+	f.Fuzz(func(t *testing.T, which byte, raw []byte) {
+		v := versions[int(which)%len(versions)]
+		ev, err := Parse(raw, v)
+		if err != nil {
+			return
+		}
+		if len(ev.Raw) > MaxSize {
+			t.Fatalf("accepted %d bytes", len(ev.Raw))
+		}
+		again, err := Parse(ev.Raw, v)
+		if err != nil {
+			t.Fatalf("Raw of an accepted event fails to parse: %v\n%s", err, ev.Raw)
+		}
+		if again.ID != ev.ID || again.RoomID != ev.RoomID || !bytes.Equal(again.Raw, ev.Raw) {
+			t.Fatalf("second parse differs: %q %q / %q %q", ev.ID, ev.RoomID, again.ID, again.RoomID)
+		}
+		if ev.ID == "" || ev.Sender == "" || (ev.RoomID == "" && !v.RoomIDFromCreateEvent) {
+			t.Fatalf("accepted without ID, sender or room: %+v", ev)
+		}
+		redacted, err := Redact(ev.Raw, v)
+		if err != nil {
+			t.Fatalf("Redact: %v", err)
+		}
+		if id, err := EventIDFor(redacted, v); err != nil || id != ev.ID {
+			t.Fatalf("redacted copy has ID %q (%v), want %q", id, err, ev.ID)
+		}
+	})
+}
