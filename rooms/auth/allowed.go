@@ -39,10 +39,13 @@ func (c *checker) reject(rule int, path, reason string, sub ...int) error {
 
 func (c *checker) run() error {
 	ev, n := c.ev, c.n
+	// Rule 1: m.room.create.
 	if ev.Type == event.TypeCreate {
 		return checkCreate(ev)
 	}
 
+	// Rule 2 of v1–v11 (auth_events) is CheckAuthEvents'; its 2.4 is
+	// repeated here because every later rule reads the create event.
 	c.create = c.state.Get(keyCreate)
 	if c.create == nil {
 		if n.roomID != 0 {
@@ -56,23 +59,29 @@ func (c *checker) run() error {
 	}
 	c.creators = creators(c.v, c.create)
 
+	// Rule 3 (v12: 4): a room created with m.federate false stays on the
+	// creator's server.
 	if !createFederates(c.create) && !sameDomainID(ev.Sender, c.create.Sender) {
 		return c.reject(n.federate, "m.federate", "room does not federate and sender is on another server")
 	}
 
+	// Rule 4 of v1–v5: m.room.aliases (removed by v6.md).
 	if n.aliases != 0 && ev.Type == event.TypeAliases {
 		return c.checkAliases()
 	}
+	// Rule 5 (v6–v11: 4): m.room.member.
 	if ev.Type == event.TypeMember {
 		return c.checkMember()
 	}
 
+	// Everything else needs a joined sender.
 	if currentMembership(c.state, ev.Sender) != event.MembershipJoin {
 		return c.reject(n.joined, "sender", "sender is not joined to the room")
 	}
 	pl := c.powerLevels()
 	sender := c.power(ev.Sender)
 
+	// m.room.third_party_invite needs only the invite level.
 	if ev.Type == event.TypeThirdPartyInvite {
 		if !sender.atLeast(pl.Invite) {
 			return c.reject(n.thirdParty, "third_party_invite", "sender's power level is below the invite level", 1)
@@ -80,6 +89,8 @@ func (c *checker) run() error {
 		return nil
 	}
 
+	// The event type's required power level (server-server-api
+	// "Definitions"), then state keys that name another user.
 	if !sender.atLeast(pl.EventLevel(ev.Type, ev.IsState())) {
 		return c.reject(n.required, "required power level", "sender's power level is below the level required for "+ev.Type)
 	}
@@ -114,7 +125,7 @@ func (c *checker) checkAliases() error {
 	if ev.StateKey == nil {
 		return c.reject(n.aliases, "aliases", "event has no state_key", 1)
 	}
-	if d, _ := domainOf(ev.Sender); d != *ev.StateKey {
+	if d, ok := domainOf(ev.Sender); !ok || d != *ev.StateKey {
 		return c.reject(n.aliases, "aliases", "sender's domain does not match state_key", 2)
 	}
 	return nil

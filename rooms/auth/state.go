@@ -29,3 +29,21 @@ func keyMember(userID string) event.StateKey {
 func keyThirdPartyInvite(token string) event.StateKey {
 	return event.StateKey{Type: event.TypeThirdPartyInvite, StateKey: token}
 }
+
+// StateFromAuthEvents is the state an event is first checked against
+// (server-server-api "Checks performed on receipt of a PDU", step 4): its
+// accepted auth events, plus the room's create event, which v12 events no
+// longer cite (v12.md rule 2 derives it from the room ID). create may be nil
+// when the auth events include it.
+func StateFromAuthEvents(create *event.Event, authEvents []*event.Event) StateMap {
+	m := make(StateMap, len(authEvents)+1)
+	if create != nil {
+		m[keyCreate] = create
+	}
+	for _, a := range authEvents {
+		if a.StateKey != nil {
+			m[a.Key()] = a
+		}
+	}
+	return m
+}
