@@ -174,6 +174,9 @@ func (p *Proto) check(v version.Spec) error {
 		return bad("%d auth_events", len(p.AuthEvents))
 	case p.Depth < 0 || (v.StrictCanonicalJSON && p.Depth > MaxDepthStrict):
 		return bad("depth %d", p.Depth)
+	case v.StrictCanonicalJSON && (p.OriginServerTS > MaxDepthStrict || p.OriginServerTS < -MaxDepthStrict):
+		// Strict canonical JSON has no integers beyond ±(2^53-1).
+		return bad("origin_server_ts %d", p.OriginServerTS)
 	case p.Redacts != "" && (p.Redacts[0] != '$' || len(p.Redacts) > MaxIDBytes):
 		return bad("redacts %q", p.Redacts)
 	}

@@ -217,6 +217,7 @@ func TestBuildRejects(t *testing.T) {
 		{"bad reference", func(p *Proto) { p.PrevEvents = []string{"x"} }, ErrInvalidProto},
 		{"negative depth", func(p *Proto) { p.Depth = -1 }, ErrInvalidProto},
 		{"depth over 2^53-1", func(p *Proto) { p.Depth = MaxDepthStrict + 1 }, ErrInvalidProto},
+		{"origin_server_ts over 2^53-1", func(p *Proto) { p.OriginServerTS = MaxDepthStrict + 1 }, ErrInvalidProto},
 		{"content not an object", func(p *Proto) { p.Content = []byte(`[1]`) }, ErrInvalidProto},
 		{"content with a float", func(p *Proto) { p.Content = []byte(`{"n":0.5}`) }, ErrInvalidProto},
 		{"unsigned not JSON", func(p *Proto) { p.Unsigned = []byte(`{`) }, ErrInvalidProto},
