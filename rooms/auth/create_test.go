@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/axonhs/axon/rooms/event"
@@ -78,6 +79,11 @@ func TestCreate(t *testing.T) {
 	}
 }
 
+// bigPDU is a signed PDU with an "x" string of n bytes, padded by pad.
+func bigPDU(n int, pad string) []byte {
+	return []byte(`{"signatures":{"example.org":{}},` + pad + `"x":"` + strings.Repeat("a", n) + `"}`)
+}
+
 func TestCheckIndependent(t *testing.T) {
 	long := string(make([]byte, 256))
 	base := func(t *testing.T, id version.ID) *event.Event {
@@ -115,7 +121,11 @@ func TestCheckIndependent(t *testing.T) {
 		{name: "room_id over 255 bytes is rejected", id: "10",
 			mutate: func(e *event.Event) { e.RoomID = "!" + long }, want: "v10 size limits"},
 		{name: "event over 65536 bytes is rejected", id: "10",
-			mutate: func(e *event.Event) { e.Raw = make([]byte, 65537) }, want: "v10 size limits"},
+			mutate: func(e *event.Event) { e.Raw = bigPDU(65537-len(`{"signatures":{"example.org":{}},"x":""}`), "") }, want: "v10 size limits"},
+		{name: "event of 65536 bytes is allowed", id: "10",
+			mutate: func(e *event.Event) { e.Raw = bigPDU(65536-len(`{"signatures":{"example.org":{}},"x":""}`), "") }},
+		{name: "event over 65536 bytes only through whitespace is allowed", id: "10",
+			mutate: func(e *event.Event) { e.Raw = bigPDU(65000, strings.Repeat(" ", 1000)) }},
 		{name: "sender that is not a user ID is rejected", id: "10",
 			mutate: func(e *event.Event) { e.Sender = "alice" }, want: "v10 event format"},
 		{name: "join_authorised_via_users_server's server must appear in signatures", id: "10",

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/axonhs/axon/rooms/canonical"
 	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/version"
 )
@@ -23,9 +24,10 @@ func CheckIndependent(ev *event.Event) error {
 	sizes := func(reason string) error {
 		return &Error{Rule: fmt.Sprintf("v%s size limits", v.ID), Reason: reason}
 	}
+	if n := canonicalSize(ev.Raw); n > maxPDUBytes {
+		return sizes(fmt.Sprintf("event is %d bytes in canonical JSON, over %d", n, maxPDUBytes))
+	}
 	switch {
-	case len(ev.Raw) > maxPDUBytes:
-		return sizes(fmt.Sprintf("event is %d bytes, over %d", len(ev.Raw), maxPDUBytes))
 	case len(ev.Type) > maxIDBytes:
 		return sizes("type is over 255 bytes")
 	case ev.StateKey != nil && len(*ev.StateKey) > maxIDBytes:
@@ -46,6 +48,20 @@ func CheckIndependent(ev *event.Event) error {
 		}
 	}
 	return CheckSigners(ev, signingServers(ev.Raw))
+}
+
+// canonicalSize is the length of raw in canonical JSON, which the limit is
+// stated for. Only a raw form over the limit is re-encoded: whitespace and
+// \u escapes make raw forms longer than their canonical ones. Raw that does
+// not encode counts as its own length.
+func canonicalSize(raw json.RawMessage) int {
+	if len(raw) <= maxPDUBytes {
+		return len(raw)
+	}
+	if canon, err := canonical.Canonicalize(raw); err == nil {
+		return len(canon)
+	}
+	return len(raw)
 }
 
 // signingServers lists the server names under "signatures" in a PDU.
