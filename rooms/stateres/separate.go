@@ -46,13 +46,17 @@ func separateV2(sets []StateMap) separated {
 		}
 		s.conflicted[key], s.holders[key] = ids, holders
 	}
+	// present[i] counts the slots of the first set that set i also holds:
+	// when it is all of set i, set i has no slot the first set lacks.
+	present := make([]int, len(sets))
 	for key, id := range sets[0] {
 		same := true
-		for _, other := range sets[1:] {
-			if oid, ok := other[key]; !ok || oid != id {
-				same = false
-				break
+		for i, other := range sets[1:] {
+			oid, ok := other[key]
+			if ok {
+				present[i+1]++
 			}
+			same = same && ok && oid == id
 		}
 		if same {
 			s.unconflicted[key] = id
@@ -61,7 +65,10 @@ func separateV2(sets []StateMap) separated {
 		}
 	}
 	// A slot the first set lacks is conflicted.
-	for _, set := range sets[1:] {
+	for i, set := range sets[1:] {
+		if present[i+1] == len(set) {
+			continue
+		}
 		for key := range set {
 			if _, ok := sets[0][key]; !ok {
 				if _, done := s.conflicted[key]; !done {

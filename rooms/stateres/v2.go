@@ -74,13 +74,12 @@ func resolveV2(v version.Spec, sets []StateMap, events Events, v21 bool) (StateM
 	r.iterativeAuthChecks(partial, rest)
 
 	// Step 5: the unconflicted state map wins over whatever was resolved.
-	// The base is either empty or the unconflicted state map itself.
-	out := make(StateMap, len(sep.unconflicted)+len(partial.overlay))
+	// It is this resolution's own map, so it becomes the result.
+	out := sep.unconflicted
 	for k, n := range partial.overlay {
-		out[k] = g.evs[n].ID
-	}
-	for k, id := range sep.unconflicted {
-		out[k] = id
+		if _, ok := out[k]; !ok {
+			out[k] = g.evs[n].ID
+		}
 	}
 	return out, nil
 }
