@@ -20,3 +20,12 @@ func (b bitset) each(f func(int32)) {
 		}
 	}
 }
+
+// count returns the number of members.
+func (b bitset) count() int {
+	c := 0
+	for _, w := range b {
+		c += bits.OnesCount64(w)
+	}
+	return c
+}

@@ -1,6 +1,8 @@
 package stateres
 
 import (
+	"fmt"
+
 	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/version"
 )
@@ -47,8 +49,9 @@ func resolveV2(v version.Spec, sets []StateMap, events Events, v21 bool) (StateM
 	// conflicted set, in reverse topological power ordering.
 	powerSet := g.powerClosure(full)
 	powerOrder := g.reverseTopologicalPowerOrder(powerSet, r.senderLevels(powerSet))
-	if n := popcount(powerSet); len(powerOrder) != n {
-		return nil, ErrCycle // unreachable after loadSets' check; kept as a guard
+	if n := powerSet.count(); len(powerOrder) != n {
+		// loadSets refuses cyclic graphs, so this is a broken invariant.
+		return nil, fmt.Errorf("%w: %d of %d power events left unsorted", ErrCycle, n-len(powerOrder), n)
 	}
 
 	// Step 2: iterative auth checks from the unconflicted state map (v2) or
@@ -82,10 +85,4 @@ func resolveV2(v version.Spec, sets []StateMap, events Events, v21 bool) (StateM
 		}
 	}
 	return out, nil
-}
-
-func popcount(b bitset) int {
-	c := 0
-	b.each(func(int32) { c++ })
-	return c
 }
