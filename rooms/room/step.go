@@ -1,0 +1,229 @@
+package room
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/axonhs/axon/rooms/auth"
+	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/stateres"
+)
+
+// Inbound is a remote PDU whose format, hashes and signatures have been
+// checked (server-server-api "Checks performed on receipt of a PDU", steps
+// 1 to 3), with what the room needs to run the remaining checks.
+type Inbound struct {
+	Event *event.Event
+	// AuthEvents are the accepted events among those Event.AuthEvents
+	// names; a named event missing here counts as rejected.
+	AuthEvents []*event.Event
+	// PrevStates holds, for each of Event.PrevEvents, the state after that
+	// event (slot → event ID). With more than one they are resolved with
+	// the room version's state resolution.
+	PrevStates []stateres.StateMap
+	// Events serves every event the states name, their auth chains, and
+	// the auth chains of the room's current state (state resolution walks
+	// them).
+	Events stateres.Events
+}
+
+// Step applies a checked remote event (server-server-api "Checks performed
+// on receipt of a PDU", steps 4 to 6):
+//
+//   - authorised against its auth events: refused, it is Rejected;
+//   - authorised against the state before it (the resolved PrevStates):
+//     refused, it is Rejected;
+//   - authorised against the current state: refused, it is SoftFailed
+//     ("Soft failure"): stored, not an extremity, no state change.
+//
+// An accepted event becomes a forward extremity in place of its
+// prev_events. If it descends from every extremity, the state after it is
+// the new current state; otherwise the room has forked and the current
+// state is the resolution of the previous current state and the state after
+// the event (which stands for the resolution of all extremities, since the
+// previous current state already resolves the others).
+//
+// The returned error is for input Step cannot work with (another room,
+// missing states or events); a refused event is not an error but an
+// Outcome with its Reason.
+func (r *Room) Step(in Inbound) (*Effects, error) {
+	ev := in.Event
+	if r.state[keyCreate] == nil {
+		return nil, ErrNotCreated
+	}
+	if err := r.owns(ev); err != nil {
+		return nil, err
+	}
+	if ev.Type == event.TypeCreate {
+		return rejected(ev, errors.New("room: a room has one m.room.create event")), nil
+	}
+	if err := auth.CheckIndependent(ev); err != nil {
+		return rejected(ev, err), nil
+	}
+	// Step 4: against the auth events.
+	if err := auth.CheckAuthEvents(ev, in.AuthEvents); err != nil {
+		return rejected(ev, err), nil
+	}
+	authState := auth.StateMap{keyCreate: r.state[keyCreate]}
+	for _, a := range in.AuthEvents {
+		if a.IsState() && slices.Contains(ev.AuthEvents, a.ID) {
+			authState[a.Key()] = a
+		}
+	}
+	if err := auth.Allowed(ev, authState); err != nil {
+		return rejected(ev, err), nil
+	}
+	// Step 5: against the state before the event.
+	before, err := r.stateBefore(in)
+	if err != nil {
+		return nil, err
+	}
+	beforeEvents, err := r.eventsOf(before, in.Events)
+	if err != nil {
+		return nil, err
+	}
+	if beforeEvents[keyCreate] == nil {
+		beforeEvents[keyCreate] = r.state[keyCreate]
+	}
+	if err := auth.Allowed(ev, beforeEvents); err != nil {
+		return rejected(ev, err), nil
+	}
+	after := maps.Clone(before)
+	if ev.IsState() {
+		after[ev.Key()] = ev.ID
+	}
+	// Step 6: against the current state.
+	if err := auth.Allowed(ev, r.state); err != nil {
+		return &Effects{Event: ev, Outcome: SoftFailed, Reason: err, EventState: after, Extremities: r.Extremities()}, nil
+	}
+
+	forked := slices.ContainsFunc(r.extremities, func(x *event.Event) bool { return !slices.Contains(ev.PrevEvents, x.ID) })
+	next := after
+	if forked {
+		events := newRoomEvents(r, ev, in.Events)
+		if next, err = stateres.Resolve(r.spec, []stateres.StateMap{r.stateSnapshot(), after}, events); err != nil {
+			return nil, fmt.Errorf("%w: resolving the fork: %v", ErrMissingState, err)
+		}
+	}
+	fx := &Effects{Event: ev, EventState: after, Redacts: ev.Redacts, Relation: relationOf(ev.Content)}
+	if err := r.replaceState(next, ev, in.Events, fx); err != nil {
+		return nil, err
+	}
+	r.advance(ev)
+	fx.Extremities = r.Extremities()
+	return fx, nil
+}
+
+// rejected is the Effects of a rejected event.
+func rejected(ev *event.Event, reason error) *Effects {
+	return &Effects{Event: ev, Outcome: Rejected, Reason: reason}
+}
+
+// stateBefore is the state before an inbound event: the state after its
+// only prev_event, or the resolution of the states after each.
+func (r *Room) stateBefore(in Inbound) (stateres.StateMap, error) {
+	switch len(in.PrevStates) {
+	case 0:
+		return nil, fmt.Errorf("%w: no state for the prev_events of %s", ErrMissingState, in.Event.ID)
+	case 1:
+		return in.PrevStates[0], nil
+	}
+	s, err := stateres.Resolve(r.spec, in.PrevStates, newRoomEvents(r, nil, in.Events))
+	if err != nil {
+		return nil, fmt.Errorf("%w: resolving the state before %s: %v", ErrMissingState, in.Event.ID, err)
+	}
+	return s, nil
+}
+
+// eventsOf fetches the events of a state map.
+func (r *Room) eventsOf(s stateres.StateMap, events stateres.Events) (auth.StateMap, error) {
+	src := newRoomEvents(r, nil, events)
+	out := make(auth.StateMap, len(s))
+	for k, id := range s {
+		ev, err := src.Event(id)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMissingState, err)
+		}
+		out[k] = ev
+	}
+	return out, nil
+}
+
+// replaceState makes next the current state, recording the delta and the
+// membership changes in fx.
+func (r *Room) replaceState(next stateres.StateMap, ev *event.Event, events stateres.Events, fx *Effects) error {
+	src := newRoomEvents(r, ev, events)
+	keys := make([]event.StateKey, 0, len(next))
+	for k, id := range next {
+		if cur := r.state[k]; cur == nil || cur.ID != id {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, compareKeys)
+	changed := make([]*event.Event, len(keys))
+	for i, k := range keys {
+		e, err := src.Event(next[k])
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrMissingState, err)
+		}
+		changed[i] = e
+	}
+	for _, e := range changed {
+		ch, mc := r.setState(e)
+		fx.StateDelta = append(fx.StateDelta, ch)
+		if mc != nil {
+			fx.Memberships = append(fx.Memberships, *mc)
+		}
+	}
+	return nil
+}
+
+// compareKeys orders state slots by type, then state key.
+func compareKeys(a, b event.StateKey) int {
+	switch {
+	case a.Type < b.Type:
+		return -1
+	case a.Type > b.Type:
+		return 1
+	case a.StateKey < b.StateKey:
+		return -1
+	case a.StateKey > b.StateKey:
+		return 1
+	}
+	return 0
+}
+
+// roomEvents serves events from the room's current state and extremities,
+// one extra event, and then the caller's source.
+type roomEvents struct {
+	byID map[string]*event.Event
+	rest stateres.Events
+}
+
+// newRoomEvents indexes the room's current state, its extremities and
+// extra, in front of rest.
+func newRoomEvents(r *Room, extra *event.Event, rest stateres.Events) roomEvents {
+	byID := make(map[string]*event.Event, len(r.state)+len(r.extremities)+1)
+	for _, ev := range r.state {
+		byID[ev.ID] = ev
+	}
+	for _, ev := range r.extremities {
+		byID[ev.ID] = ev
+	}
+	if extra != nil {
+		byID[extra.ID] = extra
+	}
+	return roomEvents{byID: byID, rest: rest}
+}
+
+func (s roomEvents) Event(id string) (*event.Event, error) {
+	if ev, ok := s.byID[id]; ok {
+		return ev, nil
+	}
+	if s.rest == nil {
+		return nil, fmt.Errorf("%w: %s", stateres.ErrMissingEvent, id)
+	}
+	return s.rest.Event(id)
+}
