@@ -56,9 +56,12 @@ const opaqueIDLength = 24
 
 // Build writes the event in room version v's wire format, adds its content
 // hash, signs it as serverName with key (server-server-api "Adding hashes
-// and signatures to outgoing events"), and returns it as a parsed Event.
-// The event ID is `$opaque:serverName` from the randomness source in room
-// versions 1 and 2 and the reference hash from version 3.
+// and signatures to outgoing events"), and returns it as an Event equal to
+// what Parse(ev.Raw, v) gives (Build fills the fields from the prototype
+// rather than parsing its own output again). The event ID is
+// `$opaque:serverName` from the randomness source in room versions 1 and 2
+// and the reference hash from version 3; a v12 m.room.create gets its room
+// ID from that hash too.
 func (p *Proto) Build(v version.Spec, serverName string, key signing.KeyPair) (*Event, error) {
 	if err := p.check(v); err != nil {
 		return nil, err
