@@ -51,10 +51,20 @@ func newClient(rawURL string, conns int) (*client, error) {
 }
 
 type matrixError struct {
-	ErrCode string `json:"errcode"`
-	Error   string `json:"error"`
-	Session string `json:"session"`
+	ErrCode      string `json:"errcode"`
+	Error        string `json:"error"`
+	Session      string `json:"session"`
+	RetryAfterMS int64  `json:"retry_after_ms"`
 }
+
+// rateLimitError is an M_LIMIT_EXCEEDED answer; it matches errRateLimited.
+type rateLimitError struct{ retryAfter time.Duration }
+
+func (e rateLimitError) Error() string {
+	return fmt.Sprintf("%v, retry after %s", errRateLimited, e.retryAfter)
+}
+
+func (e rateLimitError) Is(target error) bool { return target == errRateLimited }
 
 // do sends one request and decodes a 200 answer into out. A non-200 answer
 // is returned as status and body with an error.
@@ -85,7 +95,7 @@ func (c *client) do(method, path, token string, body, out any) (int, []byte, err
 		var me matrixError
 		_ = json.Unmarshal(data, &me)
 		if status == fasthttp.StatusTooManyRequests || me.ErrCode == "M_LIMIT_EXCEEDED" {
-			return status, data, errRateLimited
+			return status, data, rateLimitError{retryAfter: time.Duration(me.RetryAfterMS) * time.Millisecond}
 		}
 		return status, data, fmt.Errorf("%w: %s %s: %d %s", errStatus, method, path, status, strings.TrimSpace(string(data)))
 	}
@@ -178,4 +188,23 @@ func (c *client) whoami(token string) (string, error) {
 		return "", err
 	}
 	return out.UserID, nil
+}
+
+// retrying calls f until it succeeds, fails otherwise than by rate
+// limiting, or has been limited attempts times; it waits as long as the
+// server asks (retry_after_ms, else a second). Only the untimed set-up
+// phase retries: the timed phases count limits instead.
+func retrying(attempts int, f func() error) error {
+	for i := 1; ; i++ {
+		err := f()
+		var rl rateLimitError
+		if !errors.As(err, &rl) || i == attempts {
+			return err
+		}
+		wait := rl.retryAfter
+		if wait <= 0 {
+			wait = time.Second
+		}
+		time.Sleep(wait)
+	}
 }

@@ -13,6 +13,9 @@ import (
 	"time"
 )
 
+// setupAttempts bounds the retries of a rate-limited set-up request.
+const setupAttempts = 60
+
 type options struct {
 	url          string
 	users        int
@@ -60,12 +63,12 @@ func run(o options, out io.Writer) error {
 	}
 	start := time.Now()
 	if err := parallel(o.concurrency, len(names), func(i int) error {
-		var err error
-		if o.sharedSecret != "" {
-			err = c.registerShared(o.sharedSecret, names[i], o.password)
-		} else {
-			err = c.register(names[i], o.password)
-		}
+		err := retrying(setupAttempts, func() error {
+			if o.sharedSecret != "" {
+				return c.registerShared(o.sharedSecret, names[i], o.password)
+			}
+			return c.register(names[i], o.password)
+		})
 		if errors.Is(err, errUserInUse) {
 			return nil
 		}
@@ -77,9 +80,11 @@ func run(o options, out io.Writer) error {
 
 	tokens := make([]string, len(names))
 	if err := parallel(o.concurrency, len(names), func(i int) error {
-		t, err := c.login(names[i], o.password)
-		tokens[i] = t
-		return err
+		return retrying(setupAttempts, func() error {
+			t, err := c.login(names[i], o.password)
+			tokens[i] = t
+			return err
+		})
 	}); err != nil {
 		return fmt.Errorf("first logins: %w", err)
 	}
