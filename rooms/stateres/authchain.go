@@ -159,7 +159,7 @@ func (g *graph) loadSets(sep separated, nsets int) (loadedSets, error) {
 	if err := g.expand(l.conflicted); err != nil {
 		return l, err
 	}
-	if err := g.checkAcyclic(); err != nil {
+	if err := g.checkAcyclic(l.common, l.conflicted); err != nil {
 		return l, err
 	}
 	return l, nil

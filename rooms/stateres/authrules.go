@@ -9,7 +9,7 @@ import (
 
 // allowed runs the state-dependent authorisation rules of ev's room version
 // against st (rooms/auth).
-func (r *resolver) allowed(ev *event.Event, st auth.State) error {
+func (r *Resolver) allowed(ev *event.Event, st auth.State) error {
 	return auth.Allowed(ev, st)
 }
 
@@ -42,11 +42,14 @@ type levelKey struct {
 // topological power ordering"). A privileged creator (room version 12)
 // ranks above every number. Levels are cached per power-levels event,
 // create event and sender, so each power-levels content is parsed once per
-// sender rather than once per event.
-func (r *resolver) senderLevels(set bitset) []int64 {
+// sender rather than once per event, and once per Resolver.
+func (r *Resolver) senderLevels(set bitset) []int64 {
 	g := r.g
 	level := make([]int64, g.len())
-	cache := make(map[levelKey]int64)
+	if r.levels == nil {
+		r.levels = make(map[levelKey]int64)
+	}
+	cache := r.levels
 	set.each(func(n int32) {
 		ev := g.evs[n]
 		key := levelKey{powerLevels: -1, create: -1, sender: ev.Sender}

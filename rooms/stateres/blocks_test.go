@@ -21,7 +21,7 @@ func loadGraph(t *testing.T, k *kit) *graph {
 	if err := g.expand(roots); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.checkAcyclic(); err != nil {
+	if err := g.checkAcyclic(roots); err != nil {
 		t.Fatal(err)
 	}
 	return g
@@ -167,7 +167,7 @@ func TestSenderLevels(t *testing.T) {
 		k.topic("$TC", "@charlie:c", "c", ids(createID, "$IMC", "$PA"), "$PA")
 		k.topic("$TA", "@alice:a", "a", ids(createID, "$IMA", "$PA"), "$PA")
 		g := loadGraph(t, k)
-		r := &resolver{v: k.v, g: g}
+		r := &Resolver{v: k.v, g: g}
 		level := r.senderLevels(g.setOf(t, "$TB", "$TC", "$TA", "$IMA", "$IMB"))
 		want := map[string]int64{
 			"$TB": 50, "$TC": 10, "$TA": 100,

@@ -178,23 +178,26 @@ func (g *graph) expand(roots []int32) error {
 	return nil
 }
 
-// checkAcyclic fails with ErrCycle if the expanded part of the graph has a
-// cycle, so that the walks that follow may assume a DAG. It runs Kahn's
-// algorithm over every expanded node.
-func (g *graph) checkAcyclic() error {
-	n := g.len()
-	indeg := make([]int32, n)
-	for i := 0; i < n; i++ {
-		for _, a := range g.auth[i] {
+// checkAcyclic fails with ErrCycle if the part of the graph reachable from
+// roots has a cycle, so that the walks that follow may assume a DAG. It
+// runs Kahn's algorithm over that part; roots must have been expanded.
+func (g *graph) checkAcyclic(roots ...[]int32) error {
+	scope := newBitset(g.len())
+	for _, r := range roots {
+		g.reach(r, scope)
+	}
+	indeg := make([]int32, g.len())
+	var queue []int32
+	scope.each(func(n int32) {
+		for _, a := range g.auth[n] {
 			indeg[a]++
 		}
-	}
-	queue := make([]int32, 0, n)
-	for i := 0; i < n; i++ {
-		if indeg[i] == 0 {
-			queue = append(queue, int32(i))
+	})
+	scope.each(func(n int32) {
+		if indeg[n] == 0 {
+			queue = append(queue, n)
 		}
-	}
+	})
 	seen := 0
 	for len(queue) > 0 {
 		x := queue[len(queue)-1]
@@ -206,8 +209,8 @@ func (g *graph) checkAcyclic() error {
 			}
 		}
 	}
-	if seen != n {
-		return fmt.Errorf("%w: %d events on or behind a cycle", ErrCycle, n-seen)
+	if total := scope.count(); seen != total {
+		return fmt.Errorf("%w: %d events on or behind a cycle", ErrCycle, total-seen)
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func (c *checkState) Get(k event.StateKey) *event.Event {
 
 // iterativeAuthChecks applies, in order, each event the authorisation rules
 // allow against checkState, and ignores the others.
-func (r *resolver) iterativeAuthChecks(s *partialState, order []int32) {
+func (r *Resolver) iterativeAuthChecks(s *partialState, order []int32) {
 	g := r.g
 	for _, n := range order {
 		ev := g.evs[n]

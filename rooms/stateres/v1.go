@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/axonhs/axon/rooms/event"
-	"github.com/axonhs/axon/rooms/version"
 )
 
 // v1State is the state R of the v1 algorithm: the unconflicted state with
@@ -53,21 +52,21 @@ func (s *v1State) with(k event.StateKey, id string) *v1State {
 // the conflicts of m.room.power_levels, then m.room.join_rules, then
 // m.room.member, each against the state resolved before its pass, and last
 // every other slot.
-func resolveV1(v version.Spec, sets []StateMap, events Events) (StateMap, error) {
+func (r *Resolver) resolveV1(sets []StateMap) (StateMap, error) {
 	sep := separateV1(sets)
 	if len(sep.conflicted) == 0 {
 		return sep.unconflicted, nil
 	}
-	r := &resolver{v: v, g: newGraph(v, events)}
+	g := r.graph(0)
 	cands := make(map[event.StateKey][]*event.Event, len(sep.conflicted))
 	keys := make([]event.StateKey, 0, len(sep.conflicted))
 	for key, ids := range sep.conflicted {
 		for _, id := range ids {
-			n, err := r.g.node(id)
+			n, err := g.node(id)
 			if err != nil {
 				return nil, err
 			}
-			ev := r.g.evs[n]
+			ev := g.evs[n]
 			if !ev.IsState() || ev.Key() != key {
 				return nil, errSlot(id, key)
 			}
@@ -82,7 +81,7 @@ func resolveV1(v version.Spec, sets []StateMap, events Events) (StateMap, error)
 		return keys[i].StateKey < keys[j].StateKey
 	})
 
-	R := &v1State{g: r.g, base: sep.unconflicted, override: map[event.StateKey]string{}}
+	R := &v1State{g: g, base: sep.unconflicted, override: map[event.StateKey]string{}}
 	done := make(map[event.StateKey]bool, len(keys))
 	passes := []func(event.StateKey) bool{
 		func(k event.StateKey) bool { return k == keyPowerLevels },
@@ -132,7 +131,7 @@ func resolveV1(v version.Spec, sets []StateMap, events Events) (StateMap, error)
 // member passes: sort by ascending depth then descending sha1(event_id),
 // take the first, then each next one as long as the rules allow it in R with
 // the slot holding the event taken before.
-func (r *resolver) resolveAuthSlotV1(R *v1State, k event.StateKey, evs []*event.Event) string {
+func (r *Resolver) resolveAuthSlotV1(R *v1State, k event.StateKey, evs []*event.Event) string {
 	list := orderV1(evs)
 	// orderV1 sorts by descending depth, ascending hash: walk it backwards.
 	cur := list[len(list)-1]
@@ -154,7 +153,7 @@ func (r *resolver) resolveAuthSlotV1(R *v1State, k event.StateKey, evs []*event.
 // sha1(event_id) that R allows. When none is allowed it keeps the last one
 // in that order (the lowest depth), as deployed servers do; v1.md leaves
 // this case open.
-func (r *resolver) resolveOtherSlotV1(R *v1State, evs []*event.Event) string {
+func (r *Resolver) resolveOtherSlotV1(R *v1State, evs []*event.Event) string {
 	list := orderV1(evs)
 	for _, ev := range list {
 		if r.allowed(ev, R) == nil {

@@ -4,20 +4,13 @@ import (
 	"fmt"
 
 	"github.com/axonhs/axon/rooms/event"
-	"github.com/axonhs/axon/rooms/version"
 )
-
-// resolver holds the state of one resolution.
-type resolver struct {
-	v version.Spec
-	g *graph
-}
 
 var keyPowerLevels = event.StateKey{Type: event.TypePowerLevels}
 
 // resolveV2 implements the "Algorithm" of v2-state-res.md, and with v21 set
 // the amendments of v12.md "State resolution".
-func resolveV2(v version.Spec, sets []StateMap, events Events, v21 bool) (StateMap, error) {
+func (r *Resolver) resolveV2(sets []StateMap, v21 bool) (StateMap, error) {
 	sep := separateV2(sets)
 	if len(sep.conflicted) == 0 {
 		// Identical state sets have identical auth chains, so the full
@@ -25,8 +18,7 @@ func resolveV2(v version.Spec, sets []StateMap, events Events, v21 bool) (StateM
 		return sep.unconflicted, nil
 	}
 	// The auth chains of a room's state are somewhat larger than its state.
-	r := &resolver{v: v, g: newGraphSized(v, events, len(sets[0])+len(sets[0])/4)}
-	g := r.g
+	g := r.graph(len(sets[0]) + len(sets[0])/4)
 	loaded, err := g.loadSets(sep, len(sets))
 	if err != nil {
 		return nil, err
