@@ -12,8 +12,9 @@ import (
 // FuzzResolve builds a small room from the input — events of random types,
 // senders and auth events, possibly citing later events (cycles) — splits
 // them over two state sets and resolves them. Resolution must not panic or
-// hang, must fail only with ErrCycle, must not depend on the order of the
-// sets, and must keep every slot the sets agree on (v2, v2.1).
+// hang, must fail only with ErrCycle or ErrMissingEvent, must not depend on
+// the order of the sets or on reusing a Resolver, and must keep every slot
+// the sets agree on (v2, v2.1).
 func FuzzResolve(f *testing.F) {
 	f.Add([]byte{1, 0, 0, 1, 0x0f, 10, 1, 3, 1, 2, 0x1f, 20, 2})
 	f.Add([]byte{2, 4, 0, 1, 0x07, 5, 3, 5, 1, 0, 0x03, 5, 3, 6, 2, 0, 0x0b, 9, 1})
@@ -78,12 +79,16 @@ func FuzzResolve(f *testing.F) {
 			}
 			return
 		}
-		again, err := Resolve(k.v, []StateMap{s2, s1}, k.events)
-		if err != nil {
-			t.Fatalf("sets reversed: %v", err)
-		}
-		if !sameState(got, again) {
-			t.Fatalf("result depends on the order of the sets:\n%v\n%v", got, again)
+		// A reused Resolver, given the sets the other way round, must agree.
+		r := NewResolver(k.v, k.events)
+		for i, sets := range [][]StateMap{{s1, s2}, {s2, s1}} {
+			again, err := r.Resolve(sets)
+			if err != nil {
+				t.Fatalf("reused Resolver, call %d: %v", i, err)
+			}
+			if !sameState(got, again) {
+				t.Fatalf("reused Resolver, call %d, disagrees:\n%v\n%v", i, got, again)
+			}
 		}
 		if k.v.StateRes != version.StateResV1 {
 			for key, id := range s1 {
