@@ -10,7 +10,7 @@ import (
 
 // benchRoom is a v11 room with 50 joined users, each listed in
 // power_levels, a public join rule and the usual state of a busy room.
-func benchRoom(b *testing.B) *room {
+func benchRoom(b testing.TB) *room {
 	r := newRoom(b, "11")
 	var users strings.Builder
 	fmt.Fprintf(&users, "%q:100", alice)
