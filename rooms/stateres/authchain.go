@@ -4,7 +4,6 @@ import (
 	"sort"
 
 	"github.com/axonhs/axon/rooms/event"
-
 	"github.com/axonhs/axon/rooms/version"
 )
 
