@@ -117,7 +117,7 @@ func (p *Proto) Build(v version.Spec, serverName string, key signing.KeyPair) (*
 	// Content hash: everything but unsigned, signatures and hashes, none of
 	// which are present yet (server-server-api "Calculating the content
 	// hash for an event").
-	buf := canonical.AppendObject(make([]byte, 0, 2*len(content)+512), members)
+	buf := appendObject(members)
 	contentHash := sha256.Sum256(buf)
 	hashes := append([]byte(`{"sha256":`), canonical.AppendString(nil, signing.EncodeBase64(contentHash[:]))...)
 	add("hashes", append(hashes, '}'))
@@ -149,7 +149,7 @@ func (p *Proto) Build(v version.Spec, serverName string, key signing.KeyPair) (*
 		add("unsigned", unsigned)
 		ev.Unsigned = unsigned
 	}
-	ev.Raw = canonical.AppendObject(nil, members)
+	ev.Raw = appendObject(members)
 	if len(ev.Raw) > MaxSize {
 		return nil, fmt.Errorf("%w: %d bytes of canonical JSON, limit %d", ErrTooLarge, len(ev.Raw), MaxSize)
 	}
@@ -225,7 +225,7 @@ func (p *Proto) content(v version.Spec) ([]byte, error) {
 		return nil, fmt.Errorf("%w: content: %w", ErrInvalidProto, err)
 	}
 	members = setMember(members, "redacts", canonical.AppendString(nil, p.Redacts))
-	return canonical.AppendObject(nil, members), nil
+	return appendObject(members), nil
 }
 
 // references writes prev_events or auth_events: plain IDs from format v2,

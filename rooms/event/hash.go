@@ -28,7 +28,7 @@ func referenceHash(members []canonical.Member, v version.Spec) ([32]byte, error)
 	if err != nil {
 		return [32]byte{}, err
 	}
-	return sha256.Sum256(canonical.AppendObject(nil, kept)), nil
+	return sha256.Sum256(appendObject(kept)), nil
 }
 
 // EventIDFor returns the ID of an event in room version v: the event_id

@@ -174,3 +174,13 @@ func arrayItems(key string, value []byte) ([][]byte, error) {
 	}
 	return append(items, body[start:]), nil
 }
+
+// appendObject is canonical.AppendObject into a buffer sized for the result,
+// so that building an event does not regrow it several times.
+func appendObject(members []canonical.Member) []byte {
+	n := 2
+	for _, m := range members {
+		n += len(m.Key) + len(m.Value) + 4 // quotes, colon, comma; escapes are rare
+	}
+	return canonical.AppendObject(make([]byte, 0, n), members)
+}

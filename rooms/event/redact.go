@@ -111,7 +111,7 @@ func Redact(raw []byte, v version.Spec) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return canonical.AppendObject(make([]byte, 0, len(raw)), kept), nil
+	return appendObject(kept), nil
 }
 
 // redactMembers returns the members of an event that survive redaction,
@@ -181,7 +181,7 @@ func redactContent(content []byte, eventType string, rules redactionRules) ([]by
 	if len(kept) == 0 {
 		return emptyObject, nil
 	}
-	return canonical.AppendObject(nil, kept), nil
+	return appendObject(kept), nil
 }
 
 // onlySigned reduces a third_party_invite object to {"signed": …}; ok is

@@ -34,12 +34,12 @@ func SignEvent(raw []byte, v version.Spec, serverName string, key signing.KeyPai
 	if err != nil {
 		return nil, err
 	}
-	signatures, err := signRedacted(canonical.AppendObject(nil, redacted), serverName, key)
+	signatures, err := signRedacted(appendObject(redacted), serverName, key)
 	if err != nil {
 		return nil, err
 	}
 	members = setMember(members, "signatures", signatures)
-	return canonical.AppendObject(make([]byte, 0, len(canon)+128), members), nil
+	return appendObject(members), nil
 }
 
 // signRedacted signs the canonical redacted event and returns the resulting
