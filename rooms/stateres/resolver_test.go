@@ -100,7 +100,7 @@ func TestResolverRetriesMissingEvents(t *testing.T) {
 	if _, err := r.Resolve(sets); !errors.Is(err, ErrMissingEvent) {
 		t.Fatalf("error = %v, want ErrMissingEvent", err)
 	}
-	src["$IJR"] = k.events["$IJR"]
+	src.Add(k.events["$IJR"])
 	got, err := r.Resolve(sets)
 	if err != nil {
 		t.Fatalf("after the event arrived: %v", err)
