@@ -1,9 +1,11 @@
 package room
 
 import (
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/axonhs/axon/rooms/auth"
@@ -26,8 +28,12 @@ const (
 	there = "other.example"
 )
 
-// testSigner is a server's signer with a key and randomness derived from
-// its name, so runs are reproducible.
+// signers counts the signers made, so each gets its own randomness (two
+// rooms made in one test must not get the same ID).
+var signers atomic.Uint64
+
+// testSigner is a server's signer with a key derived from its name and a
+// deterministic stream of randomness.
 func testSigner(t testing.TB, server string) Signer {
 	t.Helper()
 	var seed [32]byte
@@ -36,6 +42,7 @@ func testSigner(t testing.TB, server string) Signer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	binary.BigEndian.PutUint64(seed[24:], signers.Add(1))
 	return Signer{ServerName: server, Key: key, Rand: rand.NewChaCha8(seed)}
 }
 
@@ -191,3 +198,6 @@ func types(fx []*Effects) []string {
 	}
 	return out
 }
+
+// errorsIs is errors.Is, for tests that do not otherwise import errors.
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
