@@ -11,9 +11,9 @@ import (
 
 // signedBlock is content.third_party_invite.signed of an invite.
 type signedBlock struct {
-	MXID       *string                      `json:"mxid"`
-	Token      *string                      `json:"token"`
-	Signatures map[string]map[string]string `json:"signatures"`
+	MXID       *string         `json:"mxid"`
+	Token      *string         `json:"token"`
+	Signatures json.RawMessage `json:"signatures"`
 }
 
 // thirdPartyInviteContent is the part of m.room.third_party_invite content
@@ -56,7 +56,10 @@ func (c *checker) checkThirdPartyInvite(target string, raw json.RawMessage) erro
 	if invite.Sender != ev.Sender {
 		return at(6, "sender did not send the m.room.third_party_invite")
 	}
-	if signedByInviteKey(tpi.Signed, signed.Signatures, invite.Content) {
+	// Signatures of the wrong shape verify nothing and fall to sub-rule 8.
+	var sigs map[string]map[string]string
+	_ = json.Unmarshal(signed.Signatures, &sigs)
+	if signedByInviteKey(tpi.Signed, sigs, invite.Content) {
 		return nil
 	}
 	return at(8, "no signature in signed matches a public key of the m.room.third_party_invite")

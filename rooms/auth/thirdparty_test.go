@@ -128,6 +128,22 @@ func TestAllowedThirdPartyInvite(t *testing.T) {
 			want: rule(8),
 		},
 		{
+			name:  "member/invite/third_party_invite/signatures of the wrong shape are rejected",
+			setup: withInvite(false),
+			event: func(r *room) *event.Event {
+				return r.member(alice, bob, "invite", tpiContent(fmt.Sprintf(`{"mxid":%q,"token":"tok","signatures":{"id.example":["x"]}}`, bob)))
+			},
+			want: rule(8),
+		},
+		{
+			name:  "member/invite/third_party_invite/mxid that is not a string is rejected",
+			setup: withInvite(false),
+			event: func(r *room) *event.Event {
+				return r.member(alice, bob, "invite", tpiContent(`{"mxid":1,"token":"tok","signatures":{}}`))
+			},
+			want: rule(3),
+		},
+		{
 			name:  "member/invite/third_party_invite/no signatures is rejected",
 			setup: withInvite(false),
 			event: func(r *room) *event.Event {
