@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/axonhs/axon/rooms/auth"
 	"github.com/axonhs/axon/rooms/event"
@@ -27,6 +28,11 @@ func checkShape(v version.Spec, p *Proposal) error {
 	}
 	if p.StateKey != nil && len(*p.StateKey) > event.MaxIDBytes {
 		return fmt.Errorf("%w: state key over %d bytes", ErrInvalidParam, event.MaxIDBytes)
+	}
+	// JSON strings are Unicode: invalid UTF-8 would be replaced on encoding,
+	// changing the type or state key (and its length) behind the client.
+	if !utf8.ValidString(p.Type) || (p.StateKey != nil && !utf8.ValidString(*p.StateKey)) {
+		return fmt.Errorf("%w: event type and state key must be valid UTF-8", ErrInvalidParam)
 	}
 	if p.Type == event.TypeCreate {
 		return fmt.Errorf("%w: m.room.create is sent only when a room is created", ErrInvalidParam)

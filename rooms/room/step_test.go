@@ -159,7 +159,6 @@ func TestStepRejected(t *testing.T) {
 	}
 }
 
-
 // TestStepSoftFail: dave's server, unaware that alice banned dave, sends a
 // message on top of the state before the ban. It passes its auth events and
 // the state before it but not the current state.

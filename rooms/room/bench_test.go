@@ -1,0 +1,68 @@
+package room
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/axonhs/axon/rooms/version"
+)
+
+// benchRoom is a public room of version v with alice and 99 more joined
+// members, 10 of them on other.example.
+func benchRoom(b *testing.B, v version.ID) *kit {
+	b.Helper()
+	k := newKit(b, v, PresetPublicChat)
+	for i := range 89 {
+		k.propose(Join(fmt.Sprintf("@user%02d:example.org", i), MemberOptions{}))
+	}
+	for i := range 10 {
+		st := k.room.stateSnapshot()
+		user := fmt.Sprintf("@remote%02d:other.example", i)
+		join := k.remoteEvent(Join(user, MemberOptions{}), k.room.Extremities(), st)
+		if fx := k.step(join, st); fx.Outcome != Accepted {
+			b.Fatalf("remote join: %v", fx.Reason)
+		}
+	}
+	if n := len(k.room.Joined()); n != 100 {
+		b.Fatalf("%d members", n)
+	}
+	return k
+}
+
+// BenchmarkProposeMessage is one m.room.message into a room with 100
+// members: build, hash, sign, authorise and apply, and the Effects.
+func BenchmarkProposeMessage(b *testing.B) {
+	for _, v := range []version.ID{"11", "12"} {
+		b.Run("v"+string(v), func(b *testing.B) {
+			k := benchRoom(b, v)
+			p := message("@user42:example.org", "The quick brown fox jumps over the lazy dog")
+			now := k.now
+			b.ReportAllocs()
+			for b.Loop() {
+				now++
+				fx, err := k.room.Propose(p, now)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(fx.Destinations) != 1 {
+					b.Fatalf("destinations %v", fx.Destinations)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkProposeState is a state change (the room name) in the same room,
+// for comparison with a message.
+func BenchmarkProposeState(b *testing.B) {
+	k := benchRoom(b, "11")
+	p := state(alice, "m.room.name", "", `{"name":"Bench"}`)
+	now := k.now
+	b.ReportAllocs()
+	for b.Loop() {
+		now++
+		if _, err := k.room.Propose(p, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
