@@ -50,6 +50,9 @@ func checkShape(v version.Spec, p *Proposal) error {
 		}
 		return nil
 	}
+	if p.Redacts != "" {
+		return fmt.Errorf("%w: only m.room.redaction redacts an event", ErrInvalidParam)
+	}
 	if p.StateKey == nil {
 		return nil
 	}

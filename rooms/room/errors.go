@@ -35,6 +35,9 @@ var (
 	// ErrMissingState reports a Step without the states the event needs (or
 	// a Load without the create event) [internal].
 	ErrMissingState = errors.New("room: missing state")
+	// ErrKnownEvent reports a Step of an event the room has already
+	// applied [the caller deduplicates; internal].
+	ErrKnownEvent = errors.New("room: event already applied")
 	// ErrBuild reports an event the builder could not produce for a reason
 	// other than size [internal].
 	ErrBuild = errors.New("room: cannot build event")

@@ -116,6 +116,8 @@ func TestProposeBadInput(t *testing.T) {
 		{"member without membership", "11", state(alice, event.TypeMember, alice, `{}`), ErrBadJSON, ""},
 		{"member unknown membership", "11", state(alice, event.TypeMember, alice, `{"membership":"lurk"}`), ErrBadJSON, ""},
 		{"knock in v6", "6", Knock(bob, MemberOptions{}), ErrBadJSON, ""},
+		{"redacts on a message", "11", Proposal{Type: "m.room.message", Sender: alice, Redacts: "$x"}, ErrInvalidParam, ""},
+		{"non-UTF-8 type", "11", Proposal{Type: "m.\xff", Sender: alice}, ErrInvalidParam, ""},
 		{"redaction without target", "11", Proposal{Type: event.TypeRedaction, Sender: alice}, ErrInvalidParam, ""},
 		{"message by a stranger", "11", message(carol, "hi"), ErrForbidden, "sender"},
 	}

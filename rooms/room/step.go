@@ -56,6 +56,9 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 	if err := r.owns(ev); err != nil {
 		return nil, err
 	}
+	if r.applied(ev) {
+		return nil, fmt.Errorf("%w: %s", ErrKnownEvent, ev.ID)
+	}
 	if ev.Type == event.TypeCreate {
 		return rejected(ev, errors.New("room: a room has one m.room.create event")), nil
 	}
@@ -114,6 +117,19 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 	r.advance(ev)
 	fx.Extremities = r.Extremities()
 	return fx, nil
+}
+
+// applied reports whether ev is a forward extremity or in the current
+// state, the events a Room can recognise.
+func (r *Room) applied(ev *event.Event) bool {
+	if slices.ContainsFunc(r.extremities, func(x *event.Event) bool { return x.ID == ev.ID }) {
+		return true
+	}
+	if ev.IsState() {
+		cur := r.state[ev.Key()]
+		return cur != nil && cur.ID == ev.ID
+	}
+	return false
 }
 
 // rejected is the Effects of a rejected event.

@@ -249,8 +249,20 @@ func TestStepBadInput(t *testing.T) {
 	if _, err := k.room.Step(in); !errors.Is(err, ErrMissingState) {
 		t.Errorf("no prev states: %v", err)
 	}
-	fx, err := k.room.Step(Inbound{Event: k.created[0].Event})
-	if err != nil || fx.Outcome != Rejected {
-		t.Errorf("second create: %v %v", err, fx)
+	if _, err := k.room.Step(Inbound{Event: k.created[0].Event}); !errors.Is(err, ErrKnownEvent) {
+		t.Errorf("the room's own create event again: %v", err)
+	}
+	s := testSigner(t, there)
+	second, err := (&event.Proto{RoomID: k.room.ID(), Type: event.TypeCreate, StateKey: StateKeyOf(""), Sender: dave,
+		Content: []byte(`{"room_version":"11"}`), Depth: 1, OriginServerTS: 1}).Build(k.v, there, s.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fx, err := k.room.Step(Inbound{Event: second}); err != nil || fx.Outcome != Rejected {
+		t.Errorf("a second create event: %v %+v", err, fx)
+	}
+	fx := k.step(ev, st)
+	if _, err := k.room.Step(k.inbound(ev, st)); !errors.Is(err, ErrKnownEvent) || fx.Outcome != Accepted {
+		t.Errorf("an applied event again: %v", err)
 	}
 }

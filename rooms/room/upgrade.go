@@ -22,8 +22,8 @@ var carriedState = []string{
 }
 
 // Upgrade is the plan of a room upgrade: create the new room with Create,
-// then propose Tombstone(newRoomID) and, if set, RestrictOld in the old
-// room. Moving the local aliases in the directory is the caller's job.
+// then propose Tombstone(newRoomID) and, if set, ClearOldAlias and
+// RestrictOld in the old room. Moving the local aliases in the directory is the caller's job.
 type Upgrade struct {
 	// Create makes the replacement room.
 	Create CreateParams
@@ -31,6 +31,10 @@ type Upgrade struct {
 	// stops being used (step 6), or is nil when the upgrader cannot change
 	// the power levels there.
 	RestrictOld *Proposal
+	// ClearOldAlias empties the old room's m.room.canonical_alias, whose
+	// aliases move to the new room (step 4), or is nil when the old room has
+	// none or the upgrader cannot change it.
+	ClearOldAlias *Proposal
 
 	sender string
 }
@@ -117,6 +121,11 @@ func UpgradePlan(old *Room, newVersion version.Spec, sender string, additionalCr
 		})
 	}
 	u.RestrictOld = restrictOld(old, pl, sender, level, creator)
+	if old.state[event.StateKey{Type: event.TypeCanonicalAlias}] != nil &&
+		(creator || level >= pl.EventLevel(event.TypeCanonicalAlias, true)) {
+		p := stateProposal(sender, event.TypeCanonicalAlias, "", json.RawMessage("{}"))
+		u.ClearOldAlias = &p
+	}
 	return u, nil
 }
 

@@ -80,6 +80,13 @@ func TestUpgrade(t *testing.T) {
 			if got := contentOf(t, tomb.Event)["replacement_room"]; got != nr.ID() {
 				t.Errorf("tombstone replacement_room %v", got)
 			}
+			if plan.ClearOldAlias == nil {
+				t.Fatal("no canonical alias removal in the old room")
+			}
+			k.propose(*plan.ClearOldAlias)
+			if got := k.stateContent(event.TypeCanonicalAlias, ""); len(got) != 0 {
+				t.Errorf("old room keeps canonical alias %v", got)
+			}
 			if plan.RestrictOld == nil {
 				t.Fatal("no old-room restriction for an admin upgrader")
 			}
