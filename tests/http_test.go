@@ -23,7 +23,7 @@ func (r reply) str(key string) string { s, _ := r.body[key].(string); return s }
 
 // call sends a raw request; body is sent as is when it is a string or
 // []byte, JSON-encoded otherwise.
-func call(t *testing.T, s *homeserver.Server, method, path, token string, body any) reply {
+func call(t testing.TB, s *homeserver.Server, method, path, token string, body any) reply {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -66,7 +66,7 @@ func call(t *testing.T, s *homeserver.Server, method, path, token string, body a
 
 // registerUser registers through UIA (dummy) over raw HTTP and returns
 // the response body.
-func registerUser(t *testing.T, s *homeserver.Server, username, password string, extra map[string]any) reply {
+func registerUser(t testing.TB, s *homeserver.Server, username, password string, extra map[string]any) reply {
 	t.Helper()
 	first := call(t, s, "POST", "/_matrix/client/v3/register", "", map[string]any{"username": username, "password": password})
 	if first.status != 401 || first.str("session") == "" {

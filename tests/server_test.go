@@ -26,7 +26,7 @@ import (
 
 // testConfig is a loopback configuration with its data under dir, a fresh
 // signing key and a self-signed TLS certificate made here.
-func testConfig(t *testing.T, dir string) *configs.Config {
+func testConfig(t testing.TB, dir string) *configs.Config {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func testConfig(t *testing.T, dir string) *configs.Config {
 	return cfg
 }
 
-func writeSigningKey(t *testing.T, path string) {
+func writeSigningKey(t testing.TB, path string) {
 	t.Helper()
 	k, err := signing.GenerateKey("a_test")
 	if err != nil {
@@ -63,7 +63,7 @@ func writeSigningKey(t *testing.T, path string) {
 	}
 }
 
-func writeTLSCert(t *testing.T, certPath, keyPath string) {
+func writeTLSCert(t testing.TB, certPath, keyPath string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -97,7 +97,7 @@ func writeTLSCert(t *testing.T, certPath, keyPath string) {
 
 // startServer starts a homeserver on cfg and stops it when the test ends
 // (unless the test stopped it already).
-func startServer(t *testing.T, cfg *configs.Config) *homeserver.Server {
+func startServer(t testing.TB, cfg *configs.Config) *homeserver.Server {
 	t.Helper()
 	s, err := homeserver.New(cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 	if err != nil {
@@ -110,7 +110,7 @@ func startServer(t *testing.T, cfg *configs.Config) *homeserver.Server {
 	return s
 }
 
-func stopServer(t *testing.T, s *homeserver.Server) {
+func stopServer(t testing.TB, s *homeserver.Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -121,7 +121,7 @@ func stopServer(t *testing.T, s *homeserver.Server) {
 
 // newClient is a mautrix client for the server, without retries so that
 // errors surface at once.
-func newClient(t *testing.T, s *homeserver.Server) *mautrix.Client {
+func newClient(t testing.TB, s *homeserver.Server) *mautrix.Client {
 	t.Helper()
 	cli, err := mautrix.NewClient("http://"+s.ClientAddr(), "", "")
 	if err != nil {
@@ -131,11 +131,11 @@ func newClient(t *testing.T, s *homeserver.Server) *mautrix.Client {
 	return cli
 }
 
-func tempDir(t *testing.T) string {
+func tempDir(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "data")
 }
 
-func bg(t *testing.T) context.Context {
+func bg(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx

@@ -13,7 +13,7 @@ import (
 	"github.com/axonhs/axon/persistence"
 )
 
-func newTestDirectory(t *testing.T, cfg Config) (*Directory, *persistence.Store) {
+func newTestDirectory(t testing.TB, cfg Config) (*Directory, *persistence.Store) {
 	t.Helper()
 	st, err := persistence.Open("db", persistence.Options{FS: vfs.NewMem()})
 	if err != nil {
