@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/axonhs/axon/rooms/auth"
 	"github.com/axonhs/axon/rooms/event"
 )
 
@@ -15,6 +16,11 @@ type MemberOptions struct {
 	DisplayName string
 	AvatarURL   string
 	IsDirect    bool
+	// AuthorisedVia is join_authorised_via_users_server on a join to a
+	// restricted room: a joined user of this server who may invite
+	// (v8-auth-rules, see Room.AuthorisingUser). The caller sets it after
+	// checking the joiner is in one of the rooms the join rule allows.
+	AuthorisedVia string
 }
 
 // content writes m.room.member content with membership m and the options
@@ -32,6 +38,9 @@ func (o MemberOptions) content(m string) json.RawMessage {
 	}
 	if o.IsDirect {
 		c["is_direct"] = true
+	}
+	if o.AuthorisedVia != "" {
+		c["join_authorised_via_users_server"] = o.AuthorisedVia
 	}
 	return mustMarshal(c)
 }
@@ -96,4 +105,30 @@ func (r *Room) checkMemberChange(p *Proposal) error {
 		return fmt.Errorf("%w: %s is not in the room and not banned", ErrForbidden, *p.StateKey)
 	}
 	return nil
+}
+
+// AuthorisingUser picks the user of this server to name in
+// join_authorised_via_users_server on a restricted join (client-server-api
+// "Restricted rooms"; v8-auth-rules: the user must be joined and able to
+// invite): the one with the highest power level, ties broken by user ID.
+// ok is false when no local member can invite.
+func (r *Room) AuthorisingUser() (userID string, ok bool) {
+	pl, err := auth.PowerLevels(r.spec, r.state)
+	if err != nil {
+		return "", false
+	}
+	var best int64
+	for _, u := range r.Joined() {
+		if serverOf(u) != r.signer.ServerName {
+			continue
+		}
+		level, creator := r.PowerLevel(u)
+		if !creator && level < pl.Invite {
+			continue
+		}
+		if !ok || level > best {
+			userID, best, ok = u, level, true
+		}
+	}
+	return userID, ok
 }

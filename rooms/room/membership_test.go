@@ -195,3 +195,27 @@ func TestServersAndDestinations(t *testing.T) {
 		})
 	}
 }
+
+// TestRestrictedJoin: a join to a restricted room needs a local user who
+// can invite in join_authorised_via_users_server.
+func TestRestrictedJoin(t *testing.T) {
+	for _, v := range []version.ID{"8", "11", "12"} {
+		t.Run(string(v), func(t *testing.T) {
+			k := newKit(t, v, PresetPublicChat, bob)
+			k.propose(state(alice, event.TypeJoinRules, "",
+				`{"join_rule":"restricted","allow":[{"type":"m.room_membership","room_id":"!space:example.org"}]}`))
+			_, err := k.try(Join(carol, MemberOptions{}))
+			wantErr(t, err, ErrForbidden, "member/join")
+			via, ok := k.room.AuthorisingUser()
+			if !ok || via != alice {
+				t.Fatalf("authorising user %q %v, want alice (bob cannot invite in a public_chat room)", via, ok)
+			}
+			fx := k.propose(Join(carol, MemberOptions{AuthorisedVia: via}))
+			if contentOf(t, fx.Event)["join_authorised_via_users_server"] != alice {
+				t.Errorf("content %s", fx.Event.Content)
+			}
+			_, err = k.try(Join("@frank:example.org", MemberOptions{AuthorisedVia: bob}))
+			wantErr(t, err, ErrForbidden, "member/join")
+		})
+	}
+}
