@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -53,6 +54,10 @@ func parseProcStat(s string) (time.Duration, error) {
 	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
 	if err := errors.Join(err1, err2); err != nil {
 		return 0, fmt.Errorf("%w: %w", errProcStat, err)
+	}
+	const maxTicks = uint64(math.MaxInt64 / int64(clockTick))
+	if utime > maxTicks || stime > maxTicks-utime {
+		return 0, fmt.Errorf("%w: CPU time out of range", errProcStat)
 	}
 	return time.Duration(utime+stime) * clockTick, nil
 }

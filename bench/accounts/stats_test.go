@@ -84,3 +84,15 @@ func TestDriveCountsOutcomes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseProcStat: no input panics, and a parsed time is never negative.
+func FuzzParseProcStat(f *testing.F) {
+	f.Add("1234 (axon) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 8 0 1000 0 0")
+	f.Add("1 ((x)) R 1 2 3 4 5 6 7 8 9 10 18446744073709551615 1")
+	f.Add(")")
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, err := parseProcStat(s); err == nil && d < 0 {
+			t.Fatalf("parseProcStat(%q) = %v", s, d)
+		}
+	})
+}
