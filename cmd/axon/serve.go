@@ -67,12 +67,14 @@ func runServe(args []string, io stdio) error {
 			zap.String("path", cfg.Listeners.TLSCert))
 	}
 
+	// Catch signals before opening the store: one arriving while New runs
+	// is then served by a clean shutdown right after Start.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	srv, err := homeserver.New(cfg, log)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := srv.Start(); err != nil {
 		shutdown(srv, log)
 		return err
