@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/version"
 )
 
@@ -46,6 +47,29 @@ func BenchmarkProposeMessage(b *testing.B) {
 				}
 				if len(fx.Destinations) != 1 {
 					b.Fatalf("destinations %v", fx.Destinations)
+				}
+			}
+		})
+		// The same event built and signed by rooms/event alone, without
+		// the room core (auth events, authorisation, state, effects): the
+		// difference to the run above is the room core's own cost.
+		b.Run("v"+string(v)+"-build-only", func(b *testing.B) {
+			k := benchRoom(b, v)
+			p := message("@user42:example.org", "The quick brown fox jumps over the lazy dog")
+			proto, err := k.room.build(&p, k.now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pr := event.Proto{
+				RoomID: k.room.ID(), Type: p.Type, Sender: p.Sender, Content: p.Content,
+				PrevEvents: proto.PrevEvents, AuthEvents: proto.AuthEvents, Depth: proto.Depth,
+			}
+			s := k.room.signer
+			b.ReportAllocs()
+			for b.Loop() {
+				pr.OriginServerTS++
+				if _, err := pr.Build(k.v, s.ServerName, s.Key); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})
