@@ -29,6 +29,10 @@ type AccessToken struct {
 	ExpiresMS int64 `json:"expires_ms,omitempty"`
 	// Refresh links the token to the refresh token issued with it, if any.
 	Refresh *TokenHash `json:"refresh,omitempty"`
+	// PrevRefresh is the refresh token this token was refreshed from; it
+	// stays valid until this token is first used (spec: "Refreshing access
+	// tokens").
+	PrevRefresh *TokenHash `json:"prev_refresh,omitempty"`
 }
 
 // RefreshToken is what a refresh token's hash resolves to.
@@ -39,6 +43,12 @@ type RefreshToken struct {
 	ExpiresMS int64 `json:"expires_ms,omitempty"`
 	// Access is the access token issued together with this refresh token.
 	Access TokenHash `json:"access"`
+	// PrevRefresh is the refresh token this one replaced, revoked when this
+	// one or its access token is first used.
+	PrevRefresh *TokenHash `json:"prev_refresh,omitempty"`
+	// Next is the refresh token issued in exchange for this one, while this
+	// one is still valid; using this one again replaces that pair.
+	Next *TokenHash `json:"next,omitempty"`
 }
 
 // RegistrationToken gates registration when registration_requires_token is

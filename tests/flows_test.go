@@ -160,8 +160,13 @@ func TestRefreshTokensOverHTTP(t *testing.T) {
 	if w := call(t, srv, "GET", "/_matrix/client/v3/account/whoami", r.str("access_token"), nil); w.status != 200 || w.str("device_id") != reg.str("device_id") {
 		t.Fatalf("new access token: %d %v", w.status, w.body)
 	}
-	if again := call(t, srv, "POST", "/_matrix/client/v3/refresh", "", map[string]any{"refresh_token": reg.str("refresh_token")}); again.status != 401 || again.errcode() != "M_UNKNOWN_TOKEN" {
-		t.Fatalf("old refresh token reused: %d %v", again.status, again.body)
+	// Rotating with the new refresh token retires the first one for good.
+	r2 := call(t, srv, "POST", "/_matrix/client/v3/refresh", "", map[string]any{"refresh_token": r.str("refresh_token")})
+	if r2.status != 200 {
+		t.Fatalf("second refresh: %d %v", r2.status, r2.body)
+	}
+	if again := call(t, srv, "POST", "/_matrix/client/v3/refresh", "", map[string]any{"refresh_token": reg.str("refresh_token")}); again.status != 401 || again.errcode() != "M_UNKNOWN_TOKEN" || again.body["soft_logout"] != false {
+		t.Fatalf("first refresh token after two rotations: %d %v", again.status, again.body)
 	}
 }
 

@@ -55,7 +55,8 @@ func (s *state) newDevice(b *persistence.Batch, o LoginOptions, nowMS int64) Cre
 		id = NewDeviceID()
 	}
 	b.PutDevice(s.localpart, persistence.Device{ID: id, DisplayName: o.DisplayName, CreatedMS: nowMS, LastSeenMS: nowMS, LastSeenIP: o.IP})
-	return s.issue(b, id, o.Refresh)
+	c, _ := s.issue(b, id, o.Refresh, nil)
+	return c
 }
 
 // Login opens a session for a user whose password the caller has already
@@ -235,8 +236,11 @@ func (d DeleteDevices) apply(s *state) (any, error) {
 	return nil, s.commit(b, revoked)
 }
 
-// refresh rotates a refresh token: the old refresh token and the access
-// token issued with it are revoked, a new pair is issued for the same device.
+// refresh rotates a refresh token (spec: client-server-api "Refreshing
+// access tokens"). The access token issued with it is revoked at once; the
+// refresh token itself stays valid, linked to its successor, until the new
+// access or refresh token is first used, so that a client that lost the
+// response can retry. Using it again replaces the unused successor pair.
 type refresh struct{ hash persistence.TokenHash }
 
 func (r refresh) apply(s *state) (any, error) {
@@ -254,8 +258,50 @@ func (r refresh) apply(s *state) (any, error) {
 		return nil, err
 	}
 	b := s.store.NewBatch()
-	b.DeleteRefreshToken(r.hash, s.localpart, rt.DeviceID)
+	revoked := []persistence.TokenHash{rt.Access}
 	b.DeleteAccessToken(rt.Access, s.localpart, rt.DeviceID)
-	c := s.issue(b, rt.DeviceID, true)
-	return c, s.commit(b, []persistence.TokenHash{rt.Access})
+	if rt.Next != nil {
+		if next, err := s.store.RefreshToken(*rt.Next); err == nil {
+			b.DeleteRefreshToken(*rt.Next, s.localpart, next.DeviceID)
+			b.DeleteAccessToken(next.Access, s.localpart, next.DeviceID)
+			revoked = append(revoked, next.Access)
+		} else if !errors.Is(err, persistence.ErrNotFound) {
+			b.Close()
+			return nil, err
+		}
+	}
+	if rt.PrevRefresh != nil {
+		// This token is being used: its predecessor is done.
+		b.DeleteRefreshToken(*rt.PrevRefresh, s.localpart, rt.DeviceID)
+		rt.PrevRefresh = nil
+	}
+	c, next := s.issue(b, rt.DeviceID, true, &r.hash)
+	rt.Next = &next
+	b.PutRefreshToken(r.hash, rt)
+	return c, s.commit(b, revoked)
+}
+
+// retirePrevious runs on the first use of a refreshed access token: the
+// refresh token it replaced is revoked and the links are cleared.
+type retirePrevious struct{ access persistence.TokenHash }
+
+func (r retirePrevious) apply(s *state) (any, error) {
+	at, err := s.store.AccessToken(r.access)
+	if errors.Is(err, persistence.ErrNotFound) || (err == nil && (at.Localpart != s.localpart || at.PrevRefresh == nil)) {
+		return nil, nil // already retired, or revoked meanwhile
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := s.store.NewBatch()
+	b.DeleteRefreshToken(*at.PrevRefresh, s.localpart, at.DeviceID)
+	at.PrevRefresh = nil
+	b.PutAccessToken(r.access, at)
+	if at.Refresh != nil {
+		if rt, err := s.store.RefreshToken(*at.Refresh); err == nil {
+			rt.PrevRefresh = nil
+			b.PutRefreshToken(*at.Refresh, rt)
+		}
+	}
+	return nil, s.commit(b, []persistence.TokenHash{r.access})
 }

@@ -150,6 +150,15 @@ func (d *Directory) Resolve(token string) (Session, error) {
 	if tok.ExpiresMS != 0 && d.cfg.Now().UnixMilli() >= tok.ExpiresMS {
 		return Session{}, ErrTokenExpired
 	}
+	if tok.PrevRefresh != nil {
+		// First use of a refreshed token: retire the old refresh token in
+		// the background; resolution itself stays a read.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, _ = d.Do(ctx, tok.Localpart, retirePrevious{access: h})
+		}()
+	}
 	return Session{Localpart: tok.Localpart, DeviceID: tok.DeviceID, TokenHash: h}, nil
 }
 

@@ -143,14 +143,45 @@ func TestRefreshRotates(t *testing.T) {
 	if err != nil || n.DeviceID != c.DeviceID || n.RefreshToken == c.RefreshToken {
 		t.Fatalf("refresh = %+v, %v", n, err)
 	}
-	if _, err := d.Resolve(n.AccessToken); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Refresh(ctx(t), c.RefreshToken); !errors.Is(err, ErrUnknownToken) {
-		t.Fatalf("old refresh token reused: %v", err)
-	}
 	if _, err := d.Resolve(c.AccessToken); !errors.Is(err, ErrUnknownToken) {
 		t.Fatalf("old access token after refresh = %v", err)
+	}
+	// The response was lost: the client retries with the old refresh
+	// token, which still works and replaces the unused pair.
+	n2, err := d.Refresh(ctx(t), c.RefreshToken)
+	if err != nil {
+		t.Fatalf("retry with the old refresh token: %v", err)
+	}
+	if _, err := d.Resolve(n.AccessToken); !errors.Is(err, ErrUnknownToken) {
+		t.Fatalf("replaced access token = %v", err)
+	}
+	if _, err := d.Refresh(ctx(t), n.RefreshToken); !errors.Is(err, ErrUnknownToken) {
+		t.Fatalf("replaced refresh token = %v", err)
+	}
+	// First use of the new access token retires the old refresh token.
+	if _, err := d.Resolve(n2.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if _, err := d.cfg.Store.RefreshToken(persistence.HashToken(c.RefreshToken)); errors.Is(err, persistence.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("old refresh token not retired after the new access token was used")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := d.Refresh(ctx(t), c.RefreshToken); !errors.Is(err, ErrUnknownToken) {
+		t.Fatalf("retired refresh token = %v", err)
+	}
+	// Rotating again with the new refresh token works and keeps the device.
+	n3, err := d.Refresh(ctx(t), n2.RefreshToken)
+	if err != nil || n3.DeviceID != c.DeviceID {
+		t.Fatalf("second rotation = %+v, %v", n3, err)
+	}
+	if _, err := d.Refresh(ctx(t), n2.RefreshToken); err != nil {
+		t.Fatalf("n2 must stay valid until n3 is used: %v", err)
 	}
 }
 

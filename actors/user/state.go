@@ -37,10 +37,10 @@ func (s *state) liveAccount() (persistence.Account, error) {
 // issue adds a fresh access token (and refresh token when asked) for
 // deviceID to b. Spec: client-server-api "Refreshing access tokens": a client
 // that asked for a refresh token gets an access token that expires.
-func (s *state) issue(b *persistence.Batch, deviceID string, withRefresh bool) Credentials {
+func (s *state) issue(b *persistence.Batch, deviceID string, withRefresh bool, prev *persistence.TokenHash) (Credentials, persistence.TokenHash) {
 	c := Credentials{Localpart: s.localpart, DeviceID: deviceID, AccessToken: newToken("axa_")}
 	ah := persistence.HashToken(c.AccessToken)
-	at := persistence.AccessToken{Localpart: s.localpart, DeviceID: deviceID}
+	at := persistence.AccessToken{Localpart: s.localpart, DeviceID: deviceID, PrevRefresh: prev}
 	life := s.cfg.AccessTokenLifetime
 	if withRefresh && life == 0 {
 		life = DefaultRefreshingAccessTokenLifetime
@@ -49,18 +49,19 @@ func (s *state) issue(b *persistence.Batch, deviceID string, withRefresh bool) C
 		c.ExpiresIn = life
 		at.ExpiresMS = s.nowMS() + life.Milliseconds()
 	}
+	var rh persistence.TokenHash
 	if withRefresh {
 		c.RefreshToken = newToken("axr_")
-		rh := persistence.HashToken(c.RefreshToken)
+		rh = persistence.HashToken(c.RefreshToken)
 		at.Refresh = &rh
-		rt := persistence.RefreshToken{Localpart: s.localpart, DeviceID: deviceID, Access: ah}
+		rt := persistence.RefreshToken{Localpart: s.localpart, DeviceID: deviceID, Access: ah, PrevRefresh: prev}
 		if s.cfg.RefreshTokenLifetime > 0 {
 			rt.ExpiresMS = s.nowMS() + s.cfg.RefreshTokenLifetime.Milliseconds()
 		}
 		b.PutRefreshToken(rh, rt)
 	}
 	b.PutAccessToken(ah, at)
-	return c
+	return c, rh
 }
 
 // DefaultRefreshingAccessTokenLifetime is the access-token lifetime used

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
-
 	axhttp "github.com/axonhs/axon/http"
 	"github.com/axonhs/axon/persistence"
 )
@@ -40,7 +38,7 @@ func TestFlowStages(t *testing.T) {
 
 func testAPI(t *testing.T, now func() time.Time) (*API, *persistence.Store) {
 	t.Helper()
-	st, err := persistence.Open("db", persistence.Options{FS: vfs.NewMem()})
+	st, err := persistence.Open(t.TempDir(), persistence.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
