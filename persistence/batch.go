@@ -75,5 +75,18 @@ func (b *Batch) Commit() error {
 	return nil
 }
 
+// CommitNoSync writes the batch without waiting for fsync: for data a crash
+// may lose without harm (device last-seen times).
+func (b *Batch) CommitNoSync() error {
+	defer b.b.Close()
+	if b.err != nil {
+		return b.err
+	}
+	if err := b.b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("persistence: commit: %w", err)
+	}
+	return nil
+}
+
 // Close discards an uncommitted batch.
 func (b *Batch) Close() { _ = b.b.Close() }

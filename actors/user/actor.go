@@ -36,7 +36,9 @@ func (u *userActor) Receive(ctx actor.Context) {
 		ctx.SetReceiveTimeout(u.st.cfg.IdleTimeout)
 	case *envelope:
 		val, err := u.run(m.cmd)
-		m.reply <- result{val: val, err: err}
+		if m.reply != nil {
+			m.reply <- result{val: val, err: err}
+		}
 	case *actor.ReceiveTimeout:
 		// Ask the shard to retire us; it stops routing to this PID first,
 		// then poisons it, so queued commands still run here.

@@ -2,6 +2,7 @@ package user
 
 import (
 	"errors"
+	"time"
 
 	"github.com/axonhs/axon/persistence"
 )
@@ -304,4 +305,34 @@ func (r retirePrevious) apply(s *state) (any, error) {
 		}
 	}
 	return nil, s.commit(b, []persistence.TokenHash{r.access})
+}
+
+// touchInterval is how stale a device's stored last-seen time may get.
+const touchInterval = time.Minute
+
+// touch records that a device was just used from ip (GET /devices shows
+// last_seen_ts and last_seen_ip). It is sent without waiting for a reply
+// and written without fsync: losing one in a crash is harmless.
+type touch struct {
+	deviceID string
+	ip       string
+}
+
+func (t touch) apply(s *state) (any, error) {
+	now := s.nowMS()
+	if last, ok := s.seen[t.deviceID]; ok && now-last < touchInterval.Milliseconds() {
+		return nil, nil
+	}
+	d, err := s.store.Device(s.localpart, t.deviceID)
+	if err != nil {
+		return nil, nil // logged out meanwhile
+	}
+	if s.seen == nil {
+		s.seen = make(map[string]int64)
+	}
+	s.seen[t.deviceID] = now
+	d.LastSeenMS, d.LastSeenIP = now, t.ip
+	b := s.store.NewBatch()
+	b.PutDevice(s.localpart, d)
+	return nil, b.CommitNoSync()
 }

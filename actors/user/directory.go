@@ -100,6 +100,15 @@ func (d *Directory) Do(ctx context.Context, localpart string, cmd Command) (any,
 	}
 }
 
+// Touch notes that the session's device was used from ip; it does not wait
+// and drops the note when the directory is stopping or saturated.
+func (d *Directory) Touch(s Session, ip string) {
+	if d.stopped.Load() || d.inFlight.Load() >= d.cfg.MaxInFlight {
+		return
+	}
+	d.root.Send(d.shardFor(s.Localpart), &envelope{localpart: s.Localpart, cmd: touch{deviceID: s.DeviceID, ip: ip}})
+}
+
 // Register creates an account (and a first device unless r.Login is nil).
 func (d *Directory) Register(ctx context.Context, r Registration) (Credentials, error) {
 	return credentials(d.Do(ctx, r.Localpart, r))

@@ -261,3 +261,48 @@ func TestStopRefusesNewCommands(t *testing.T) {
 		t.Fatalf("after stop = %v", err)
 	}
 }
+
+func TestTouchRecordsLastSeen(t *testing.T) {
+	now := time.UnixMilli(5_000_000)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	d, st := newTestDirectory(t, Config{Now: clock})
+	c, err := d.Register(ctx(t), Registration{Localpart: "gil", Login: &LoginOptions{IP: "10.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := d.Resolve(c.AccessToken)
+	waitSeen := func(ip string, ms int64) {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			dev, _ := st.Device("gil", c.DeviceID)
+			if dev.LastSeenIP == ip && dev.LastSeenMS == ms {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("last seen = %s at %d, want %s at %d", dev.LastSeenIP, dev.LastSeenMS, ip, ms)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	d.Touch(s, "10.0.0.2")
+	waitSeen("10.0.0.2", 5_001_000)
+	// Within the interval, a touch is not written again.
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	d.Touch(s, "10.0.0.3")
+	if _, err := d.Do(ctx(t), "gil", RenameDevice{DeviceID: c.DeviceID, DisplayName: "x"}); err != nil {
+		t.Fatal(err) // a round trip: the touch before it has been applied
+	}
+	waitSeen("10.0.0.2", 5_001_000)
+	mu.Lock()
+	now = now.Add(touchInterval)
+	mu.Unlock()
+	d.Touch(s, "10.0.0.4")
+	waitSeen("10.0.0.4", 5_002_000+touchInterval.Milliseconds())
+}

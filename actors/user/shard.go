@@ -59,7 +59,9 @@ func (s *shard) Receive(ctx actor.Context) {
 
 func (s *shard) route(ctx actor.Context, m *envelope) {
 	if s.draining != nil {
-		m.reply <- result{err: ErrStopping}
+		if m.reply != nil {
+			m.reply <- result{err: ErrStopping}
+		}
 		return
 	}
 	if _, ok := s.stopping[m.localpart]; ok {

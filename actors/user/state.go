@@ -15,6 +15,9 @@ type state struct {
 	store     *persistence.Store
 	cache     *tokenCache
 	cfg       *Config
+	// seen is when each device's last-seen row was last written, so that
+	// busy devices are not rewritten on every request.
+	seen map[string]int64
 }
 
 func (s *state) nowMS() int64 { return s.cfg.Now().UnixMilli() }

@@ -25,6 +25,7 @@ func (a *API) authed(h authedFunc) axhttp.HandlerFunc {
 		if ok, wait := a.cfg.PerUser.Allow(s.Localpart); !ok {
 			return axhttp.LimitExceeded(wait)
 		}
+		a.cfg.Users.Touch(s, axhttp.ClientIP(ctx))
 		return h(ctx, s)
 	}
 }

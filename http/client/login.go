@@ -113,9 +113,9 @@ func (a *API) doCmd(localpart string, cmd user.Command) error {
 	return matrixError(err)
 }
 
-// refresh is POST /refresh (spec: "Refreshing access tokens"). Axon
-// rotates strictly: the old refresh token and its access token stop working
-// as soon as the new pair is issued.
+// refresh is POST /refresh (spec: "Refreshing access tokens"). The old
+// access token stops working at once; the old refresh token only once the
+// new pair is used (see actors/user).
 func (a *API) refresh(ctx *fasthttp.RequestCtx) error {
 	var req struct {
 		RefreshToken string `json:"refresh_token"`
