@@ -31,6 +31,9 @@ func TestCheckServerName(t *testing.T) {
 		{"[1234:5678::abcd]:", false},
 		{"[g::1]", false},
 		{"[]", false},
+		{"256.1.1.1", false},
+		{"[::1]:0", false},
+		{"example.org:00", false},
 		{"example.org:80:80", false},
 		{"@alice:example.org", false},
 	}
