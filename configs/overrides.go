@@ -125,9 +125,3 @@ func (o Override) apply(c *Config, v, source string) error {
 	}
 	return nil
 }
-
-// Lookup returns the value given for the flag name, if it was given.
-func (f *Flags) Lookup(name string) (string, bool) {
-	v, ok := f.given[name]
-	return v, ok
-}
