@@ -83,12 +83,9 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 	if err != nil {
 		return nil, err
 	}
-	beforeEvents, err := r.eventsOf(before, in.Events)
+	beforeEvents, err := r.slotsFor(ev, before, in.Events)
 	if err != nil {
 		return nil, err
-	}
-	if beforeEvents[keyCreate] == nil {
-		beforeEvents[keyCreate] = r.state[keyCreate]
 	}
 	if err := auth.Allowed(ev, beforeEvents); err != nil {
 		return rejected(ev, err), nil
@@ -153,16 +150,32 @@ func (r *Room) stateBefore(in Inbound) (stateres.StateMap, error) {
 	return s, nil
 }
 
-// eventsOf fetches the events of a state map.
-func (r *Room) eventsOf(s stateres.StateMap, events stateres.Events) (auth.StateMap, error) {
+// slotsFor fetches from a state map the events the authorisation rules
+// read for ev: the slots of the auth events selection, which are the only
+// ones the rules consult, and the create event. Unchanged slots come from
+// the current state, so a large room's state is not fetched per event.
+func (r *Room) slotsFor(ev *event.Event, s stateres.StateMap, events stateres.Events) (auth.StateMap, error) {
+	keys, err := auth.EventsNeeded(r.spec, ev.Type, ev.StateKey, ev.Sender, ev.Content)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadJSON, err)
+	}
 	src := newRoomEvents(r, nil, events)
-	out := make(auth.StateMap, len(s))
-	for k, id := range s {
-		ev, err := src.Event(id)
+	out := make(auth.StateMap, len(keys)+1)
+	out[keyCreate] = r.state[keyCreate]
+	for _, k := range keys {
+		id, ok := s[k]
+		if !ok {
+			continue
+		}
+		if cur := r.state[k]; cur != nil && cur.ID == id {
+			out[k] = cur
+			continue
+		}
+		e, err := src.Event(id)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMissingState, err)
 		}
-		out[k] = ev
+		out[k] = e
 	}
 	return out, nil
 }
@@ -212,30 +225,35 @@ func compareKeys(a, b event.StateKey) int {
 }
 
 // roomEvents serves events from the room's current state and extremities,
-// one extra event, and then the caller's source.
+// one extra event, and then the caller's source. The index of the room's
+// events is built on the first lookup that needs it.
 type roomEvents struct {
-	byID map[string]*event.Event
-	rest stateres.Events
+	room  *Room
+	extra *event.Event
+	rest  stateres.Events
+	byID  *map[string]*event.Event
 }
 
-// newRoomEvents indexes the room's current state, its extremities and
-// extra, in front of rest.
+// newRoomEvents serves the room's events and extra in front of rest.
 func newRoomEvents(r *Room, extra *event.Event, rest stateres.Events) roomEvents {
-	byID := make(map[string]*event.Event, len(r.state)+len(r.extremities)+1)
-	for _, ev := range r.state {
-		byID[ev.ID] = ev
-	}
-	for _, ev := range r.extremities {
-		byID[ev.ID] = ev
-	}
-	if extra != nil {
-		byID[extra.ID] = extra
-	}
-	return roomEvents{byID: byID, rest: rest}
+	return roomEvents{room: r, extra: extra, rest: rest, byID: new(map[string]*event.Event)}
 }
 
 func (s roomEvents) Event(id string) (*event.Event, error) {
-	if ev, ok := s.byID[id]; ok {
+	if s.extra != nil && s.extra.ID == id {
+		return s.extra, nil
+	}
+	if *s.byID == nil {
+		m := make(map[string]*event.Event, len(s.room.state)+len(s.room.extremities))
+		for _, ev := range s.room.state {
+			m[ev.ID] = ev
+		}
+		for _, ev := range s.room.extremities {
+			m[ev.ID] = ev
+		}
+		*s.byID = m
+	}
+	if ev, ok := (*s.byID)[id]; ok {
 		return ev, nil
 	}
 	if s.rest == nil {
