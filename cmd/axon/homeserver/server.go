@@ -75,7 +75,7 @@ func New(cfg *configs.Config, log *zap.Logger) (*Server, error) {
 	if err := os.MkdirAll(filepath.Dir(c.Database.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("homeserver: creating data directory: %w", err)
 	}
-	if s.store, err = persistence.Open(c.Database.Path, persistence.Options{Logger: log.Named("pebble").Sugar()}); err != nil {
+	if s.store, err = persistence.Open(c.Database.Path, persistence.Options{Logger: pebbleLogger{log.Named("pebble").Sugar()}}); err != nil {
 		return nil, err
 	}
 	s.sys = actors.NewSystem(slog.New(zapslog.NewHandler(log.Named("protoactor").Core())))
