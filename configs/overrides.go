@@ -89,9 +89,6 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 	return f
 }
 
-// Set records a flag value as if it had been given on the command line.
-func (f *Flags) Set(name, value string) { f.given[name] = value }
-
 type flagValue struct {
 	flags *Flags
 	name  string
