@@ -9,6 +9,6 @@
 // keep it, or any slice of it, after they return. Go errors from the rest of
 // Axon become Matrix errors here and nowhere else.
 //
-// It must not import Pebble (or persistence directly for storage), nor
-// protoactor.
+// It must not import Pebble or protoactor; handler subpackages reach storage
+// only through persistence and actors/... .
 package http

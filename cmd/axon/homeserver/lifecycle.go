@@ -90,11 +90,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.serving.Wait()
 	}
 	if err := s.users.Stop(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	s.sys.Shutdown()
-	if err := s.store.Close(); err != nil {
-		errs = append(errs, err)
+		// Some actor is still busy: closing Pebble under it would crash
+		// it. Every acknowledged write is already synced to the WAL, so
+		// leaving the store to the process exit loses nothing.
+		errs = append(errs, err, ErrStoreLeftOpen)
+	} else {
+		s.sys.Shutdown()
+		if err := s.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	s.log.Info("homeserver stopped")
 	return errors.Join(errs...)

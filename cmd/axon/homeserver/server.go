@@ -28,6 +28,9 @@ import (
 var (
 	ErrNoSigningKey = errors.New("homeserver: signing key file holds no key")
 	ErrStarted      = errors.New("homeserver: already started")
+	// ErrStoreLeftOpen reports a shutdown whose actors did not drain in
+	// time, so Pebble was not closed.
+	ErrStoreLeftOpen = errors.New("homeserver: actors did not drain; store left open")
 )
 
 // Server is one assembled homeserver.
