@@ -21,7 +21,9 @@ type Effects struct {
 	// order. A forked Step may change several slots.
 	StateDelta []StateChange
 	// EventState is, for Step only, the state after the event (slot → event
-	// ID), which is not the current state when the event is on a fork.
+	// ID) when it is not the room's current state: for an event on a fork
+	// and for a soft-failed event. It is nil when the current state after
+	// the event is the event's state.
 	EventState stateres.StateMap
 	// Extremities are the forward extremities after the event.
 	Extremities []string

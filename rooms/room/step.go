@@ -90,26 +90,38 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 	if err := auth.Allowed(ev, beforeEvents); err != nil {
 		return rejected(ev, err), nil
 	}
-	after := maps.Clone(before)
-	if ev.IsState() {
-		after[ev.Key()] = ev.ID
+	after := func() stateres.StateMap {
+		out := maps.Clone(before)
+		if ev.IsState() {
+			out[ev.Key()] = ev.ID
+		}
+		return out
 	}
 	// Step 6: against the current state.
 	if err := auth.Allowed(ev, r.state); err != nil {
-		return &Effects{Event: ev, Outcome: SoftFailed, Reason: err, EventState: after, Extremities: r.Extremities()}, nil
+		return &Effects{Event: ev, Outcome: SoftFailed, Reason: err, EventState: after(), Extremities: r.Extremities()}, nil
 	}
 
 	forked := slices.ContainsFunc(r.extremities, func(x *event.Event) bool { return !slices.Contains(ev.PrevEvents, x.ID) })
-	next := after
+	var eventState stateres.StateMap
+	next := before
 	if forked {
+		eventState = after()
 		events := newRoomEvents(r, ev, in.Events)
-		if next, err = stateres.Resolve(r.spec, []stateres.StateMap{r.stateSnapshot(), after}, events); err != nil {
+		if next, err = stateres.Resolve(r.spec, []stateres.StateMap{r.stateSnapshot(), eventState}, events); err != nil {
 			return nil, fmt.Errorf("%w: resolving the fork: %v", ErrMissingState, err)
 		}
 	}
-	fx := &Effects{Event: ev, EventState: after, Redacts: ev.Redacts, Relation: relationOf(ev.Content)}
+	fx := &Effects{Event: ev, EventState: eventState, Redacts: ev.Redacts, Relation: relationOf(ev.Content)}
 	if err := r.replaceState(next, ev, in.Events, fx); err != nil {
 		return nil, err
+	}
+	if !forked && ev.IsState() {
+		ch, mc := r.setState(ev)
+		fx.StateDelta = insertChange(fx.StateDelta, ch)
+		if mc != nil {
+			fx.Memberships = append(fx.Memberships, *mc)
+		}
 	}
 	r.advance(ev)
 	fx.Extremities = r.Extremities()
@@ -127,6 +139,18 @@ func (r *Room) applied(ev *event.Event) bool {
 		return cur != nil && cur.ID == ev.ID
 	}
 	return false
+}
+
+// insertChange adds ch to a delta sorted by slot, replacing a change of the
+// same slot.
+func insertChange(delta []StateChange, ch StateChange) []StateChange {
+	i, found := slices.BinarySearchFunc(delta, ch.Key, func(c StateChange, k event.StateKey) int { return compareKeys(c.Key, k) })
+	if found {
+		ch.Old = delta[i].Old
+		delta[i] = ch
+		return delta
+	}
+	return slices.Insert(delta, i, ch)
 }
 
 // rejected is the Effects of a rejected event.
