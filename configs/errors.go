@@ -3,6 +3,7 @@ package configs
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Every error Load or Validate returns wraps one of them in
@@ -24,11 +25,14 @@ type KeyError struct {
 	Err    error
 }
 
+// Error reads "key (source): problem"; the key already says which package
+// is speaking, so the inner "configs: " prefix is dropped.
 func (e *KeyError) Error() string {
+	msg := strings.TrimPrefix(e.Err.Error(), "configs: ")
 	if e.Source != "" {
-		return fmt.Sprintf("%s (%s): %v", e.Key, e.Source, e.Err)
+		return fmt.Sprintf("%s (%s): %s", e.Key, e.Source, msg)
 	}
-	return fmt.Sprintf("%s: %v", e.Key, e.Err)
+	return fmt.Sprintf("%s: %s", e.Key, msg)
 }
 
 func (e *KeyError) Unwrap() error { return e.Err }
