@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/tls"
 	"encoding/hex"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -253,6 +255,19 @@ func TestDiscoveryEndpoints(t *testing.T) {
 	hs, _ := wk.body["m.homeserver"].(map[string]any)
 	if hs["base_url"] != "http://"+srv.ClientAddr() {
 		t.Fatalf("well-known client: %v", wk.body)
+	}
+	if ws := call(t, srv, "GET", "/.well-known/matrix/server", "", nil); ws.status != 200 || !strings.HasPrefix(ws.str("m.server"), "localhost:") {
+		t.Fatalf("well-known server: %d %v", ws.status, ws.body)
+	}
+	// The federation listener speaks TLS with the configured certificate.
+	fc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := fc.Get("https://" + srv.FederationAddr() + "/_matrix/federation/v1/version")
+	if err != nil {
+		t.Fatalf("federation over TLS: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Fatalf("federation version: %d", resp.StatusCode)
 	}
 	tok := registerUser(t, srv, "hal", "pw", nil).str("access_token")
 	c := call(t, srv, "GET", "/_matrix/client/v3/capabilities", tok, nil)

@@ -31,9 +31,11 @@ type Config struct {
 	PerUser *axhttp.Limiter
 	Login   *axhttp.Limiter
 
-	// WellKnownServer is the m.server value of /.well-known/matrix/server
-	// (host:port of the federation listener).
-	WellKnownServer string
+	// WellKnownServer returns the m.server value of
+	// /.well-known/matrix/server (host:port of the federation listener), or
+	// "" when there is none to advertise. It is asked per request because
+	// the port may only be known once the listener is bound.
+	WellKnownServer func() string
 
 	// RequestTimeout bounds how long a handler waits for an actor.
 	RequestTimeout time.Duration

@@ -46,10 +46,14 @@ func (a *API) wellKnownClient(ctx *fasthttp.RequestCtx) error {
 // wellKnownServer delegates federation to the federation listener (spec:
 // server-server-api "GET /.well-known/matrix/server").
 func (a *API) wellKnownServer(ctx *fasthttp.RequestCtx) error {
-	if a.cfg.WellKnownServer == "" {
+	server := ""
+	if a.cfg.WellKnownServer != nil {
+		server = a.cfg.WellKnownServer()
+	}
+	if server == "" {
 		return axhttp.Errorf(axhttp.CodeNotFound, "")
 	}
-	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]string{"m.server": a.cfg.WellKnownServer})
+	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]string{"m.server": server})
 	return nil
 }
 

@@ -139,7 +139,7 @@ func (s *Server) clientServer() *fasthttp.Server {
 		BcryptCost:                s.cfg.BcryptRounds,
 		PerUser:                   s.limiter(rl.PerSecond, rl.Burst),
 		Login:                     s.limiter(rl.LoginPerSecond, rl.LoginBurst),
-		WellKnownServer:           s.wellKnownServer(),
+		WellKnownServer:           s.wellKnownServer,
 	})
 	api.Mount(rt)
 	return axhttp.NewServer("Axon", rt, clientMaxBody, log)
@@ -150,9 +150,9 @@ func (s *Server) clientServer() *fasthttp.Server {
 const clientMaxBody = 1 << 20
 
 // wellKnownServer is server_name's host with the federation listener's
-// port, for /.well-known/matrix/server.
+// bound port, for /.well-known/matrix/server.
 func (s *Server) wellKnownServer() string {
-	_, port, err := net.SplitHostPort(s.cfg.Listeners.Federation)
+	_, port, err := net.SplitHostPort(s.FederationAddr())
 	if err != nil || port == "0" {
 		return ""
 	}
