@@ -13,7 +13,9 @@ import (
 
 // Inbound is a remote PDU whose format, hashes and signatures have been
 // checked (server-server-api "Checks performed on receipt of a PDU", steps
-// 1 to 3), with what the room needs to run the remaining checks.
+// 1 to 3: event.Parse, the signature and hash checks, auth.CheckIndependent
+// and auth.CheckSigners, all done before the room actor as DESIGN.md's
+// step 8 says), with what the room needs to run the remaining checks.
 type Inbound struct {
 	Event *event.Event
 	// AuthEvents are the accepted events among those Event.AuthEvents
@@ -62,9 +64,6 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 	if ev.Type == event.TypeCreate {
 		return rejected(ev, errors.New("room: a room has one m.room.create event")), nil
 	}
-	if err := auth.CheckIndependent(ev); err != nil {
-		return rejected(ev, err), nil
-	}
 	// Step 4: against the auth events.
 	if err := auth.CheckAuthEvents(ev, in.AuthEvents); err != nil {
 		return rejected(ev, err), nil
@@ -104,8 +103,14 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 
 	forked := slices.ContainsFunc(r.extremities, func(x *event.Event) bool { return !slices.Contains(ev.PrevEvents, x.ID) })
 	var eventState stateres.StateMap
-	next := before
-	if forked {
+	var next stateres.StateMap
+	switch {
+	case !forked && len(ev.PrevEvents) == len(r.extremities):
+		// The event cites exactly the extremities, so the state before it
+		// is the current state, which resolves theirs: nothing to replace.
+	case !forked:
+		next = before
+	default:
 		eventState = after()
 		events := newRoomEvents(r, ev, in.Events)
 		if next, err = stateres.Resolve(r.spec, []stateres.StateMap{r.stateSnapshot(), eventState}, events); err != nil {
@@ -113,8 +118,10 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 		}
 	}
 	fx := &Effects{Event: ev, EventState: eventState, Redacts: ev.Redacts, Relation: relationOf(ev.Content)}
-	if err := r.replaceState(next, ev, in.Events, fx); err != nil {
-		return nil, err
+	if next != nil {
+		if err := r.replaceState(next, ev, in.Events, fx); err != nil {
+			return nil, err
+		}
 	}
 	if !forked && ev.IsState() {
 		ch, mc := r.setState(ev)

@@ -115,6 +115,16 @@ func TestStepAccepted(t *testing.T) {
 			if fx.Outcome != Accepted || fx.StateDelta != nil || !slices.Equal(fx.Extremities, []string{msg.ID}) {
 				t.Errorf("message: %+v", fx)
 			}
+			// An event citing the extremity and an older event: the state
+			// before it is resolved from both and replaces the current state.
+			create := k.created[0].Event
+			older := k.remoteEvent(message(dave, "late"), []string{msg.ID, create.ID}, k.room.stateSnapshot())
+			in := k.inbound(older, nil)
+			in.PrevStates = []stateres.StateMap{k.room.stateSnapshot(), {keyCreate: create.ID}}
+			fx, err := k.room.Step(in)
+			if err != nil || fx.Outcome != Accepted || fx.StateDelta != nil || !slices.Equal(fx.Extremities, []string{older.ID}) {
+				t.Errorf("event with an older prev_event: %v %+v", err, fx)
+			}
 		})
 	}
 }
