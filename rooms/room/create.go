@@ -38,6 +38,8 @@ type Predecessor struct {
 // be free), the creator's profile.
 type CreateParams struct {
 	Creator string
+	// Version is the new room's version; the handler applies the server's
+	// configured default when the request names none.
 	Version version.Spec
 	// RoomID is the new room's ID in room versions 1 to 11; when empty one
 	// is made from the Signer's randomness. Version 12 derives it from the
