@@ -19,6 +19,32 @@ import (
 //	prefix 'n'  n | nonce                                       → expiry, unix ms as big-endian uint64
 //	prefix 'g'  g | registration token                          → RegistrationToken
 //	prefix 's'  s | "user_seq"                                  → big-endian uint64: last generated numeric localpart
+//	prefix 'A'  A | 0 | lp(alias)                               → Alias (aliases.go)
+//	prefix 'A'  A | 1 | lp(roomID) | lp(alias)                  → empty: index of a room's aliases
+//	prefix 'P'  P | lp(roomID)                                  → empty: room published in the public directory
+//	prefix 'Q'  Q | 0                                           → big-endian uint64: last report ID
+//	prefix 'Q'  Q | 1 | id [8]                                  → Report (reports.go)
+//	prefix 'F'  F | lp(userID) | lp(roomID)                     → empty: the user forgot the room
+//
+// Rooms (written only by the room actor of the room; see roomkeys.go). nid,
+// stream and group are big-endian uint64; depth is an int64 with its sign bit
+// flipped so that it sorts as a number:
+//
+//	prefix 'e'  e | nid                                 → StoredEvent (binary, eventrecord.go): the event, stored once
+//	prefix 'E'  E | eventID                             → nid
+//	prefix 'o'  o | stream                              → nid: the global stream ordering (watermark in stream.go)
+//	prefix 'k'  k | lp(roomID) | depth | stream         → nid: a room's topological ordering, for /messages
+//	prefix 'y'  y | lp(roomID) | stream                 → nid: a room's events in stream order, for sync
+//	prefix 'M'  M | lp(roomID)                          → RoomInfo: version, creator, current state group
+//	prefix 'c'  c | lp(roomID) | lp(type) | lp(stateKey) → nid: the current state
+//	prefix 'G'  G | group                               → StateGroup: a snapshot or a delta on its parent
+//	prefix 'x'  x | lp(roomID) | lp(eventID)            → nid: the forward extremities
+//	prefix 'X'  X | lp(userID) | lp(deviceID) | lp(txnID) → TxnRecord: client transaction IDs
+//	prefix 'b'  b | lp(userID) | lp(roomID)             → UserMembership: every room a user has a membership in
+//	prefix 'l'  l | lp(parentEventID) | lp(relType) | stream → nid of the child: the relations index
+//
+// Prefixes 'A', 'P', 'Q' and 'F' are reserved for the room directory
+// (aliases, public rooms, reports, forgotten rooms).
 //
 // Tokens are stored only as SHA-256 hashes: a copy of the store does not hand
 // out working credentials. UIA sessions are not persisted: they live in memory
@@ -34,6 +60,18 @@ const (
 	prefixNonce          byte = 'n'
 	prefixRegToken       byte = 'g'
 	prefixSequence       byte = 's'
+	prefixEvent          byte = 'e'
+	prefixEventID        byte = 'E'
+	prefixStream         byte = 'o'
+	prefixTopo           byte = 'k'
+	prefixRoomStream     byte = 'y'
+	prefixRoom           byte = 'M'
+	prefixCurrentState   byte = 'c'
+	prefixStateGroup     byte = 'G'
+	prefixExtremity      byte = 'x'
+	prefixTxn            byte = 'X'
+	prefixUserRoom       byte = 'b'
+	prefixRelation       byte = 'l'
 	maxKeyComponentBytes      = 0xFFFF
 )
 
