@@ -62,7 +62,7 @@ func TestPutAliasRacesHaveOneWinner(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if s.PutAlias(Alias{Alias: "#x:hs", RoomID: string(rune('a'+i))}) == nil {
+			if s.PutAlias(Alias{Alias: "#x:hs", RoomID: string(rune('a' + i))}) == nil {
 				mu.Lock()
 				wins++
 				mu.Unlock()
