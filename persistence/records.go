@@ -33,6 +33,9 @@ type AccessToken struct {
 	// stays valid until this token is first used (spec: "Refreshing access
 	// tokens").
 	PrevRefresh *TokenHash `json:"prev_refresh,omitempty"`
+	// Guest marks a guest account's token (spec: "Guest access" limits the
+	// endpoints it may call).
+	Guest bool `json:"guest,omitempty"`
 }
 
 // RefreshToken is what a refresh token's hash resolves to.

@@ -219,6 +219,13 @@ func TestGuestRegistration(t *testing.T) {
 	if w.body["is_guest"] != true {
 		t.Fatalf("whoami of guest: %v", w.body)
 	}
+	if d := call(t, srv, "GET", "/_matrix/client/v3/devices", r.str("access_token"), nil); d.status != 200 {
+		t.Fatalf("guest listing devices: %d %v", d.status, d.body)
+	}
+	p := call(t, srv, "POST", "/_matrix/client/v3/account/password", r.str("access_token"), map[string]any{"new_password": "x"})
+	if p.status != 403 || p.errcode() != "M_GUEST_ACCESS_FORBIDDEN" {
+		t.Fatalf("guest changing password: %d %v", p.status, p.body)
+	}
 }
 
 func TestRegistrationDisabled(t *testing.T) {

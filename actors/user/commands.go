@@ -44,19 +44,19 @@ func (r Registration) apply(s *state) (any, error) {
 	})
 	c := Credentials{Localpart: s.localpart}
 	if r.Login != nil {
-		c = s.newDevice(b, *r.Login, now)
+		c = s.newDevice(b, *r.Login, r.Guest, now)
 	}
 	return c, s.commit(b, nil)
 }
 
 // newDevice adds a device and its tokens to b.
-func (s *state) newDevice(b *persistence.Batch, o LoginOptions, nowMS int64) Credentials {
+func (s *state) newDevice(b *persistence.Batch, o LoginOptions, guest bool, nowMS int64) Credentials {
 	id := o.DeviceID
 	if id == "" {
 		id = NewDeviceID()
 	}
 	b.PutDevice(s.localpart, persistence.Device{ID: id, DisplayName: o.DisplayName, CreatedMS: nowMS, LastSeenMS: nowMS, LastSeenIP: o.IP})
-	c, _ := s.issue(b, id, o.Refresh, nil)
+	c, _ := s.issue(b, id, o.Refresh, guest, nil)
 	return c
 }
 
@@ -95,7 +95,7 @@ func (l Login) apply(s *state) (any, error) {
 			}
 		}
 	}
-	c := s.newDevice(b, l.LoginOptions, now)
+	c := s.newDevice(b, l.LoginOptions, a.Guest, now)
 	return c, s.commit(b, revoked)
 }
 
@@ -255,7 +255,8 @@ func (r refresh) apply(s *state) (any, error) {
 	if rt.ExpiresMS != 0 && s.nowMS() >= rt.ExpiresMS {
 		return nil, ErrTokenExpired
 	}
-	if _, err := s.liveAccount(); err != nil {
+	acct, err := s.liveAccount()
+	if err != nil {
 		return nil, err
 	}
 	b := s.store.NewBatch()
@@ -276,7 +277,7 @@ func (r refresh) apply(s *state) (any, error) {
 		b.DeleteRefreshToken(*rt.PrevRefresh, s.localpart, rt.DeviceID)
 		rt.PrevRefresh = nil
 	}
-	c, next := s.issue(b, rt.DeviceID, true, &r.hash)
+	c, next := s.issue(b, rt.DeviceID, true, acct.Guest, &r.hash)
 	rt.Next = &next
 	b.PutRefreshToken(r.hash, rt)
 	return c, s.commit(b, revoked)

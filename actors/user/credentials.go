@@ -23,6 +23,7 @@ type Session struct {
 	Localpart string
 	DeviceID  string
 	TokenHash persistence.TokenHash
+	Guest     bool
 }
 
 // newToken returns a random token: 32 bytes from crypto/rand, URL-safe

@@ -168,7 +168,7 @@ func (d *Directory) Resolve(token string) (Session, error) {
 			_, _ = d.Do(ctx, tok.Localpart, retirePrevious{access: h})
 		}()
 	}
-	return Session{Localpart: tok.Localpart, DeviceID: tok.DeviceID, TokenHash: h}, nil
+	return Session{Localpart: tok.Localpart, DeviceID: tok.DeviceID, TokenHash: h, Guest: tok.Guest}, nil
 }
 
 // Stats describes the directory for metrics and tests.

@@ -40,10 +40,10 @@ func (s *state) liveAccount() (persistence.Account, error) {
 // issue adds a fresh access token (and refresh token when asked) for
 // deviceID to b. Spec: client-server-api "Refreshing access tokens": a client
 // that asked for a refresh token gets an access token that expires.
-func (s *state) issue(b *persistence.Batch, deviceID string, withRefresh bool, prev *persistence.TokenHash) (Credentials, persistence.TokenHash) {
+func (s *state) issue(b *persistence.Batch, deviceID string, withRefresh, guest bool, prev *persistence.TokenHash) (Credentials, persistence.TokenHash) {
 	c := Credentials{Localpart: s.localpart, DeviceID: deviceID, AccessToken: newToken("axa_")}
 	ah := persistence.HashToken(c.AccessToken)
-	at := persistence.AccessToken{Localpart: s.localpart, DeviceID: deviceID, PrevRefresh: prev}
+	at := persistence.AccessToken{Localpart: s.localpart, DeviceID: deviceID, PrevRefresh: prev, Guest: guest}
 	life := s.cfg.AccessTokenLifetime
 	if withRefresh && life == 0 {
 		life = DefaultRefreshingAccessTokenLifetime
