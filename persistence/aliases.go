@@ -95,7 +95,7 @@ func (s *Store) RoomAliases(roomID string) ([]string, error) {
 	defer it.Close()
 	var out []string
 	for it.First(); it.Valid(); it.Next() {
-		alias, ok := readComponent(it.Key()[len(p):])
+		alias, ok := firstComponent(it.Key()[len(p):])
 		if !ok {
 			return nil, fmt.Errorf("%w: alias index key", ErrCorrupt)
 		}
@@ -127,4 +127,17 @@ func (s *Store) MoveAliases(from, to string) ([]string, error) {
 		b.set(roomAliasKey(to, alias), nil)
 	}
 	return aliases, b.Commit()
+}
+
+// firstComponent decodes the length-prefixed component at the start of k
+// and returns a copy of it.
+func firstComponent(k []byte) (string, bool) {
+	if len(k) < 2 {
+		return "", false
+	}
+	n := int(k[0])<<8 | int(k[1])
+	if len(k) < 2+n {
+		return "", false
+	}
+	return string(k[2 : 2+n]), true
 }

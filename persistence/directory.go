@@ -72,7 +72,7 @@ func (s *Store) PublishedRooms() ([]string, error) {
 	defer it.Close()
 	var out []string
 	for it.First(); it.Valid(); it.Next() {
-		id, ok := readComponent(it.Key()[1:])
+		id, ok := firstComponent(it.Key()[1:])
 		if !ok {
 			return nil, fmt.Errorf("%w: public room key", ErrCorrupt)
 		}
