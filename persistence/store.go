@@ -44,6 +44,10 @@ type Store struct {
 	// singleUse serialises the read-modify-write of rows that no actor owns
 	// (shared-secret nonces, registration-token counters).
 	singleUse sync.Mutex
+
+	// rooms holds the counters and the stream watermark of the room
+	// families (stream.go).
+	rooms roomSequences
 }
 
 // Open opens (creating if needed) the store in dir. New stores use
