@@ -58,6 +58,9 @@ func TestSharedSecretRegistration(t *testing.T) {
 	if r := call(t, srv, "POST", "/_synapse/admin/v1/register", "", bad); r.status != 400 {
 		t.Fatalf("retry on a spent nonce: %d %v", r.status, r.body)
 	}
+	if r := call(t, srv, "GET", "/_matrix/client/v3/register/available?username=mallory", "", nil); r.body["available"] != true {
+		t.Fatalf("refused shared-secret registrations left an account: %v", r.body)
+	}
 	// user_type joins the MAC.
 	n = nonce(t, srv)
 	r = call(t, srv, "POST", "/_synapse/admin/v1/register", "", map[string]any{"nonce": n, "username": "bot", "password": "pw",
