@@ -14,6 +14,11 @@
 //	n (shared-secret nonces)  http/client, single-use under persistence's own lock
 //	g (registration tokens)   http/client, counters under persistence's own lock
 //	s (sequences)             persistence itself, under its own lock
+//	e E o k y M c G x X b l   the room actor of that room (actors/room; the
+//	                          global stream 'o' through persistence's watermark)
+//
+// Prefixes added to persistence/keys.go later name their writer there and
+// here.
 //
 // Reads (token resolution, device lists, account look-ups) go straight to
 // Pebble and never queue behind a mailbox.
