@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
@@ -37,6 +38,9 @@ type Router struct {
 // NewRouter returns a router whose every route is limited per client IP by
 // perIP (nil: no limit).
 func NewRouter(log *zap.Logger, perIP *Limiter) *Router {
+	if log == nil {
+		log = zap.NewNop()
+	}
 	r := router.New()
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
@@ -83,8 +87,13 @@ func (rt *Router) Handle(method, path string, o Route, h HandlerFunc) {
 			WriteError(ctx, rt.log, Errorf(CodeTooLarge, "Request body larger than %s bytes", strconv.Itoa(max)))
 			return
 		}
+		start := time.Now()
 		if err := h(ctx); err != nil {
 			WriteError(ctx, rt.log, err)
+		}
+		if ce := rt.log.Check(zap.DebugLevel, "request"); ce != nil {
+			ce.Write(zap.ByteString("method", ctx.Method()), zap.String("route", path),
+				zap.Int("status", ctx.Response.StatusCode()), zap.Duration("took", time.Since(start)))
 		}
 	})
 }
