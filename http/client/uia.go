@@ -153,11 +153,18 @@ func (a *API) interactive(raw json.RawMessage, purpose string, flows [][]string,
 	} else {
 		s = a.uia.create(purpose)
 	}
+	var sofar []string
+	a.uia.update(s, func(s *uiaSession) { sofar = slices.Clone(s.completed) })
+	for _, f := range flows {
+		// Authentication already finished but the request itself failed
+		// (a name taken meanwhile): the client may retry on the session.
+		if flowDone(f, sofar) {
+			return s, nil
+		}
+	}
 	if auth.Type == "" {
 		return nil, a.uiaChallenge(s, flows, nil)
 	}
-	var sofar []string
-	a.uia.update(s, func(s *uiaSession) { sofar = slices.Clone(s.completed) })
 	if !nextStageAllowed(flows, sofar, auth.Type) {
 		return nil, a.uiaChallenge(s, flows, axhttp.Errorf(axhttp.CodeUnrecognized, "Unexpected authentication type %s", auth.Type))
 	}

@@ -96,6 +96,16 @@ func TestInteractiveTwoStages(t *testing.T) {
 	if err != nil || s.id != sess {
 		t.Fatalf("final stage = %v, %v", s, err)
 	}
+	// The request failed after authentication: a retry on the same
+	// session passes without repeating any stage.
+	again, _ := json.Marshal(map[string]string{"session": sess})
+	if s, err := a.interactive(again, "p", flows, check); err != nil || s.id != sess {
+		t.Fatalf("retry on a completed session = %v, %v", s, err)
+	}
+	a.uia.finish(sess)
+	if _, err := a.interactive(again, "p", flows, check); uiaError(t, err).Status != 400 {
+		t.Fatalf("finished session still usable: %v", err)
+	}
 }
 
 func TestInteractiveUnknownSessionAndBadAuth(t *testing.T) {
