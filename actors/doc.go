@@ -14,6 +14,9 @@
 //	n (shared-secret nonces)  http/client, single-use under persistence's own lock
 //	g (registration tokens)   http/client, counters under persistence's own lock
 //	s (sequences)             persistence itself, under its own lock
+//	e E o k y M c G x X b l   the room actor of that room (actors/room); a new
+//	  (rooms)                 room's first batch is written by Directory.Create
+//	                          before anyone knows its ID
 //	e E o k y M c G x X b l   the room actor of that room (actors/room; the
 //	                          global stream 'o' through persistence's watermark)
 //

@@ -1,0 +1,199 @@
+package room
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/axonhs/axon/persistence"
+	core "github.com/axonhs/axon/rooms/room"
+)
+
+// passivate is sent by an idle room actor to its shard.
+type passivate struct {
+	roomID string
+	pid    *actor.PID
+}
+
+// pending is a proposal applied to the in-memory room, waiting for its
+// batch to commit.
+type pending struct {
+	eff     *core.Effects
+	txn     *Txn
+	replies []chan result
+}
+
+// roomActor applies the proposals of one room, one at a time, and commits
+// them in coalesced batches.
+type roomActor struct {
+	dir    *Directory
+	roomID string
+	room   *core.Room // nil until loaded, and after a failure
+	w      *writer
+
+	pending   []*pending
+	txns      map[string]*pending // txn key → pending proposal, for retries within a batch
+	scheduled bool                // a flushNow is in the mailbox
+}
+
+func (a *roomActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.SetReceiveTimeout(a.dir.cfg.IdleTimeout)
+	case *envelope:
+		a.propose(ctx, m)
+	case flushNow:
+		a.scheduled = false
+		a.flush()
+	case *actor.ReceiveTimeout:
+		if len(a.pending) > 0 {
+			return
+		}
+		// Ask the shard to retire us; it stops routing to this PID first,
+		// then poisons it, so queued commands still run here.
+		ctx.CancelReceiveTimeout()
+		ctx.Send(ctx.Parent(), &passivate{roomID: a.roomID, pid: ctx.Self()})
+	case *actor.Stopping:
+		a.flush() // a flushNow sent after the poison would never arrive
+	}
+}
+
+func txnKey(t *Txn) string { return t.UserID + "\x00" + t.DeviceID + "\x00" + t.ID }
+
+func (a *roomActor) propose(ctx actor.Context, m *envelope) {
+	eventID, err, queued := a.tryPropose(m)
+	if !queued {
+		m.reply <- result{eventID: eventID, err: err}
+		return
+	}
+	if len(a.pending) >= a.dir.cfg.MaxBatch {
+		a.flush()
+		return
+	}
+	if !a.scheduled {
+		a.scheduled = true
+		ctx.Send(ctx.Self(), flushNow{})
+	}
+}
+
+// tryPropose applies m to the room; queued reports that its reply waits for
+// the next flush. A panic is a broken invariant: the room is discarded and
+// reloaded from Pebble on the next proposal, and this request fails.
+func (a *roomActor) tryPropose(m *envelope) (eventID string, err error, queued bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.fail(fmt.Errorf("%w: panic: %v", ErrInternal, r))
+			eventID, err, queued = "", fmt.Errorf("%w: panic: %v", ErrInternal, r), false
+		}
+	}()
+	if a.room == nil {
+		if a.room, a.w, err = load(a.dir.cfg.Store, a.roomID, a.dir.cfg.Signer); err != nil {
+			a.room, a.w = nil, nil
+			return "", err, false
+		}
+	}
+	if m.txn != nil {
+		if p, ok := a.txns[txnKey(m.txn)]; ok {
+			if p.txn.Request != m.txn.Request {
+				return "", ErrTxnReused, false
+			}
+			p.replies = append(p.replies, m.reply)
+			return "", nil, true
+		}
+		rec, err := a.dir.cfg.Store.Txn(m.txn.UserID, m.txn.DeviceID, m.txn.ID)
+		switch {
+		case err == nil && rec.RequestHash != m.txn.Request:
+			return "", ErrTxnReused, false
+		case err == nil:
+			return rec.EventID, nil, false
+		case !errors.Is(err, persistence.ErrNotFound):
+			return "", err, false
+		}
+	}
+	p := m.proposal
+	if p.Redacts != "" && p.RedactTarget == nil {
+		if rec, err := a.w.lookup(p.Redacts); err == nil {
+			if p.RedactTarget, err = rec.Event(); err != nil {
+				return "", err, false
+			}
+		}
+	}
+	if a.dir.cfg.beforePropose != nil {
+		a.dir.cfg.beforePropose(p)
+	}
+	eff, err := a.room.Propose(p, a.dir.cfg.Now().UnixMilli())
+	if err != nil {
+		return "", err, false
+	}
+	pe := &pending{eff: eff, txn: m.txn, replies: []chan result{m.reply}}
+	a.pending = append(a.pending, pe)
+	if m.txn != nil {
+		if a.txns == nil {
+			a.txns = make(map[string]*pending)
+		}
+		a.txns[txnKey(m.txn)] = pe
+	}
+	return "", nil, true
+}
+
+// flush commits every pending proposal as one batch, then replies. On
+// failure the room and writer are discarded (they are ahead of storage) and
+// every waiting request gets the error.
+func (a *roomActor) flush() {
+	if len(a.pending) == 0 {
+		return
+	}
+	batch := a.pending
+	a.pending, a.txns = nil, nil
+	err := a.commit(batch)
+	if err != nil {
+		a.room, a.w = nil, nil
+	} else if a.w.redactedState {
+		a.room, a.w = nil, nil // reload so the auth rules read the redacted state
+	}
+	for _, p := range batch {
+		r := result{eventID: p.eff.Event.ID}
+		if err != nil {
+			r = result{err: err}
+		}
+		for _, ch := range p.replies {
+			ch <- r
+		}
+	}
+}
+
+func (a *roomActor) commit(batch []*pending) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: panic: %v", ErrInternal, r)
+		}
+	}()
+	b, err := a.dir.cfg.Store.NewRoomBatch()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCommit, err)
+	}
+	defer b.Close()
+	a.w.begin()
+	for _, p := range batch {
+		if err := a.w.write(b, p.eff, p.txn); err != nil {
+			return fmt.Errorf("%w: %w", ErrCommit, err)
+		}
+	}
+	b.PutRoom(a.roomID, a.w.info)
+	if err := a.dir.cfg.commit(b); err != nil {
+		return fmt.Errorf("%w: %w", ErrCommit, err)
+	}
+	a.dir.flushes.Add(1)
+	return nil
+}
+
+// fail discards the room after a panic and fails everything pending.
+func (a *roomActor) fail(err error) {
+	for _, p := range a.pending {
+		for _, ch := range p.replies {
+			ch <- result{err: err}
+		}
+	}
+	a.pending, a.txns, a.room, a.w = nil, nil, nil, nil
+}

@@ -1,0 +1,37 @@
+package room
+
+import (
+	core "github.com/axonhs/axon/rooms/room"
+)
+
+// Txn identifies a client transaction (client-server-api "Transaction
+// identifiers"): the device, and the endpoint-scoped transaction ID. Request
+// tells one request from another so that a reuse with a different body is
+// refused.
+type Txn struct {
+	UserID   string
+	DeviceID string
+	// ID is the transaction ID scoped to its endpoint and room, e.g.
+	// "send\x00!room:hs\x00<txnId>".
+	ID      string
+	Request string
+}
+
+// envelope carries one proposal to one room's actor and the channel its
+// result goes back on (buffered, so the actor never blocks replying).
+type envelope struct {
+	roomID   string
+	proposal core.Proposal
+	txn      *Txn
+	reply    chan result
+}
+
+type result struct {
+	eventID string
+	err     error
+}
+
+// flushNow tells the actor to commit what it has pending; the actor sends it
+// to itself behind the proposals already queued, which is what coalesces
+// them.
+type flushNow struct{}

@@ -1,0 +1,22 @@
+// Package room is the room actor: one actor per room around the pure room
+// core (rooms/room), the single writer of that room's events, indexes,
+// state groups, current state, extremities, memberships, relations and
+// transaction records (key prefixes e, E, o, k, y, M, c, G, x, X, b, l of
+// persistence/keys.go).
+//
+// Directory is the way in. Each room is routed through a shard (a hash of the
+// room ID) that spawns the room's actor on demand and passivates it after a
+// quiet period, so only active rooms hold memory; the state reloads from
+// Pebble on the next command. A per-room admission limit refuses work with
+// ErrBusy instead of queueing without bound, and callers wait for replies
+// with a deadline.
+//
+// The actor coalesces: proposals queued in its mailbox are applied to the
+// core one by one and flushed as ONE persistence.RoomBatch committed with
+// Sync; replies go out only after the commit. A failed commit or a panic
+// discards the in-memory room, fails the waiting requests and reloads from
+// Pebble.
+//
+// It imports protoactor's actor package, persistence, rooms/... and the
+// standard library; never http/... .
+package room
