@@ -4,28 +4,21 @@ import (
 	"strings"
 
 	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/rooms/ids"
 )
 
-// maxUserIDBytes is the spec's limit on a whole user ID (appendices,
-// "User Identifiers").
-const maxUserIDBytes = 255
-
 // validLocalpart checks a localpart for a new account against the
-// appendices grammar: user_id_char = DIGIT / %x61-7A / "-" / "." / "=" / "_"
-// / "/" / "+", and the whole user ID at most 255 bytes.
+// appendices grammar (rooms/ids.ValidLocalpart) and the 255-byte limit on the
+// whole user ID.
 func (a *API) validLocalpart(lp string) error {
 	if lp == "" {
 		return axhttp.Errorf(axhttp.CodeInvalidUsername, "User ID cannot be empty")
 	}
-	for i := 0; i < len(lp); i++ {
-		c := lp[i]
-		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-.=_/+", c) >= 0
-		if !ok {
-			return axhttp.Errorf(axhttp.CodeInvalidUsername, "User ID can only contain a-z, 0-9 and -.=_/+")
-		}
+	if ids.ValidLocalpart(lp) != nil {
+		return axhttp.Errorf(axhttp.CodeInvalidUsername, "User ID can only contain a-z, 0-9 and -.=_/+")
 	}
-	if len(a.userID(lp)) > maxUserIDBytes {
-		return axhttp.Errorf(axhttp.CodeInvalidUsername, "User ID is longer than %d bytes", maxUserIDBytes)
+	if len(a.userID(lp)) > ids.MaxLength {
+		return axhttp.Errorf(axhttp.CodeInvalidUsername, "User ID is longer than %d bytes", ids.MaxLength)
 	}
 	return nil
 }
