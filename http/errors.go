@@ -31,6 +31,9 @@ const (
 	CodeTooLarge             Code = "M_TOO_LARGE"
 	CodeWeakPassword         Code = "M_WEAK_PASSWORD"
 	CodeGuestAccessForbidden Code = "M_GUEST_ACCESS_FORBIDDEN"
+	CodeUnsupportedRoomVer   Code = "M_UNSUPPORTED_ROOM_VERSION"
+	CodeInvalidRoomState     Code = "M_INVALID_ROOM_STATE"
+	CodeRoomInUse            Code = "M_ROOM_IN_USE"
 )
 
 type tableEntry struct {
@@ -60,6 +63,9 @@ var table = map[Code]tableEntry{
 	CodeTooLarge:             {http.StatusRequestEntityTooLarge, "Request too large"},
 	CodeWeakPassword:         {http.StatusBadRequest, "Password too weak"},
 	CodeGuestAccessForbidden: {http.StatusForbidden, "Guest access not allowed"},
+	CodeUnsupportedRoomVer:   {http.StatusBadRequest, "Room version not supported"},
+	CodeInvalidRoomState:     {http.StatusBadRequest, "Initial state of the room is invalid"},
+	CodeRoomInUse:            {http.StatusBadRequest, "Room alias already taken"},
 }
 
 // Error is a Matrix error on its way to the client.

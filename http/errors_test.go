@@ -18,6 +18,7 @@ func TestErrorTable(t *testing.T) {
 		{CodeExclusive, 400}, {CodeMissingParam, 400}, {CodeInvalidParam, 400},
 		{CodeTooLarge, 413}, {CodeWeakPassword, 400}, {CodeUnauthorized, 401},
 		{CodeGuestAccessForbidden, 403},
+		{CodeUnsupportedRoomVer, 400}, {CodeInvalidRoomState, 400}, {CodeRoomInUse, 400},
 	}
 	if len(tests) != len(table) {
 		t.Fatalf("table has %d codes, test lists %d", len(table), len(tests))
