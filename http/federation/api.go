@@ -1,0 +1,51 @@
+package federation
+
+import (
+	"github.com/valyala/fasthttp"
+	"go.uber.org/zap"
+
+	"github.com/axonhs/axon/federation"
+	axhttp "github.com/axonhs/axon/http"
+)
+
+// Config is what the federation listener's handlers need.
+type Config struct {
+	ServerName string
+	Keys       *federation.Publisher
+	Keyring    *federation.Keyring
+	Log        *zap.Logger
+	// Version is reported by /_matrix/federation/v1/version.
+	Version string
+}
+
+// API holds the handlers.
+type API struct {
+	cfg Config
+}
+
+// New returns the handlers for cfg.
+func New(cfg Config) *API {
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	return &API{cfg: cfg}
+}
+
+// notaryMaxBody bounds a POST /_matrix/key/v2/query body.
+const notaryMaxBody = 64 << 10
+
+// Mount registers the routes on rt.
+func (a *API) Mount(rt *axhttp.Router) {
+	rt.Handle(fasthttp.MethodGet, "/_matrix/federation/v1/version", axhttp.Route{}, a.version)
+	rt.Handle(fasthttp.MethodGet, "/_matrix/key/v2/server", axhttp.Route{}, a.serverKeys)
+	// Spec v1.19 drops the {keyId} form; older servers still ask for it.
+	rt.Handle(fasthttp.MethodGet, "/_matrix/key/v2/server/{keyId}", axhttp.Route{}, a.serverKeys)
+	rt.Handle(fasthttp.MethodGet, "/_matrix/key/v2/query/{serverName}", axhttp.Route{}, a.queryOne)
+	rt.Handle(fasthttp.MethodPost, "/_matrix/key/v2/query", axhttp.Route{MaxBody: notaryMaxBody}, a.queryBatch)
+}
+
+// version answers GET /_matrix/federation/v1/version (version.yaml).
+func (a *API) version(ctx *fasthttp.RequestCtx) error {
+	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]any{"server": map[string]string{"name": "Axon", "version": a.cfg.Version}})
+	return nil
+}
