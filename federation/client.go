@@ -228,8 +228,10 @@ func (c *Client) Do(ctx context.Context, method, destination, uri string, body [
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.URI().DisablePathNormalizing = true
 	req.SetRequestURI("https://" + dest.Host + uri)
+	// Set after SetRequestURI, which resets it: %2F must stay encoded, as
+	// the signature covers the target exactly as sent.
+	req.URI().DisablePathNormalizing = true
 	req.Header.SetMethod(method)
 	req.Header.SetHost(dest.Host)
 	if body != nil {

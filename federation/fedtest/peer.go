@@ -132,8 +132,8 @@ func (p *Peer) Do(ctx context.Context, addr, destination, method, uri string, bo
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.URI().DisablePathNormalizing = true
 	req.SetRequestURI("https://" + addr + uri)
+	req.URI().DisablePathNormalizing = true // after SetRequestURI, which resets it
 	req.Header.SetHost(destination)
 	req.Header.SetMethod(method)
 	req.Header.Set(fasthttp.HeaderAuthorization, auth)
