@@ -7,9 +7,11 @@ import (
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 
+	"github.com/axonhs/axon/actors/room"
 	"github.com/axonhs/axon/actors/user"
 	axhttp "github.com/axonhs/axon/http"
 	"github.com/axonhs/axon/persistence"
+	"github.com/axonhs/axon/rooms/version"
 )
 
 // Config is what the client API needs from the homeserver.
@@ -18,6 +20,12 @@ type Config struct {
 	Users      *user.Directory
 	Store      *persistence.Store
 	Log        *zap.Logger
+	// Rooms is the room actor directory; nil leaves the room write
+	// endpoints unmounted.
+	Rooms *room.Directory
+	// DefaultRoomVersion is the version POST /createRoom uses when the
+	// client names none; "" means rooms/version.Default.
+	DefaultRoomVersion version.ID
 
 	EnableRegistration        bool
 	RegistrationRequiresToken bool
@@ -101,6 +109,7 @@ func (a *API) Mount(rt *axhttp.Router) {
 		rt.Handle(put, p+"/devices/{deviceId}", plain, a.guestsToo(a.updateDevice))
 		rt.Handle(del, p+"/devices/{deviceId}", plain, a.authed(a.deleteDevice))
 		rt.Handle(post, p+"/delete_devices", plain, a.authed(a.deleteDevices))
+		a.mountRoomWrites(rt, p)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/exp/zapslog"
 
 	"github.com/axonhs/axon/actors"
+	"github.com/axonhs/axon/actors/room"
 	"github.com/axonhs/axon/actors/user"
 	"github.com/axonhs/axon/configs"
 	axhttp "github.com/axonhs/axon/http"
@@ -41,6 +42,7 @@ type Server struct {
 	key   signing.KeyPair
 	sys   *actors.System
 	users *user.Directory
+	rooms *room.Directory
 
 	client, federation     *fasthttp.Server
 	tlsConfig              *tls.Config
@@ -92,6 +94,11 @@ func New(cfg *configs.Config, log *zap.Logger) (*Server, error) {
 		_ = s.store.Close()
 		return nil, err
 	}
+	if s.rooms, err = s.newRooms(); err != nil {
+		s.sys.Shutdown()
+		_ = s.store.Close()
+		return nil, err
+	}
 	s.client = s.clientServer()
 	s.federation = s.federationServer()
 	log.Info("homeserver ready", zap.String("server_name", c.ServerName), zap.String("signing_key", string(key.ID)),
@@ -130,6 +137,7 @@ func (s *Server) clientServer() *fasthttp.Server {
 	api := client.New(client.Config{
 		ServerName:                s.cfg.ServerName,
 		Users:                     s.users,
+		Rooms:                     s.rooms,
 		Store:                     s.store,
 		Log:                       log,
 		EnableRegistration:        s.cfg.EnableRegistration,

@@ -1,0 +1,17 @@
+package homeserver
+
+import (
+	"crypto/rand"
+
+	"github.com/axonhs/axon/actors/room"
+	core "github.com/axonhs/axon/rooms/room"
+)
+
+// newRooms starts the room directory: room actors sign the events they
+// build with the server's key, and draw room and event IDs from crypto/rand.
+func (s *Server) newRooms() (*room.Directory, error) {
+	return room.NewDirectory(s.sys, room.Config{
+		Store:  s.store,
+		Signer: core.Signer{ServerName: s.cfg.ServerName, Key: s.key, Rand: rand.Reader},
+	})
+}

@@ -1,0 +1,220 @@
+package tests
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/configs"
+)
+
+// member registers username and returns a mautrix client logged in as it.
+func member(t *testing.T, srv *homeserver.Server, username string) *mautrix.Client {
+	t.Helper()
+	r := registerUser(t, srv, username, "password-"+username, nil)
+	cli := newClient(t, srv)
+	cli.SetCredentials(id.UserID(r.str("user_id")), r.str("access_token"))
+	cli.DeviceID = id.DeviceID(r.str("device_id"))
+	return cli
+}
+
+// wantMatrixError checks err is an HTTP error with status and errcode.
+func wantMatrixError(t *testing.T, what string, err error, status int, code string) {
+	t.Helper()
+	var he mautrix.HTTPError
+	if !errors.As(err, &he) || he.RespError == nil {
+		t.Fatalf("%s: %v, want %d %s", what, err, status, code)
+	}
+	if he.Response.StatusCode != status || he.RespError.ErrCode != code {
+		t.Fatalf("%s: %d %s (%s), want %d %s", what, he.Response.StatusCode, he.RespError.ErrCode, he.RespError.Err, status, code)
+	}
+}
+
+func text(body string) map[string]any { return map[string]any{"msgtype": "m.text", "body": body} }
+
+// Two users create, invite, join, talk, leave and rejoin.
+func TestRoomTwoUsersTalk(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob := member(t, srv, "alice"), member(t, srv, "bob")
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Name: "talk", Topic: "things"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := created.RoomID
+	if _, err := bob.SendText(ctx, room, "let me in"); err == nil {
+		t.Fatal("bob sent into a private room before joining")
+	}
+	if _, err := bob.JoinRoomByID(ctx, room); err == nil {
+		t.Fatal("bob joined an invite-only room uninvited")
+	}
+	if _, err := alice.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: bob.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.JoinRoomByID(ctx, room); err != nil {
+		t.Fatalf("bob joins after invite: %v", err)
+	}
+	seen := map[id.EventID]bool{}
+	for i, c := range []*mautrix.Client{alice, bob, alice, bob} {
+		resp, err := c.SendText(ctx, room, fmt.Sprint("message ", i))
+		if err != nil {
+			t.Fatalf("%s sends: %v", c.UserID, err)
+		}
+		if seen[resp.EventID] || resp.EventID == "" {
+			t.Fatalf("event ID %q repeated or empty", resp.EventID)
+		}
+		seen[resp.EventID] = true
+	}
+	if _, err := bob.LeaveRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	_, err = bob.SendText(ctx, room, "after leaving")
+	wantMatrixError(t, "send after leaving", err, http.StatusForbidden, "M_FORBIDDEN")
+	if _, err := alice.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: bob.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.JoinRoom(ctx, room.String(), nil); err != nil {
+		t.Fatalf("bob rejoins: %v", err)
+	}
+	if _, err := bob.SendText(ctx, room, "back again"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A non-moderator cannot rename the room or kick; a ban keeps a user out
+// until it is lifted.
+func TestRoomModeration(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob, carol := member(t, srv, "alice"), member(t, srv, "bob"), member(t, srv, "carol")
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "lobby"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := created.RoomID
+	for _, c := range []*mautrix.Client{bob, carol} {
+		if _, err := c.JoinRoom(ctx, "#lobby:"+configs.DefaultServerName, nil); err != nil {
+			t.Fatalf("%s joins by alias: %v", c.UserID, err)
+		}
+	}
+	_, err = bob.SendStateEvent(ctx, room, event.StateRoomName, "", map[string]any{"name": "bob's room"})
+	wantMatrixError(t, "non-moderator renames", err, http.StatusForbidden, "M_FORBIDDEN")
+	_, err = bob.KickUser(ctx, room, &mautrix.ReqKickUser{UserID: carol.UserID, Reason: "no"})
+	wantMatrixError(t, "non-moderator kicks", err, http.StatusForbidden, "M_FORBIDDEN")
+	if _, err := alice.SendStateEvent(ctx, room, event.StateRoomName, "", map[string]any{"name": "alice's room"}); err != nil {
+		t.Fatalf("creator renames: %v", err)
+	}
+	if _, err := alice.BanUser(ctx, room, &mautrix.ReqBanUser{UserID: bob.UserID, Reason: "spam"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = bob.SendText(ctx, room, "still here?")
+	wantMatrixError(t, "banned user sends", err, http.StatusForbidden, "M_FORBIDDEN")
+	_, err = bob.JoinRoomByID(ctx, room)
+	wantMatrixError(t, "banned user joins", err, http.StatusForbidden, "M_FORBIDDEN")
+	if _, err := alice.UnbanUser(ctx, room, &mautrix.ReqUnbanUser{UserID: bob.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.JoinRoomByID(ctx, room); err != nil {
+		t.Fatalf("join after unban: %v", err)
+	}
+	if _, err := alice.KickUser(ctx, room, &mautrix.ReqKickUser{UserID: carol.UserID}); err != nil {
+		t.Fatalf("creator kicks: %v", err)
+	}
+	_, err = carol.SendText(ctx, room, "kicked?")
+	wantMatrixError(t, "kicked user sends", err, http.StatusForbidden, "M_FORBIDDEN")
+	if _, err := carol.JoinRoomByID(ctx, room); err != nil {
+		t.Fatalf("a kicked user may rejoin a public room: %v", err)
+	}
+}
+
+// POST /createRoom accepts every room version 1 to 12 and refuses others;
+// each new room takes messages.
+func TestCreateRoomEveryVersion(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice := member(t, srv, "alice")
+	for v := 1; v <= 12; v++ {
+		created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{RoomVersion: id.RoomVersion(fmt.Sprint(v)), Name: fmt.Sprint("v", v)})
+		if err != nil {
+			t.Fatalf("version %d: %v", v, err)
+		}
+		if _, err := alice.SendText(ctx, created.RoomID, "hello"); err != nil {
+			t.Fatalf("send in version %d: %v", v, err)
+		}
+	}
+	for _, v := range []string{"13", "0", "org.example.custom"} {
+		_, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{RoomVersion: id.RoomVersion(v)})
+		wantMatrixError(t, "version "+v, err, http.StatusBadRequest, "M_UNSUPPORTED_ROOM_VERSION")
+	}
+}
+
+// A transaction ID retried returns the same event; reused with another
+// body it is refused, also after a restart.
+func TestSendTxnIdempotency(t *testing.T) {
+	dir := tempDir(t)
+	srv := startServer(t, testConfig(t, dir))
+	ctx := bg(t)
+	alice := member(t, srv, "alice")
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := alice.SendMessageEvent(ctx, created.RoomID, event.EventMessage, text("once"), mautrix.ReqSendEvent{TransactionID: "t1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := alice.SendMessageEvent(ctx, created.RoomID, event.EventMessage, text("once"), mautrix.ReqSendEvent{TransactionID: "t1"})
+	if err != nil || again.EventID != first.EventID {
+		t.Fatalf("retry: %v %v, want %s", again, err, first.EventID)
+	}
+	_, err = alice.SendMessageEvent(ctx, created.RoomID, event.EventMessage, text("different"), mautrix.ReqSendEvent{TransactionID: "t1"})
+	wantMatrixError(t, "txn reuse", err, http.StatusBadRequest, "M_INVALID_PARAM")
+
+	stopServer(t, srv)
+	srv = startServer(t, testConfig(t, dir))
+	alice.HomeserverURL.Host = srv.ClientAddr()
+	again, err = alice.SendMessageEvent(ctx, created.RoomID, event.EventMessage, text("once"), mautrix.ReqSendEvent{TransactionID: "t1"})
+	if err != nil || again.EventID != first.EventID {
+		t.Fatalf("retry after restart: %v %v, want %s", again, err, first.EventID)
+	}
+}
+
+// A restart keeps rooms, memberships, power levels and bans.
+func TestRoomsSurviveRestart(t *testing.T) {
+	dir := tempDir(t)
+	srv := startServer(t, testConfig(t, dir))
+	ctx := bg(t)
+	alice, bob, carol := member(t, srv, "alice"), member(t, srv, "bob"), member(t, srv, "carol")
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := created.RoomID
+	if _, err := bob.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.BanUser(ctx, room, &mautrix.ReqBanUser{UserID: carol.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	stopServer(t, srv)
+	srv = startServer(t, testConfig(t, dir))
+	for _, c := range []*mautrix.Client{alice, bob, carol} {
+		c.HomeserverURL.Host = srv.ClientAddr()
+	}
+	if _, err := bob.SendText(ctx, room, "still a member"); err != nil {
+		t.Fatalf("bob after restart: %v", err)
+	}
+	_, err = bob.SendStateEvent(ctx, room, event.StateTopic, "", map[string]any{"topic": "x"})
+	wantMatrixError(t, "bob sets topic after restart", err, http.StatusForbidden, "M_FORBIDDEN")
+	_, err = carol.JoinRoomByID(ctx, room)
+	wantMatrixError(t, "banned carol after restart", err, http.StatusForbidden, "M_FORBIDDEN")
+	if _, err := alice.SendStateEvent(ctx, room, event.StateTopic, "", map[string]any{"topic": "kept"}); err != nil {
+		t.Fatalf("alice after restart: %v", err)
+	}
+}
