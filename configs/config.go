@@ -39,6 +39,44 @@ type Config struct {
 	MaxUploadSize ByteSize `yaml:"max_upload_size"`
 
 	Log Log `yaml:"log"`
+
+	// Federation: keys, notaries and how to reach other servers.
+
+	// TrustedKeyServers are notaries asked for a server's keys when that
+	// server cannot be reached (Synapse's key of the same name; Axon trusts
+	// none unless listed).
+	TrustedKeyServers []TrustedKeyServer `yaml:"trusted_key_servers"`
+	// FederationAddresses maps a server name to the host:port to reach it
+	// at, bypassing .well-known and DNS (tests, benchmarks, private
+	// networks).
+	FederationAddresses map[string]string `yaml:"federation_addresses"`
+	// FederationCAFile is a PEM file of CA certificates trusted for
+	// federation, in addition to the system roots and SSL_CERT_FILE.
+	FederationCAFile string `yaml:"federation_ca_file"`
+	// FederationInsecureSkipVerify turns off certificate checks on outbound
+	// federation requests. Axon logs a warning at every start.
+	FederationInsecureSkipVerify bool `yaml:"federation_insecure_skip_verify"`
+	// KeyValidityPeriod is how far ahead this server's published keys are
+	// declared valid (valid_until_ts).
+	KeyValidityPeriod Duration `yaml:"key_validity_period"`
+	// OldSigningKeys are retired signing keys, published in old_verify_keys
+	// so that events they signed still verify (Synapse's key of the same
+	// name): key ID → public key and the time it stopped being used.
+	OldSigningKeys map[string]OldSigningKey `yaml:"old_signing_keys"`
+}
+
+// TrustedKeyServer is one notary. VerifyKeys (key ID → unpadded base64
+// ed25519 public key) pins its keys; without them they are fetched from it.
+type TrustedKeyServer struct {
+	ServerName string            `yaml:"server_name"`
+	VerifyKeys map[string]string `yaml:"verify_keys"`
+}
+
+// OldSigningKey is a retired key: unpadded base64 public key and expiry in
+// milliseconds since the epoch.
+type OldSigningKey struct {
+	Key       string `yaml:"key"`
+	ExpiredTS int64  `yaml:"expired_ts"`
 }
 
 // Listeners are the two sockets Axon serves.

@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -107,8 +108,50 @@ func (w *walker) mapping(n *yaml.Node, v reflect.Value, prefix string) {
 			w.mapping(vn, f, key)
 			continue
 		}
+		if k := f.Kind(); k == reflect.Slice || k == reflect.Map {
+			w.collection(vn, f, key)
+			continue
+		}
 		w.scalar(vn, f, key)
 	}
+}
+
+// collection decodes a list or mapping option (trusted_key_servers,
+// federation_addresses) strictly: unknown keys inside its entries are
+// errors too. A null leaves the current value in place.
+func (w *walker) collection(n *yaml.Node, f reflect.Value, key string) {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	w.set = append(w.set, key)
+	if isNull(n) {
+		return
+	}
+	want := yaml.MappingNode
+	if f.Kind() == reflect.Slice {
+		want = yaml.SequenceNode
+	}
+	if n.Kind != want {
+		w.errs = append(w.errs, keyErr(key, line(n), fmt.Errorf("%w: want a %s", ErrWrongType, map[bool]string{true: "list", false: "mapping"}[want == yaml.SequenceNode])))
+		return
+	}
+	raw, err := yaml.Marshal(n)
+	if err != nil {
+		w.errs = append(w.errs, keyErr(key, line(n), fmt.Errorf("%w: %v", ErrWrongType, err)))
+		return
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	tmp := reflect.New(f.Type())
+	if err := dec.Decode(tmp.Interface()); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			err = fmt.Errorf("%w: %s", ErrWrongType, strings.Join(te.Errors, "; "))
+		}
+		w.errs = append(w.errs, keyErr(key, line(n), err))
+		return
+	}
+	f.Set(tmp.Elem())
 }
 
 // scalar decodes one leaf value. A null leaves the current value in place,

@@ -2,6 +2,7 @@ package configs
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,7 @@ func FuzzDecode(f *testing.F) {
 		if _, err := Decode(strings.NewReader(doc), b); err != nil {
 			t.Fatalf("second decode failed: %v", err)
 		}
-		if *a != *b {
+		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("decodes differ: %+v vs %+v", a, b)
 		}
 	})

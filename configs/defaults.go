@@ -1,5 +1,7 @@
 package configs
 
+import "time"
+
 // File and directory names under data_dir, and the default listeners.
 const (
 	ConfigFileName     = "homeserver.yaml"
@@ -13,6 +15,8 @@ const (
 	DefaultClientListen     = "127.0.0.1:8008"
 	DefaultFederationListen = "127.0.0.1:8448"
 	DefaultBcryptRounds     = 12 // Synapse's default
+	// DefaultKeyValidityPeriod is one day, as Synapse's key_refresh_interval.
+	DefaultKeyValidityPeriod = 24 * time.Hour
 )
 
 // Default returns the configuration Axon runs with when nothing is set: a
@@ -40,5 +44,9 @@ func Default() *Config {
 			Level:  "info",
 			Format: "console",
 		},
+		TrustedKeyServers:   []TrustedKeyServer{},
+		FederationAddresses: map[string]string{},
+		KeyValidityPeriod:   Duration(DefaultKeyValidityPeriod),
+		OldSigningKeys:      map[string]OldSigningKey{},
 	}
 }

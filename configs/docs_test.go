@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -43,7 +44,7 @@ func TestSampleLoadsToDefaults(t *testing.T) {
 	want.ServerName = SampleParams.ServerName
 	want.DataDir = "." // relative to the file, which is in this directory
 	want.Derive()
-	if *cfg != *want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("sample loads as\n%+v\nwant\n%+v", cfg, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,7 @@ func TestLoadDefaultsWithoutFile(t *testing.T) {
 	}
 	want := Default()
 	want.Derive()
-	if *cfg != *want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got %+v\nwant %+v", cfg, want)
 	}
 	if cfg.ServerName != "localhost" || cfg.Listeners.Client != "127.0.0.1:8008" ||

@@ -89,6 +89,7 @@ func (c *Config) Validate() error {
 	default:
 		invalid("log.format", "%q: want console or json", c.Log.Format)
 	}
+	errs = append(errs, c.validateFederation()...)
 	return errors.Join(errs...)
 }
 
