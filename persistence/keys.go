@@ -27,6 +27,25 @@ import (
 //	prefix 'Q'  Q | 1 | id [8]                                  → Report (reports.go)
 //	prefix 'F'  F | lp(userID) | lp(roomID)                     → empty: the user forgot the room
 //
+// Per-user data (written only by the user actor of the localpart in the key;
+// see userdatakeys.go and the file named for each family). 'K' and 'C' stand
+// in for the 'k' and 'c' first planned here, which the room families use:
+//
+//	prefix 'a'  a | 0 | lp(localpart) | lp(roomID) | lp(type)     → AccountData (accountdata.go)
+//	prefix 'a'  a | 1 | lp(localpart) | pos                       → lp(roomID) lp(type): the user's account-data stream
+//	prefix 'a'  a | 2 | lp(localpart)                             → pos: last account-data position
+//	prefix 'K'  K | 0 | lp(localpart) | lp(deviceID)              → device keys JSON (e2ee.go)
+//	prefix 'K'  K | 1 | lp(localpart) | lp(deviceID) | lp(keyID)  → one-time key JSON
+//	prefix 'K'  K | 2 | lp(localpart) | lp(deviceID) | lp(alg)    → FallbackKey
+//	prefix 'K'  K | 3 | lp(localpart) | lp(usage)                 → cross-signing key JSON
+//	prefix 'K'  K | 4 | lp(localpart) | lp(userID) | lp(keyID)    → the user's signatures on another user's key
+//	prefix 'v'  v | 0 | lp(localpart) | lp(deviceID)              → pos: last to-device position (todevice.go)
+//	prefix 'v'  v | 1 | lp(localpart) | lp(deviceID) | pos        → ToDeviceMessage: the device's inbox
+//	prefix 'v'  v | 2 | lp(localpart) | lp(sender) | lp(senderDevice) | lp(txnID) → empty: delivered transaction
+//	prefix 'f'  f | lp(localpart) | id [8]                        → filter JSON (filters.go)
+//	prefix 'p'  p | lp(localpart)                                 → Profile (profile.go)
+//	prefix 'C'  C | pos                                           → localpart: the device-list change log (devicelists.go)
+//
 // Rooms (written only by the room actor of the room; see roomkeys.go). nid,
 // stream and group are big-endian uint64; depth is an int64 with its sign bit
 // flipped so that it sorts as a number:

@@ -45,6 +45,8 @@ type Directory struct {
 	inFlight atomic.Int64
 	live     atomic.Int64
 	stopped  atomic.Bool
+	// profileHook is told of profile changes (userdata_reads.go).
+	profileHook atomic.Pointer[ProfileHook]
 }
 
 // NewDirectory spawns the shards in sys.

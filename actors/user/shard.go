@@ -77,7 +77,7 @@ func (s *shard) child(ctx actor.Context, localpart string) *actor.PID {
 	}
 	d := s.dir
 	props := actor.PropsFromProducer(func() actor.Actor {
-		return &userActor{st: state{localpart: localpart, store: d.cfg.Store, cache: d.cache, cfg: &d.cfg}}
+		return &userActor{st: state{localpart: localpart, store: d.cfg.Store, cache: d.cache, cfg: &d.cfg, onProfile: &d.profileHook}}
 	})
 	pid := ctx.Spawn(props)
 	s.children[localpart] = pid

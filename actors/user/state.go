@@ -3,6 +3,7 @@ package user
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/axonhs/axon/persistence"
@@ -18,6 +19,10 @@ type state struct {
 	// seen is when each device's last-seen row was last written, so that
 	// busy devices are not rewritten on every request.
 	seen map[string]int64
+	// onProfile is the directory's profile-change hook (userdata.go).
+	onProfile *atomic.Pointer[ProfileHook]
+	// deviceListChanged makes commit record a device-list change.
+	deviceListChanged bool
 }
 
 func (s *state) nowMS() int64 { return s.cfg.Now().UnixMilli() }
@@ -97,13 +102,24 @@ func (s *state) deleteDevices(b *persistence.Batch, ids []string) ([]persistence
 		}
 		all = append(all, hs...)
 		b.DeleteDevice(s.localpart, id)
+		// Spec: "Tracking the device list for a user": a deleted device
+		// leaves its keys and inbox behind nowhere, and is a change.
+		b.DeleteDeviceE2EE(s.localpart, id)
+		s.deviceListChanged = true
 	}
 	return all, nil
 }
 
 // commit commits b and only then drops revoked tokens from the cache.
 func (s *state) commit(b *persistence.Batch, revoked []persistence.TokenHash) error {
-	if err := b.Commit(); err != nil {
+	var err error
+	if s.deviceListChanged {
+		s.deviceListChanged = false
+		_, err = s.store.CommitDeviceListChange(b, s.localpart)
+	} else {
+		err = b.Commit()
+	}
+	if err != nil {
 		return err
 	}
 	if len(revoked) > 0 {

@@ -1,0 +1,143 @@
+package persistence
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+func commit(t *testing.T, b *Batch) {
+	t.Helper()
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A user whose localpart is a prefix of another's never sees the other's
+// rows: components are length-prefixed.
+func TestUserDataDoesNotLeakAcrossPrefixLocalparts(t *testing.T) {
+	s := openMem(t, vfs.NewMem())
+	b := s.NewBatch()
+	b.PutAccountData("alice", "", "m.x", json.RawMessage(`{}`), 1, nil)
+	b.PutToDevice("alice", "D", 1, ToDeviceMessage{Sender: "@b:hs", Type: "t", Content: json.RawMessage(`{}`)})
+	b.PutOneTimeKey("alice", "D", "a:1", json.RawMessage(`"k"`))
+	b.PutFilter("alice", 1, json.RawMessage(`{}`))
+	commit(t, b)
+	for _, lp := range []string{"al", "alic", "alicex"} {
+		if ad, _ := s.AccountDataSince(lp, 0, 0); len(ad) != 0 {
+			t.Errorf("%s sees account data %+v", lp, ad)
+		}
+		if of, _ := s.AccountDataOf(lp, ""); len(of) != 0 {
+			t.Errorf("%s sees global account data %+v", lp, of)
+		}
+		if last, _ := s.LastFilterID(lp); last != 0 {
+			t.Errorf("%s has filter %d", lp, last)
+		}
+		if c, _ := s.OneTimeKeyCounts(lp, "D"); len(c) != 0 {
+			t.Errorf("%s has keys %v", lp, c)
+		}
+		if m, _ := s.ToDeviceSince(lp, "D", 0, 0); len(m) != 0 {
+			t.Errorf("%s has messages %v", lp, m)
+		}
+	}
+}
+
+func TestFilterIDs(t *testing.T) {
+	s := openMem(t, vfs.NewMem())
+	b := s.NewBatch()
+	b.PutFilter("alice", 1, json.RawMessage(`{"a":1}`))
+	b.PutFilter("alice", 2, json.RawMessage(`{"a":2}`))
+	b.PutFilter("bob", 7, json.RawMessage(`{"b":7}`))
+	commit(t, b)
+	if last, err := s.LastFilterID("alice"); err != nil || last != 2 {
+		t.Fatalf("last alice filter = %d, %v", last, err)
+	}
+	tests := []struct {
+		lp, id, want string
+	}{
+		{"alice", "1", `{"a":1}`},
+		{"alice", "2", `{"a":2}`},
+		{"alice", "7", ""},   // bob's
+		{"bob", "1", ""},     // alice's
+		{"alice", "01", ""},  // not canonical decimal
+		{"alice", "-1", ""},  // not a number
+		{"alice", "1e0", ""}, // not a number
+		{"alice", "", ""},
+	}
+	for _, tc := range tests {
+		got, err := s.Filter(tc.lp, tc.id)
+		if tc.want == "" {
+			if !errors.Is(err, ErrNotFound) {
+				t.Errorf("Filter(%q, %q) = %s, %v; want ErrNotFound", tc.lp, tc.id, got, err)
+			}
+			continue
+		}
+		if err != nil || string(got) != tc.want {
+			t.Errorf("Filter(%q, %q) = %s, %v; want %s", tc.lp, tc.id, got, err, tc.want)
+		}
+	}
+}
+
+func TestDeviceListLogSurvivesReopen(t *testing.T) {
+	fs := vfs.NewMem()
+	s := openMem(t, fs)
+	for _, lp := range []string{"alice", "bob", "alice", "carol"} {
+		if _, err := s.CommitDeviceListChange(s.NewBatch(), lp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := s.DeviceListChanges(0, 4); len(got) != 3 || got[0] != "alice" || got[1] != "bob" || got[2] != "carol" {
+		t.Fatalf("changes (0,4] = %v", got)
+	}
+	if got, _ := s.DeviceListChanges(2, 3); len(got) != 1 || got[0] != "alice" {
+		t.Fatalf("changes (2,3] = %v", got)
+	}
+	if got, _ := s.DeviceListChanges(4, 4); len(got) != 0 {
+		t.Fatalf("changes (4,4] = %v", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deviceLists.Delete(s)
+	s2 := openMem(t, fs)
+	if pos, err := s2.DeviceListPosition(); err != nil || pos != 4 {
+		t.Fatalf("position after reopen = %d, %v", pos, err)
+	}
+	if pos, err := s2.CommitDeviceListChange(s2.NewBatch(), "dave"); err != nil || pos != 5 {
+		t.Fatalf("next position after reopen = %d, %v", pos, err)
+	}
+}
+
+func TestToDeviceAckBounds(t *testing.T) {
+	s := openMem(t, vfs.NewMem())
+	b := s.NewBatch()
+	for pos := uint64(1); pos <= 5; pos++ {
+		b.PutToDevice("alice", "D", pos, ToDeviceMessage{Type: "t", Content: json.RawMessage(`{}`)})
+	}
+	b.PutToDevice("alice", "E", 1, ToDeviceMessage{Type: "t", Content: json.RawMessage(`{}`)})
+	commit(t, b)
+	b = s.NewBatch()
+	b.AckToDevice("alice", "D", 3)
+	commit(t, b)
+	got, _ := s.ToDeviceSince("alice", "D", 0, 0)
+	if len(got) != 2 || got[0].Pos != 4 || got[1].Pos != 5 {
+		t.Fatalf("after ack 3 = %+v", got)
+	}
+	b = s.NewBatch()
+	b.AckToDevice("alice", "D", ^uint64(0))
+	commit(t, b)
+	if got, _ := s.ToDeviceSince("alice", "D", 0, 0); len(got) != 0 {
+		t.Fatalf("after ack of everything = %+v", got)
+	}
+	if got, _ := s.ToDeviceSince("alice", "E", 0, 0); len(got) != 1 {
+		t.Fatalf("other device's inbox = %+v", got)
+	}
+	if got, _ := s.ToDeviceSince("alice", "E", ^uint64(0), 0); len(got) != 0 {
+		t.Fatalf("since max = %+v", got)
+	}
+	if pos, _ := s.ToDevicePosition("alice", "D"); pos != 5 {
+		t.Fatalf("position = %d", pos)
+	}
+}
