@@ -110,6 +110,7 @@ func (a *API) Mount(rt *axhttp.Router) {
 		rt.Handle(del, p+"/devices/{deviceId}", plain, a.authed(a.deleteDevice))
 		rt.Handle(post, p+"/delete_devices", plain, a.authed(a.deleteDevices))
 		a.mountRoomWrites(rt, p)
+		a.mountRoomReads(rt, p)
 	}
 }
 

@@ -1,0 +1,319 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/axonhs/axon/actors/user"
+	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/persistence"
+	"github.com/axonhs/axon/rooms/event"
+)
+
+// Limits of the public room directory.
+const (
+	defaultPublicRoomsLimit = 100
+	maxPublicRoomsLimit     = 500
+)
+
+// publicRoom is one entry of the public room directory
+// (definitions/public_rooms_chunk.yaml), read from the room's current
+// state on each request.
+type publicRoom struct {
+	RoomID           string  `json:"room_id"`
+	Name             string  `json:"name,omitempty"`
+	Topic            string  `json:"topic,omitempty"`
+	CanonicalAlias   string  `json:"canonical_alias,omitempty"`
+	AvatarURL        string  `json:"avatar_url,omitempty"`
+	NumJoinedMembers int     `json:"num_joined_members"`
+	WorldReadable    bool    `json:"world_readable"`
+	GuestCanJoin     bool    `json:"guest_can_join"`
+	JoinRule         string  `json:"join_rule,omitempty"`
+	RoomType         *string `json:"room_type,omitempty"`
+}
+
+// publicRoomsQuery is the request of GET and POST /publicRooms
+// (list_public_rooms.yaml).
+type publicRoomsQuery struct {
+	Limit  *int   `json:"limit"`
+	Since  string `json:"since"`
+	Server string `json:"-"`
+	Filter struct {
+		GenericSearchTerm string `json:"generic_search_term"`
+		// RoomTypes: nil when absent; a null item stands for rooms with
+		// no type.
+		RoomTypes []*string `json:"room_types"`
+	} `json:"filter"`
+}
+
+// GET /publicRooms.
+func (a *API) getPublicRooms(ctx *fasthttp.RequestCtx) error {
+	var q publicRoomsQuery
+	if s := axhttp.Query(ctx, "limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return axhttp.Errorf(axhttp.CodeInvalidParam, "limit must be an integer")
+		}
+		q.Limit = &n
+	}
+	q.Since = axhttp.Query(ctx, "since")
+	q.Server = axhttp.Query(ctx, "server")
+	return a.publicRooms(ctx, q)
+}
+
+// POST /publicRooms.
+func (a *API) postPublicRooms(ctx *fasthttp.RequestCtx, _ user.Session) error {
+	var q publicRoomsQuery
+	if err := axhttp.DecodeJSON(ctx, &q); err != nil {
+		return err
+	}
+	q.Server = axhttp.Query(ctx, "server")
+	return a.publicRooms(ctx, q)
+}
+
+// publicRooms answers both: the published rooms matching the filter,
+// most joined members first, paged by offset tokens.
+func (a *API) publicRooms(ctx *fasthttp.RequestCtx, q publicRoomsQuery) error {
+	if q.Server != "" && q.Server != a.cfg.ServerName {
+		return axhttp.Errorf(axhttp.CodeInvalidParam, "Only this server's directory can be listed")
+	}
+	limit := defaultPublicRoomsLimit
+	if q.Limit != nil {
+		if *q.Limit < 0 {
+			return axhttp.Errorf(axhttp.CodeInvalidParam, "limit must not be negative")
+		}
+		if *q.Limit > 0 {
+			limit = min(*q.Limit, maxPublicRoomsLimit)
+		}
+	}
+	offset, err := parseDirectoryToken(q.Since)
+	if err != nil {
+		return err
+	}
+	ids, err := a.cfg.Store.PublishedRooms()
+	if err != nil {
+		return err
+	}
+	var rooms []publicRoom
+	for _, id := range ids {
+		pr, err := a.publicRoomEntry(id)
+		if errors.Is(err, errNoSuchRoom) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if q.matches(pr) {
+			rooms = append(rooms, pr)
+		}
+	}
+	slices.SortFunc(rooms, func(x, y publicRoom) int {
+		if x.NumJoinedMembers != y.NumJoinedMembers {
+			return y.NumJoinedMembers - x.NumJoinedMembers
+		}
+		return strings.Compare(x.RoomID, y.RoomID)
+	})
+	resp := map[string]any{"total_room_count_estimate": len(rooms)}
+	start := min(offset, len(rooms))
+	end := min(start+limit, len(rooms))
+	chunk := rooms[start:end]
+	if chunk == nil {
+		chunk = []publicRoom{}
+	}
+	resp["chunk"] = chunk
+	if end < len(rooms) {
+		resp["next_batch"] = directoryToken(end)
+	}
+	if start > 0 {
+		resp["prev_batch"] = directoryToken(max(start-limit, 0))
+	}
+	axhttp.WriteJSON(ctx, fasthttp.StatusOK, resp)
+	return nil
+}
+
+// directoryToken is a /publicRooms pagination token: an offset into the
+// ordered directory.
+func directoryToken(offset int) string { return "o" + strconv.Itoa(offset) }
+
+func parseDirectoryToken(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	rest, ok := strings.CutPrefix(s, "o")
+	n, err := parseCanonicalUint(rest)
+	if !ok || err != nil || n > 1<<31 {
+		return 0, axhttp.Errorf(axhttp.CodeInvalidParam, "Malformed since token")
+	}
+	return int(n), nil
+}
+
+// matches applies generic_search_term (case-insensitive, over name, topic
+// and canonical alias) and room_types.
+func (q *publicRoomsQuery) matches(pr publicRoom) bool {
+	if q.Filter.RoomTypes != nil {
+		ok := false
+		for _, t := range q.Filter.RoomTypes {
+			if (t == nil && pr.RoomType == nil) || (t != nil && pr.RoomType != nil && *t == *pr.RoomType) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	term := strings.ToLower(strings.TrimSpace(q.Filter.GenericSearchTerm))
+	if term == "" {
+		return true
+	}
+	for _, s := range []string{pr.Name, pr.Topic, pr.CanonicalAlias} {
+		if strings.Contains(strings.ToLower(s), term) {
+			return true
+		}
+	}
+	return false
+}
+
+// publicRoomEntry reads a published room's directory entry from its
+// current state.
+func (a *API) publicRoomEntry(roomID string) (publicRoom, error) {
+	st := a.cfg.Store
+	if _, err := st.Room(roomID); errors.Is(err, persistence.ErrNotFound) {
+		return publicRoom{}, errNoSuchRoom
+	} else if err != nil {
+		return publicRoom{}, err
+	}
+	pr := publicRoom{RoomID: roomID}
+	content := func(typ string, v any) error {
+		se, err := st.CurrentStateEvent(roomID, typ, "")
+		if errors.Is(err, persistence.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		h, err := decodeEventHeader(se.Raw)
+		if err != nil {
+			return err
+		}
+		_ = json.Unmarshal(h.Content, v) // malformed content leaves the field empty
+		return nil
+	}
+	var name struct{ Name string }
+	var topic struct{ Topic string }
+	var alias struct {
+		Alias string `json:"alias"`
+	}
+	var avatar struct {
+		URL string `json:"url"`
+	}
+	var rules struct {
+		JoinRule string `json:"join_rule"`
+	}
+	var guests struct {
+		GuestAccess string `json:"guest_access"`
+	}
+	var hv struct {
+		V string `json:"history_visibility"`
+	}
+	var create struct {
+		Type *string `json:"type"`
+	}
+	for _, f := range []struct {
+		typ string
+		v   any
+	}{
+		{event.TypeName, &name}, {event.TypeTopic, &topic}, {event.TypeCanonicalAlias, &alias},
+		{"m.room.avatar", &avatar}, {event.TypeJoinRules, &rules}, {event.TypeGuestAccess, &guests},
+		{event.TypeHistoryVisibility, &hv}, {event.TypeCreate, &create},
+	} {
+		if err := content(f.typ, f.v); err != nil {
+			return pr, err
+		}
+	}
+	pr.Name, pr.Topic, pr.CanonicalAlias, pr.AvatarURL = name.Name, topic.Topic, alias.Alias, avatar.URL
+	pr.JoinRule = rules.JoinRule
+	pr.GuestCanJoin = guests.GuestAccess == "can_join"
+	pr.WorldReadable = hv.V == "world_readable"
+	pr.RoomType = create.Type
+	members, err := st.CurrentStateOfType(roomID, event.TypeMember)
+	if err != nil {
+		return pr, err
+	}
+	for _, nid := range members {
+		se, err := st.EventByNID(nid)
+		if err != nil {
+			return pr, err
+		}
+		if storedMembership(se) == event.MembershipJoin {
+			pr.NumJoinedMembers++
+		}
+	}
+	return pr, nil
+}
+
+// GET /directory/list/room/{roomId} (list_public_rooms.yaml).
+func (a *API) getRoomListing(ctx *fasthttp.RequestCtx) error {
+	roomID, err := pathRoomOf(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := a.cfg.Store.Room(roomID); errors.Is(err, persistence.ErrNotFound) {
+		return axhttp.Errorf(axhttp.CodeNotFound, "Unknown room")
+	} else if err != nil {
+		return err
+	}
+	pub, err := a.cfg.Store.Published(roomID)
+	if err != nil {
+		return err
+	}
+	vis := "private"
+	if pub {
+		vis = "public"
+	}
+	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]string{"visibility": vis})
+	return nil
+}
+
+// PUT /directory/list/room/{roomId}: a joined member with the power to
+// send m.room.canonical_alias (a moderator, as Synapse requires) publishes
+// or withdraws the room.
+func (a *API) putRoomListing(ctx *fasthttp.RequestCtx, s user.Session) error {
+	roomID, err := pathRoomOf(ctx)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Visibility string `json:"visibility"`
+	}
+	if err := axhttp.DecodeJSON(ctx, &body); err != nil {
+		return err
+	}
+	if body.Visibility == "" {
+		body.Visibility = "public"
+	}
+	if body.Visibility != "public" && body.Visibility != "private" {
+		return axhttp.Errorf(axhttp.CodeInvalidParam, "visibility must be public or private")
+	}
+	r, err := a.roomSnapshot(roomID)
+	if errors.Is(err, errNoSuchRoom) {
+		return axhttp.Errorf(axhttp.CodeNotFound, "Unknown room")
+	}
+	if err != nil {
+		return err
+	}
+	uid := a.userID(s.Localpart)
+	if r.Membership(uid) != event.MembershipJoin || !mayChangeStateNow(r, uid, event.TypeCanonicalAlias) {
+		return axhttp.Errorf(axhttp.CodeForbidden, "You need to be a moderator of the room to change its directory listing")
+	}
+	if err := a.cfg.Store.SetPublished(roomID, body.Visibility == "public"); err != nil {
+		return err
+	}
+	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
+	return nil
+}
