@@ -53,3 +53,17 @@ func (a *admission) release(roomID string) {
 	}
 	s.inFlight[roomID]--
 }
+
+// stripedLock serialises work on the same key with a fixed set of mutexes.
+type stripedLock struct {
+	seed    maphash.Seed
+	init    sync.Once
+	stripes [64]sync.Mutex
+}
+
+func (l *stripedLock) lock(key string) (unlock func()) {
+	l.init.Do(func() { l.seed = maphash.MakeSeed() })
+	m := &l.stripes[maphash.String(l.seed, key)%uint64(len(l.stripes))]
+	m.Lock()
+	return m.Unlock
+}

@@ -51,6 +51,9 @@ type Directory struct {
 	live    atomic.Int64
 	flushes atomic.Int64
 	stopped atomic.Bool
+
+	lastCreate atomic.Int64 // origin_server_ts of the last room creation
+	creating   stripedLock  // room ID → lock, around a creation's check and commit
 }
 
 // NewDirectory spawns the shards in sys.
@@ -129,12 +132,32 @@ func (d *Directory) Create(p core.CreateParams) (string, error) {
 	if d.stopped.Load() {
 		return "", ErrStopping
 	}
-	r, effs, err := core.Create(p, d.cfg.Signer, d.cfg.Now().UnixMilli())
-	if err != nil {
-		return "", err
+	// From room version 12 the room ID is the hash of the create event, so
+	// two rooms created by one user in the same millisecond would share it:
+	// every creation gets a distinct timestamp, and a clash with a stored
+	// room (a clock that went back across a restart) moves on by one.
+	var (
+		r    *core.Room
+		effs []*core.Effects
+	)
+	for attempt := 0; ; attempt++ {
+		var err error
+		if r, effs, err = core.Create(p, d.cfg.Signer, d.createTimestamp()); err != nil {
+			return "", err
+		}
+		if _, err := d.cfg.Store.Room(r.ID()); errors.Is(err, persistence.ErrNotFound) {
+			break
+		} else if err != nil {
+			return "", err
+		}
+		if attempt == 100 {
+			return "", fmt.Errorf("%w: room %s exists", ErrInternal, r.ID())
+		}
 	}
+	unlock := d.creating.lock(r.ID())
+	defer unlock()
 	if _, err := d.cfg.Store.Room(r.ID()); err == nil {
-		return "", fmt.Errorf("%w: room %s exists", ErrInternal, r.ID())
+		return "", fmt.Errorf("%w: room %s created concurrently", ErrInternal, r.ID())
 	}
 	b, err := d.cfg.Store.NewRoomBatch()
 	if err != nil {
@@ -153,6 +176,18 @@ func (d *Directory) Create(p core.CreateParams) (string, error) {
 		return "", fmt.Errorf("%w: %w", ErrCommit, err)
 	}
 	return r.ID(), nil
+}
+
+// createTimestamp is now in milliseconds, strictly after the previous
+// creation's.
+func (d *Directory) createTimestamp() int64 {
+	for {
+		last, now := d.lastCreate.Load(), d.cfg.Now().UnixMilli()
+		next := max(now, last+1)
+		if d.lastCreate.CompareAndSwap(last, next) {
+			return next
+		}
+	}
 }
 
 // Stats describes the directory for metrics and tests.

@@ -387,3 +387,37 @@ func TestRoomsSurviveRestart(t *testing.T) {
 		t.Fatal("stream restarted from 1 after reopen")
 	}
 }
+
+// Version 12 room IDs are hashes of the create event: rooms created by one
+// user at the same instant must still get distinct IDs.
+func TestCreateSameInstantDistinctRooms(t *testing.T) {
+	frozen := time.UnixMilli(1_700_000_000_000)
+	d, st, _ := newDir(t, vfs.NewMem(), Config{Now: func() time.Time { return frozen }})
+	v12, _ := version.Lookup("12")
+	seen := map[string]bool{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, err := d.Create(core.CreateParams{Creator: alice, Version: v12, Preset: core.PresetPublicChat})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[id] {
+				t.Errorf("room ID %s handed out twice", id)
+			}
+			seen[id] = true
+		}()
+	}
+	wg.Wait()
+	for id := range seen {
+		if _, err := st.Room(id); err != nil {
+			t.Fatalf("room %s not stored: %v", id, err)
+		}
+	}
+}
