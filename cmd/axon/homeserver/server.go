@@ -44,6 +44,8 @@ type Server struct {
 	users *user.Directory
 	rooms *room.Directory
 
+	fed federationParts
+
 	client, federation     *fasthttp.Server
 	tlsConfig              *tls.Config
 	clientLn, federationLn net.Listener
@@ -76,6 +78,9 @@ func New(cfg *configs.Config, log *zap.Logger) (*Server, error) {
 		return nil, fmt.Errorf("homeserver: loading TLS certificate %s: %w", c.Listeners.TLSCert, err)
 	}
 	s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if err := s.prepareFederation(); err != nil {
+		return nil, err
+	}
 
 	if err := os.MkdirAll(filepath.Dir(c.Database.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("homeserver: creating data directory: %w", err)
