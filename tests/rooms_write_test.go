@@ -218,3 +218,35 @@ func TestRoomsSurviveRestart(t *testing.T) {
 		t.Fatalf("alice after restart: %v", err)
 	}
 }
+
+// A user knocks on a knock room, is let in, leaves, and forgets the room.
+func TestRoomKnockAndForget(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob := member(t, srv, "alice"), member(t, srv, "bob")
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{RoomVersion: "10", Preset: "private_chat",
+		InitialState: []*event.Event{{Type: event.StateJoinRules, StateKey: ptr(""), Content: event.Content{Raw: map[string]any{"join_rule": "knock"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := created.RoomID
+	if _, err := bob.KnockRoom(ctx, room.String(), &mautrix.ReqKnockRoom{Reason: "please"}); err != nil {
+		t.Fatalf("knock: %v", err)
+	}
+	if _, err := alice.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: bob.UserID}); err != nil {
+		t.Fatalf("invite the knocker: %v", err)
+	}
+	if _, err := bob.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	_, err = bob.ForgetRoom(ctx, room)
+	wantMatrixError(t, "forget while joined", err, http.StatusBadRequest, "M_UNKNOWN")
+	if _, err := bob.LeaveRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.ForgetRoom(ctx, room); err != nil {
+		t.Fatalf("forget after leaving: %v", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
