@@ -58,7 +58,7 @@ func TestRoomWriteBadInput(t *testing.T) {
 			"initial_state": []any{map[string]any{"type": "m.room.create", "state_key": "", "content": map[string]any{}}}}, 400, "M_INVALID_PARAM"},
 		{"createRoom: override locks the creator out", "POST", "/_matrix/client/v3/createRoom", alice, map[string]any{
 			"power_level_content_override": map[string]any{"users": map[string]any{"@alice:localhost": 0}, "state_default": 50},
-			"name": "x"}, 400, "M_INVALID_ROOM_STATE"},
+			"name":                         "x"}, 400, "M_INVALID_ROOM_STATE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
