@@ -614,8 +614,14 @@ func TestHistoryVisibilityShared(t *testing.T) {
 	if err := bob.StateEvent(ctx, room, event.StateTopic, "", &topic); err != nil || topic.Topic != "old topic" {
 		t.Fatalf("bob's view of the topic: %+v %v", topic, err)
 	}
+	// Having forgotten the room, bob reads nothing of it any more.
+	if _, err := bob.ForgetRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	_, err := bob.Messages(ctx, room, "", "", mautrix.DirectionBackward, nil, 10)
+	wantMatrixError(t, "bob reads a forgotten room", err, http.StatusForbidden, "M_FORBIDDEN")
 	// Carol was never in the room: nothing of it, whatever the endpoint.
-	_, err := carol.Messages(ctx, room, "", "", mautrix.DirectionBackward, nil, 10)
+	_, err = carol.Messages(ctx, room, "", "", mautrix.DirectionBackward, nil, 10)
 	wantMatrixError(t, "carol reads messages", err, http.StatusForbidden, "M_FORBIDDEN")
 	_, err = carol.State(ctx, room)
 	wantMatrixError(t, "carol reads state", err, http.StatusForbidden, "M_FORBIDDEN")

@@ -63,8 +63,13 @@ func (a *API) openRoomView(roomID, userID string) (*roomView, error) {
 	if v.member, err = v.store.Membership(userID, roomID); err != nil {
 		return nil, err
 	}
-	if v.forgotten, err = v.store.Forgotten(userID, roomID); err != nil {
-		return nil, err
+	switch v.member.Membership {
+	case event.MembershipLeave, event.MembershipBan:
+		// Only a user out of the room can have forgotten it; one who is
+		// back in has not.
+		if v.forgotten, err = v.store.Forgotten(userID, roomID); err != nil {
+			return nil, err
+		}
 	}
 	hv, err := v.store.CurrentStateEvent(roomID, event.TypeHistoryVisibility, "")
 	switch {
