@@ -142,7 +142,7 @@ func (v *roomView) lazyMembers(events []persistence.StoredEvent) ([]persistence.
 	senders := map[string]bool{}
 	var out []persistence.StoredEvent
 	for _, se := range events {
-		h, err := decodeEventHeader(se.Raw)
+		h, err := v.header(se)
 		if err != nil {
 			return nil, err
 		}

@@ -4,20 +4,24 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/room"
 )
 
-// eventHeader is the part of a stored event the read path looks at; decoding
-// only these fields is much cheaper than a full PDU parse.
+// eventHeader is the part of a stored event the read path looks at, with
+// the fields the client format copies kept raw; decoding only these fields
+// is much cheaper than a full PDU parse.
 type eventHeader struct {
 	Type           string          `json:"type"`
 	StateKey       *string         `json:"state_key"`
 	Sender         string          `json:"sender"`
 	Content        json.RawMessage `json:"content"`
 	OriginServerTS int64           `json:"origin_server_ts"`
+	Unsigned       json.RawMessage `json:"unsigned"`
+	Redacts        json.RawMessage `json:"redacts"`
 }
 
 func decodeEventHeader(raw []byte) (eventHeader, error) {
@@ -25,6 +29,22 @@ func decodeEventHeader(raw []byte) (eventHeader, error) {
 	if err := json.Unmarshal(raw, &h); err != nil {
 		return h, fmt.Errorf("%w: stored event: %v", persistence.ErrCorrupt, err)
 	}
+	return h, nil
+}
+
+// header decodes a stored event once per request.
+func (v *roomView) header(se persistence.StoredEvent) (eventHeader, error) {
+	if h, ok := v.headers[se.NID]; ok {
+		return h, nil
+	}
+	h, err := decodeEventHeader(se.Raw)
+	if err != nil {
+		return h, err
+	}
+	if v.headers == nil {
+		v.headers = map[uint64]eventHeader{}
+	}
+	v.headers[se.NID] = h
 	return h, nil
 }
 
@@ -52,47 +72,57 @@ func storedMembership(se persistence.StoredEvent) string {
 	return contentMembership(h.Content)
 }
 
-// pduOnlyFields are the PDU fields a client never sees (client-server-api "Room
-// event format": ClientEvent has content, event_id, origin_server_ts,
-// room_id, sender, state_key, type and unsigned; redacts stays for the
-// room versions that have it at the top level).
-var pduOnlyFields = []string{"auth_events", "prev_events", "hashes", "signatures", "depth", "origin", "prev_state", "membership"}
-
-// clientEvent turns a stored event into the client format:
-// unsigned.age from now, and, for a state event, unsigned.replaces_state
-// and prev_content when prev (the event it replaced) is given. A redacted
-// event's Raw already carries unsigned.redacted_because
-// (rooms/room.ApplyRedaction).
-func formatClientEvent(se persistence.StoredEvent, nowMS int64, prev *persistence.StoredEvent) (json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(se.Raw, &m); err != nil {
-		return nil, fmt.Errorf("%w: stored event %s: %v", persistence.ErrCorrupt, se.EventID, err)
+// formatClientEvent writes a stored event in the client format
+// (client-server-api "Room event format": ClientEvent has content,
+// event_id, origin_server_ts, room_id, sender, state_key, type and unsigned;
+// redacts stays for the room versions that have it at the top level). It
+// adds unsigned.age from now and, for a state event, unsigned.replaces_state,
+// prev_content and prev_sender when prev (the event it replaced) is given.
+// A redacted event's Raw already carries unsigned.redacted_because
+// (rooms/room.ApplyRedaction), which is kept.
+func formatClientEvent(se persistence.StoredEvent, h eventHeader, nowMS int64, prev *persistence.StoredEvent, ph eventHeader) (json.RawMessage, error) {
+	content := h.Content
+	if len(content) == 0 {
+		content = json.RawMessage("{}")
 	}
-	for _, k := range pduOnlyFields {
-		delete(m, k)
+	b := make([]byte, 0, len(se.Raw)+128)
+	b = append(b, `{"content":`...)
+	b = append(b, content...)
+	b = append(b, `,"event_id":`...)
+	b = append(b, rawOf(se.EventID)...)
+	b = append(b, `,"origin_server_ts":`...)
+	b = strconv.AppendInt(b, h.OriginServerTS, 10)
+	b = append(b, `,"room_id":`...)
+	b = append(b, rawOf(se.RoomID)...)
+	b = append(b, `,"sender":`...)
+	b = append(b, rawOf(h.Sender)...)
+	if h.StateKey != nil {
+		b = append(b, `,"state_key":`...)
+		b = append(b, rawOf(*h.StateKey)...)
 	}
-	m["event_id"] = rawOf(se.EventID)
-	m["room_id"] = rawOf(se.RoomID)
+	b = append(b, `,"type":`...)
+	b = append(b, rawOf(h.Type)...)
+	if len(h.Redacts) > 0 {
+		b = append(b, `,"redacts":`...)
+		b = append(b, h.Redacts...)
+	}
 	unsigned := map[string]json.RawMessage{}
-	if u, ok := m["unsigned"]; ok && len(bytes.TrimSpace(u)) > 0 && u[0] == '{' {
-		_ = json.Unmarshal(u, &unsigned)
+	if u := bytes.TrimSpace(h.Unsigned); len(u) > 0 && u[0] == '{' {
+		if err := json.Unmarshal(u, &unsigned); err != nil {
+			return nil, fmt.Errorf("%w: unsigned of %s: %v", persistence.ErrCorrupt, se.EventID, err)
+		}
 	}
-	var ts int64
-	_ = json.Unmarshal(m["origin_server_ts"], &ts)
-	unsigned["age"] = rawOf(max(nowMS-ts, 0))
+	unsigned["age"] = rawOf(max(nowMS-h.OriginServerTS, 0))
 	if prev != nil {
 		unsigned["replaces_state"] = rawOf(prev.EventID)
-		if ph, err := decodeEventHeader(prev.Raw); err == nil && len(ph.Content) > 0 {
+		if len(ph.Content) > 0 {
 			unsigned["prev_content"] = ph.Content
 			unsigned["prev_sender"] = rawOf(ph.Sender)
 		}
 	}
-	m["unsigned"] = rawOf(unsigned)
-	out, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("client event %s: %w", se.EventID, err)
-	}
-	return out, nil
+	b = append(b, `,"unsigned":`...)
+	b = append(b, rawOf(unsigned)...)
+	return append(b, '}'), nil
 }
 
 func rawOf(v any) json.RawMessage {
@@ -118,18 +148,28 @@ func (v *roomView) serveEvents(events []persistence.StoredEvent, nowMS int64) ([
 }
 
 func (v *roomView) serveEvent(se persistence.StoredEvent, nowMS int64) (json.RawMessage, error) {
-	prev, err := v.replaced(se)
+	h, err := v.header(se)
 	if err != nil {
 		return nil, err
 	}
-	return formatClientEvent(se, nowMS, prev)
+	prev, err := v.replaced(se, h)
+	if err != nil || prev == nil {
+		if err != nil {
+			return nil, err
+		}
+		return formatClientEvent(se, h, nowMS, nil, eventHeader{})
+	}
+	ph, err := v.header(*prev)
+	if err != nil {
+		return nil, err
+	}
+	return formatClientEvent(se, h, nowMS, prev, ph)
 }
 
 // replaced returns the state event se replaced, or nil.
-func (v *roomView) replaced(se persistence.StoredEvent) (*persistence.StoredEvent, error) {
-	h, err := decodeEventHeader(se.Raw)
-	if err != nil || h.StateKey == nil {
-		return nil, err
+func (v *roomView) replaced(se persistence.StoredEvent, h eventHeader) (*persistence.StoredEvent, error) {
+	if h.StateKey == nil {
+		return nil, nil
 	}
 	g, err := v.group(se.StateBefore)
 	if err != nil {

@@ -42,7 +42,7 @@ func (v *roomView) walk(from persistence.Topo, to *persistence.Topo, backwards b
 				return p, err
 			}
 			if ok && f != nil {
-				h, err := decodeEventHeader(se.Raw)
+				h, err := v.header(se)
 				if err != nil {
 					return p, err
 				}
@@ -251,7 +251,7 @@ func (a *API) getContext(ctx *fasthttp.RequestCtx, s user.Session) error {
 func (v *roomView) lazyState(state, events []persistence.StoredEvent) ([]persistence.StoredEvent, error) {
 	senders := map[string]bool{}
 	for _, se := range events {
-		h, err := decodeEventHeader(se.Raw)
+		h, err := v.header(se)
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +259,7 @@ func (v *roomView) lazyState(state, events []persistence.StoredEvent) ([]persist
 	}
 	out := state[:0:0]
 	for _, se := range state {
-		h, err := decodeEventHeader(se.Raw)
+		h, err := v.header(se)
 		if err != nil {
 			return nil, err
 		}

@@ -99,7 +99,7 @@ func (a *API) getRelations(ctx *fasthttp.RequestCtx, s user.Session) error {
 			break
 		}
 		if eventType != "" {
-			h, err := decodeEventHeader(c.ev.Raw)
+			h, err := v.header(c.ev)
 			if err != nil {
 				return err
 			}

@@ -92,7 +92,7 @@ func (a *API) getThreads(ctx *fasthttp.RequestCtx, s user.Session) error {
 // wrote the root or a reply.
 func (v *roomView) threadRootAt(se persistence.StoredEvent, participated bool) (persistence.StoredEvent, bool, error) {
 	var none persistence.StoredEvent
-	h, err := decodeEventHeader(se.Raw)
+	h, err := v.header(se)
 	if err != nil {
 		return none, false, err
 	}
@@ -133,7 +133,7 @@ type threadSummary struct {
 
 func (v *roomView) summary(root persistence.StoredEvent) (threadSummary, error) {
 	var sum threadSummary
-	h, err := decodeEventHeader(root.Raw)
+	h, err := v.header(root)
 	if err != nil {
 		return sum, err
 	}
@@ -155,7 +155,7 @@ func (v *roomView) summary(root persistence.StoredEvent) (threadSummary, error) 
 		}
 		sum.count++
 		sum.latest = &se
-		if ch, err := decodeEventHeader(se.Raw); err == nil && ch.Sender == v.userID {
+		if ch, err := v.header(se); err == nil && ch.Sender == v.userID {
 			sum.participated = true
 		}
 	}

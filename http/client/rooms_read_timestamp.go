@@ -92,7 +92,7 @@ func (v *roomView) scanForTimestamp(pos persistence.Topo, backwards bool, ok fun
 		}
 		for _, se := range evs {
 			scanned++
-			h, err := decodeEventHeader(se.Raw)
+			h, err := v.header(se)
 			if err != nil {
 				return nil, err
 			}

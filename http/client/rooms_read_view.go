@@ -36,7 +36,8 @@ type roomView struct {
 	worldReadable bool // the current history_visibility
 
 	groups    map[uint64]*groupView
-	joins     []persistence.Topo // the user's join events, newest first
+	headers   map[uint64]eventHeader // decoded events, by NID
+	joins     []persistence.Topo     // the user's join events, newest first
 	joinsRead bool
 }
 
@@ -138,7 +139,7 @@ func (v *roomView) canSee(se persistence.StoredEvent) (bool, error) {
 		// world_readable stays visible.
 		sight.Membership = event.MembershipLeave
 	}
-	hdr, err := decodeEventHeader(se.Raw)
+	hdr, err := v.header(se)
 	if err != nil {
 		return false, err
 	}

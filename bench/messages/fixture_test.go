@@ -1,0 +1,294 @@
+package messages
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/axonhs/axon/actors"
+	"github.com/axonhs/axon/actors/room"
+	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/configs"
+	"github.com/axonhs/axon/persistence"
+	core "github.com/axonhs/axon/rooms/room"
+	"github.com/axonhs/axon/rooms/signing"
+	"github.com/axonhs/axon/rooms/version"
+)
+
+const benchUser = "bench"
+
+// fixture is a running homeserver holding one room of a known size, with
+// a logged-in member.
+type fixture struct {
+	srv    *homeserver.Server
+	base   string
+	token  string
+	roomID string
+	// tokens are positions spread over the whole room: every end token of
+	// one walk backwards from the newest event with pages of 50.
+	tokens []string
+	http   *http.Client
+}
+
+// config is a loopback configuration under dir with fresh keys.
+func config(tb testing.TB, dir string) *configs.Config {
+	tb.Helper()
+	cfg := configs.Default()
+	cfg.DataDir = dir
+	cfg.Listeners.Client, cfg.Listeners.Federation = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.EnableRegistration = true
+	cfg.RateLimits.Enabled = false
+	cfg.BcryptRounds = 4
+	cfg.Derive()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}
+
+// writeKeys writes a signing key and a self-signed TLS pair and returns
+// the signing key.
+func writeKeys(tb testing.TB, cfg *configs.Config) signing.KeyPair {
+	tb.Helper()
+	k, err := signing.GenerateKey("bench")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := signing.WriteKeyFile(&buf, k); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.SigningKeyPath, buf.Bytes(), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.Listeners.TLSCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.Listeners.TLSKey, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+// fillRoom creates a room of @bench:localhost in the store under cfg and
+// sends messages into it through the room actors, from 64 goroutines so
+// that the actor coalesces them into large batches.
+func fillRoom(tb testing.TB, cfg *configs.Config, key signing.KeyPair, messages int) string {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Dir(cfg.Database.Path), 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	st, err := persistence.Open(cfg.Database.Path, persistence.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sys := actors.NewSystem(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	dir, err := room.NewDirectory(sys, room.Config{Store: st, Signer: core.Signer{ServerName: cfg.ServerName, Key: key, Rand: rand.Reader}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	creator := "@" + benchUser + ":" + cfg.ServerName
+	v, err := version.Lookup(version.Default)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	roomID, err := dir.Create(core.CreateParams{Creator: creator, Version: v, Preset: core.PresetPrivateChat})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(messages) {
+					return
+				}
+				content, _ := json.Marshal(map[string]any{"msgtype": "m.text", "body": fmt.Sprintf("message %d", i)})
+				p := core.Proposal{Type: "m.room.message", Sender: creator, Content: content}
+				if _, err := dir.Propose(context.Background(), roomID, p, nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := dir.Stop(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	sys.Shutdown()
+	if err := st.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return roomID
+}
+
+// newFixture fills a room of the given size, starts the homeserver on the
+// same data and registers the room's creator to get a token.
+func newFixture(tb testing.TB, dir string, messages int) (*fixture, func()) {
+	tb.Helper()
+	cfg := config(tb, dir)
+	key := writeKeys(tb, cfg)
+	roomID := fillRoom(tb, cfg, key, messages)
+	srv, err := homeserver.New(cfg, zap.NewNop())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}
+	f := &fixture{srv: srv, base: "http://" + srv.ClientAddr(), roomID: roomID,
+		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+	if f.token, err = f.register(); err != nil {
+		stop()
+		tb.Fatal(err)
+	}
+	if f.tokens, err = f.walk(); err != nil {
+		stop()
+		tb.Fatal(err)
+	}
+	return f, stop
+}
+
+// register creates the bench account through UIA (m.login.dummy).
+func (f *fixture) register() (string, error) {
+	var first struct {
+		Session string `json:"session"`
+	}
+	body := map[string]any{"username": benchUser, "password": "bench-password-1"}
+	if _, err := f.do("POST", "/_matrix/client/v3/register", body, &first); err != nil && first.Session == "" {
+		return "", err
+	}
+	body["auth"] = map[string]any{"type": "m.login.dummy", "session": first.Session}
+	var done struct {
+		Token string `json:"access_token"`
+	}
+	if status, err := f.do("POST", "/_matrix/client/v3/register", body, &done); err != nil || status != 200 {
+		return "", fmt.Errorf("register: %d %v", status, err)
+	}
+	return done.Token, nil
+}
+
+func (f *fixture) do(method, path string, body, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, f.base+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	if f.token != "" {
+		req.Header.Set("Authorization", "Bearer "+f.token)
+	}
+	resp, err := f.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return resp.StatusCode, fmt.Errorf("%d %q: %w", resp.StatusCode, raw, err)
+	}
+	if resp.StatusCode != 200 {
+		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, nil
+}
+
+// messagesPage is the part of a /messages response the benchmark checks.
+type messagesPage struct {
+	Start string        `json:"start"`
+	End   string        `json:"end"`
+	Chunk []servedEvent `json:"chunk"`
+}
+
+type servedEvent struct {
+	ID   string `json:"event_id"`
+	Type string `json:"type"`
+}
+
+// walk pages backwards through the whole room and returns every end token
+// and the number of events seen.
+func (f *fixture) walk() ([]string, error) {
+	var tokens []string
+	from := ""
+	for {
+		p, err := f.page("b", from, pageSize)
+		if err != nil {
+			return nil, err
+		}
+		if p.End == "" {
+			return tokens, nil
+		}
+		tokens = append(tokens, p.End)
+		from = p.End
+	}
+}
+
+func (f *fixture) page(dir, from string, limit int) (messagesPage, error) {
+	path := fmt.Sprintf("/_matrix/client/v3/rooms/%s/messages?dir=%s&limit=%d", f.roomID, dir, limit)
+	if from != "" {
+		path += "&from=" + from
+	}
+	var p messagesPage
+	_, err := f.do("GET", path, nil, &p)
+	return p, err
+}
