@@ -38,6 +38,13 @@ type Config struct {
 	// MaxUploadSize is in bytes (Synapse accepts "50M" as well: see ByteSize).
 	MaxUploadSize ByteSize `yaml:"max_upload_size"`
 
+	// TurnURIs, TurnSharedSecret and TurnUserLifetime give clients TURN
+	// credentials at GET /voip/turnServer (Synapse's keys of the same
+	// names; coturn's use-auth-secret). No secret or no URIs: none.
+	TurnURIs         []string `yaml:"turn_uris"`
+	TurnSharedSecret string   `yaml:"turn_shared_secret"`
+	TurnUserLifetime Duration `yaml:"turn_user_lifetime"`
+
 	Log Log `yaml:"log"`
 
 	// Federation: keys, notaries and how to reach other servers.

@@ -39,7 +39,9 @@ func Default() *Config {
 			LoginPerSecond: 0.5,
 			LoginBurst:     10,
 		},
-		MaxUploadSize: 50 << 20, // Synapse's default, 50M
+		MaxUploadSize:    50 << 20, // Synapse's default, 50M
+		TurnURIs:         []string{},
+		TurnUserLifetime: Duration(24 * time.Hour), // Synapse's default
 		Log: Log{
 			Level:  "info",
 			Format: "console",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -55,6 +56,15 @@ func (c *Config) Validate() error {
 	}
 	if c.RefreshTokenLifetime < 0 {
 		invalid("refresh_token_lifetime", "must not be negative")
+	}
+	if c.TurnUserLifetime < 0 {
+		invalid("turn_user_lifetime", "must not be negative")
+	}
+	for _, u := range c.TurnURIs {
+		if !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+			invalid("turn_uris", "entries must be turn: or turns: URIs")
+			break
+		}
 	}
 	if c.AccessTokenLifetime < 0 {
 		invalid("access_token_lifetime", "must not be negative")

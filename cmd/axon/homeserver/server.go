@@ -153,6 +153,9 @@ func (s *Server) clientServer() *fasthttp.Server {
 		PerUser:                   s.limiter(rl.PerSecond, rl.Burst),
 		Login:                     s.limiter(rl.LoginPerSecond, rl.LoginBurst),
 		WellKnownServer:           s.wellKnownServer,
+		TurnURIs:                  s.cfg.TurnURIs,
+		TurnSharedSecret:          s.cfg.TurnSharedSecret,
+		TurnUserLifetime:          time.Duration(s.cfg.TurnUserLifetime),
 	})
 	api.Mount(rt)
 	return axhttp.NewServer("Axon", rt, clientMaxBody, log)
