@@ -45,6 +45,15 @@ type Config struct {
 	// the port may only be known once the listener is bound.
 	WellKnownServer func() string
 
+	// TurnURIs and TurnSharedSecret enable GET /voip/turnServer
+	// credentials; TurnUserLifetime is how long they last (default 1 day).
+	TurnURIs         []string
+	TurnSharedSecret string
+	TurnUserLifetime time.Duration
+	// DeviceListPosition reads the device-list position out of a sync
+	// token for GET /keys/changes; nil accepts a bare decimal position.
+	DeviceListPosition func(token string) (uint64, error)
+
 	// RequestTimeout bounds how long a handler waits for an actor.
 	RequestTimeout time.Duration
 	Now            func() time.Time
@@ -111,6 +120,7 @@ func (a *API) Mount(rt *axhttp.Router) {
 		rt.Handle(post, p+"/delete_devices", plain, a.authed(a.deleteDevices))
 		a.mountRoomWrites(rt, p)
 		a.mountRoomReads(rt, p)
+		a.mountUserData(rt, p)
 	}
 }
 

@@ -1,0 +1,78 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/axonhs/axon/actors/user"
+	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/persistence"
+)
+
+// maxToDeviceTargets bounds the devices one request may address.
+const maxToDeviceTargets = 10_000
+
+// sendToDevice is PUT /sendToDevice/{eventType}/{txnId} (spec: "Send-to-
+// Device messaging"). Each local recipient's actor puts the messages into
+// its device inboxes and remembers the sender's transaction, so a retried
+// request delivers nothing twice. Messages to unknown local users or
+// devices are dropped, as Synapse does; remote recipients are dropped too
+// until the federation sender exists (m.direct_to_device EDUs).
+func (a *API) sendToDevice(ctx *fasthttp.RequestCtx, s user.Session) error {
+	typ, err := axhttp.Param(ctx, "eventType")
+	if err != nil {
+		return err
+	}
+	txn, err := axhttp.Param(ctx, "txnId")
+	if err != nil {
+		return err
+	}
+	if typ == "" || len(typ) > 255 || txn == "" || len(txn) > 255 {
+		return axhttp.Errorf(axhttp.CodeInvalidParam, "Invalid event type or transaction ID")
+	}
+	var req struct {
+		Messages map[string]map[string]json.RawMessage `json:"messages"`
+	}
+	if err := axhttp.DecodeJSON(ctx, &req); err != nil {
+		return err
+	}
+	if req.Messages == nil {
+		return axhttp.MissingParam("messages")
+	}
+	n := 0
+	for uid, devs := range req.Messages {
+		if _, _, err := a.localUser(uid); err != nil {
+			return axhttp.Errorf(axhttp.CodeInvalidParam, "Invalid user ID %q", uid)
+		}
+		for dev, content := range devs {
+			n++
+			if c := bytes.TrimSpace(content); dev == "" || len(c) == 0 || c[0] != '{' {
+				return axhttp.Errorf(axhttp.CodeBadJSON, "Each message must be an object addressed to a device")
+			}
+		}
+	}
+	if n > maxToDeviceTargets {
+		return axhttp.Errorf(axhttp.CodeTooLarge, "Too many recipients")
+	}
+	sender := a.userID(s.Localpart)
+	for uid, devs := range req.Messages {
+		lp, local, _ := a.localUser(uid)
+		if !local || len(devs) == 0 {
+			continue
+		}
+		if _, err := a.cfg.Store.Account(lp); errors.Is(err, persistence.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		cmd := user.DeliverToDevice{Sender: sender, SenderDevice: s.DeviceID, TxnID: txn, Type: typ, Messages: devs}
+		if _, err := a.doUser(lp, cmd); err != nil {
+			return err
+		}
+	}
+	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
+	return nil
+}
