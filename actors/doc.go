@@ -19,6 +19,13 @@
 //	                          before anyone knows its ID
 //	e E o k y M c G x X b l   the room actor of that room (actors/room; the
 //	                          global stream 'o' through persistence's watermark)
+//	a (account data)          the user actor of that localpart
+//	K (E2EE keys)             the user actor of that localpart (one-time key
+//	                          claims too, one at a time, so each key goes once)
+//	v (to-device inboxes)     the user actor of the recipient
+//	f (filters), p (profiles) the user actor of that localpart
+//	C (device-list changes)   every user actor, appending through
+//	                          persistence.CommitDeviceListChange's own lock
 //
 // Prefixes added to persistence/keys.go later name their writer there and
 // here.
