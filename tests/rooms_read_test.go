@@ -1,9 +1,16 @@
 package tests
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -12,7 +19,13 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axonhs/axon/actors"
+	"github.com/axonhs/axon/actors/room"
 	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/persistence"
+	core "github.com/axonhs/axon/rooms/room"
+	"github.com/axonhs/axon/rooms/signing"
+	"github.com/axonhs/axon/rooms/version"
 )
 
 // sendTexts sends n numbered messages and returns their event IDs in order.
@@ -679,4 +692,88 @@ func TestHistoryVisibilityWorldReadable(t *testing.T) {
 	if got := bodies(t, alice, room); !slices.Equal(got, []string{"public 0", "public 1", "private 0"}) {
 		t.Fatalf("alice reads %v", got)
 	}
+}
+
+// /messages returns the whole history in order after the room's actor
+// passivated twice in the middle of it: events written by a reloaded actor
+// continue the same timeline. The room is written through a room directory
+// with a short idle timeout, then served by a homeserver on the same data.
+func TestMessagesAfterPassivation(t *testing.T) {
+	dir := tempDir(t)
+	cfg := testConfig(t, dir)
+	if err := os.MkdirAll(filepath.Dir(cfg.Database.Path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	keyFile, err := os.Open(cfg.SigningKeyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := signing.ReadKeyFile(keyFile)
+	keyFile.Close()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("signing key: %v", err)
+	}
+	st, err := persistence.Open(cfg.Database.Path, persistence.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := actors.NewSystem(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rooms, err := room.NewDirectory(sys, room.Config{Store: st, IdleTimeout: 20 * time.Millisecond,
+		Signer: core.Signer{ServerName: cfg.ServerName, Key: keys[0], Rand: rand.Reader}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := version.Lookup(version.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creator := "@alice:" + cfg.ServerName
+	roomID, err := rooms.Create(core.CreateParams{Creator: creator, Version: v, Preset: core.PresetPrivateChat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for round := range 3 {
+		for i := range 10 {
+			body := fmt.Sprintf("round %d message %d", round, i)
+			content, _ := json.Marshal(map[string]any{"msgtype": "m.text", "body": body})
+			if _, err := rooms.Propose(bg(t), roomID, core.Proposal{Type: "m.room.message", Sender: creator, Content: content}, nil); err != nil {
+				t.Fatal(err)
+			}
+			bodies = append(bodies, body)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for rooms.Stats().LiveActors != 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the room actor never passivated")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := rooms.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	sys.Shutdown()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	srv := startServer(t, cfg)
+	alice := member(t, srv, "alice")
+	room := id.RoomID(roomID)
+	msgIDs := paginate(t, alice, room, mautrix.DirectionForward, &mautrix.FilterPart{Types: []event.Type{event.EventMessage}}, 7)
+	var got []string
+	for _, evID := range msgIDs {
+		ev, err := alice.GetEvent(bg(t), room, evID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(ev.Content.Raw["body"]))
+	}
+	if !slices.Equal(got, bodies) {
+		t.Fatalf("history after passivation:\n got %q\nwant %q", got, bodies)
+	}
+	checkHistory(t, "after passivation", alice, room, msgIDs)
 }
