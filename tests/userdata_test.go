@@ -198,15 +198,40 @@ func TestProfilesAndDirectory(t *testing.T) {
 	if p, _ := bob.GetProfile(ctx, alice.UserID); !p.AvatarURL.IsEmpty() || p.DisplayName != "Alice Liddell" {
 		t.Fatalf("after clearing avatar: %+v", p)
 	}
-	// The spec names the field display_name here (user_directory.yaml).
-	found := call(t, srv, "POST", v3+"/user_directory/search", bob.AccessToken, map[string]any{"search_term": "liddell"})
+	// The directory shows users who share a room with the searcher or are
+	// in a published room; the field is display_name (user_directory.yaml).
+	search := func(cli *mautrix.Client, term string, limit int) reply {
+		t.Helper()
+		return call(t, srv, "POST", v3+"/user_directory/search", cli.AccessToken, map[string]any{"search_term": term, "limit": limit})
+	}
+	if r := search(bob, "liddell", 10); len(r.body["results"].([]any)) != 0 {
+		t.Fatalf("bob finds alice before sharing a room: %v", r.body)
+	}
+	private, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bob.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.JoinRoomByID(ctx, private.RoomID); err != nil {
+		t.Fatal(err)
+	}
+	found := search(bob, "liddell", 10)
 	results, _ := found.body["results"].([]any)
 	if found.status != 200 || len(results) != 1 || results[0].(map[string]any)["user_id"] != alice.UserID.String() ||
 		results[0].(map[string]any)["display_name"] != "Alice Liddell" || found.body["limited"] != false {
 		t.Fatalf("directory search = %d %v", found.status, found.body)
 	}
-	if all := call(t, srv, "POST", v3+"/user_directory/search", bob.AccessToken, map[string]any{"search_term": "", "limit": 1}); all.body["limited"] != true {
-		t.Fatalf("limit 1 over two users = %v", all.body)
+	if all := search(bob, "", 1); all.body["limited"] != true || len(all.body["results"].([]any)) != 1 {
+		t.Fatalf("limit 1 over two visible users = %v", all.body)
+	}
+	carol := udUser(t, srv, "carol")
+	if r := search(carol, "alice", 10); len(r.body["results"].([]any)) != 0 {
+		t.Fatalf("carol finds alice without a shared or public room: %v", r.body)
+	}
+	if _, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", Visibility: "public"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := search(carol, "alice", 10); len(r.body["results"].([]any)) != 1 {
+		t.Fatalf("carol does not find alice in a published room: %v", r.body)
 	}
 	wantReply(t, "search without term", call(t, srv, "POST", v3+"/user_directory/search", bob.AccessToken, map[string]any{}), 400, "M_MISSING_PARAM")
 }

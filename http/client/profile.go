@@ -165,9 +165,10 @@ func validMXC(u string) bool {
 	return true
 }
 
-// searchUsers is POST /user_directory/search. Spec: results are users who
-// share a room with the requester or are in public rooms; until room
-// membership is indexed it searches the local users.
+// searchUsers is POST /user_directory/search. Spec (user_directory.yaml):
+// the results are users who share a room with the requester or are joined
+// to a public room (here: a room published in the room directory). Only
+// local users are searched; remote members come with federation.
 func (a *API) searchUsers(ctx *fasthttp.RequestCtx, s user.Session) error {
 	var req struct {
 		SearchTerm *string `json:"search_term"`
@@ -187,10 +188,25 @@ func (a *API) searchUsers(ctx *fasthttp.RequestCtx, s user.Session) error {
 		limit = min(*req.Limit, 100)
 	}
 	term := strings.ToLower(strings.TrimSpace(*req.SearchTerm))
+	visible, err := a.directoryVisibility(s.Localpart)
+	if err != nil {
+		return err
+	}
+	var lookupErr error
 	matches, limited, err := a.cfg.Store.SearchProfiles(limit, func(lp string, p persistence.Profile) bool {
-		return term == "" || strings.Contains(strings.ToLower(a.userID(lp)), term) ||
-			strings.Contains(strings.ToLower(p.DisplayName), term)
+		if term != "" && !strings.Contains(strings.ToLower(a.userID(lp)), term) &&
+			!strings.Contains(strings.ToLower(p.DisplayName), term) {
+			return false
+		}
+		ok, err := visible(lp)
+		if err != nil && lookupErr == nil {
+			lookupErr = err
+		}
+		return ok
 	})
+	if err == nil {
+		err = lookupErr
+	}
 	if err != nil {
 		return err
 	}
@@ -207,4 +223,40 @@ func (a *API) searchUsers(ctx *fasthttp.RequestCtx, s user.Session) error {
 	}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]any{"results": results, "limited": limited})
 	return nil
+}
+
+// directoryVisibility returns whether a local user may appear in the
+// requester's directory results: the requester, anyone joined to a room
+// the requester is joined to, and anyone joined to a published room.
+func (a *API) directoryVisibility(requester string) (func(lp string) (bool, error), error) {
+	mine, err := a.cfg.Store.UserRooms(a.userID(requester), "join")
+	if err != nil {
+		return nil, err
+	}
+	public, err := a.cfg.Store.PublishedRooms()
+	if err != nil {
+		return nil, err
+	}
+	rooms := make(map[string]bool, len(mine)+len(public))
+	for _, m := range mine {
+		rooms[m.RoomID] = true
+	}
+	for _, r := range public {
+		rooms[r] = true
+	}
+	return func(lp string) (bool, error) {
+		if lp == requester {
+			return true, nil
+		}
+		theirs, err := a.cfg.Store.UserRooms(a.userID(lp), "join")
+		if err != nil {
+			return false, err
+		}
+		for _, m := range theirs {
+			if rooms[m.RoomID] {
+				return true, nil
+			}
+		}
+		return false, nil
+	}, nil
 }
