@@ -1,11 +1,11 @@
 package client
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
 
+	"github.com/axonhs/axon/http/client/filter"
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
 )
@@ -14,20 +14,10 @@ import (
 // [400 M_INVALID_PARAM].
 var errBadFilter = errors.New("client: malformed filter")
 
-// eventFilter is a RoomEventFilter (data/api/client-server/definitions
-// room_event_filter.yaml), the filter of /messages and /context.
+// eventFilter is the RoomEventFilter of /messages and /context
+// (room_event_filter.yaml), matched with the filter package /sync uses.
 type eventFilter struct {
-	Limit           *int     `json:"limit"`
-	Types           []string `json:"types"`
-	NotTypes        []string `json:"not_types"`
-	Senders         []string `json:"senders"`
-	NotSenders      []string `json:"not_senders"`
-	Rooms           []string `json:"rooms"`
-	NotRooms        []string `json:"not_rooms"`
-	ContainsURL     *bool    `json:"contains_url"`
-	LazyLoadMembers bool     `json:"lazy_load_members"`
-	// types being present (even empty) matters: [] matches nothing.
-	typesSet bool
+	filter.RoomEventFilter
 }
 
 // parseEventFilter reads the filter query parameter, a JSON object ("" is
@@ -41,97 +31,26 @@ func parseEventFilter(s string) (eventFilter, error) {
 	if s[0] != '{' {
 		return f, errBadFilter
 	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(s), &probe); err != nil {
+	if err := json.Unmarshal([]byte(s), &f.RoomEventFilter); err != nil {
 		return f, errBadFilter
 	}
-	if err := json.Unmarshal([]byte(s), &f); err != nil {
-		return f, errBadFilter
-	}
-	if t, ok := probe["types"]; ok && !bytes.Equal(bytes.TrimSpace(t), []byte("null")) {
-		f.typesSet = true
-	}
-	if f.Limit != nil && *f.Limit < 0 {
+	if f.Limit < 0 {
 		return f, errBadFilter
 	}
 	return f, nil
 }
 
-// matches applies the filter to one event (room_event_filter.yaml: a
-// "*" in a type pattern matches any run of characters; not_ lists win).
+// limit is the filter's own limit, 0 when it sets none.
+func (f *eventFilter) limit() int { return f.Limit }
+
+// matches applies the filter to one event; contains_url reads the content
+// only when the filter asks.
 func (f *eventFilter) matches(roomID string, h eventHeader) bool {
-	if len(f.NotRooms) > 0 && inList(f.NotRooms, roomID) {
-		return false
+	e := filter.Event{RoomID: roomID, Sender: h.Sender, Type: h.Type}
+	if f.ContainsURL != nil {
+		e.HasURL = filter.ContainsURL(h.Content)
 	}
-	if f.Rooms != nil && !inList(f.Rooms, roomID) {
-		return false
-	}
-	if inList(f.NotSenders, h.Sender) {
-		return false
-	}
-	if f.Senders != nil && !inList(f.Senders, h.Sender) {
-		return false
-	}
-	for _, p := range f.NotTypes {
-		if globMatch(p, h.Type) {
-			return false
-		}
-	}
-	if f.typesSet {
-		ok := false
-		for _, p := range f.Types {
-			if globMatch(p, h.Type) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	if f.ContainsURL != nil && *f.ContainsURL != contentHasURL(h.Content) {
-		return false
-	}
-	return true
-}
-
-// contentHasURL reports whether content has a "url" key whose value is a
-// string (Synapse's reading of contains_url).
-func contentHasURL(c json.RawMessage) bool {
-	var m struct {
-		URL *string `json:"url"`
-	}
-	return json.Unmarshal(c, &m) == nil && m.URL != nil
-}
-
-func inList(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// globMatch matches s against pattern, where '*' matches any run of
-// characters, including none.
-func globMatch(pattern, s string) bool {
-	if !strings.Contains(pattern, "*") {
-		return pattern == s
-	}
-	parts := strings.Split(pattern, "*")
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return strings.HasSuffix(s, parts[len(parts)-1])
+	return f.Match(e)
 }
 
 // lazyMembers returns the member events, in the state before each event,

@@ -6,29 +6,6 @@ import (
 	"testing"
 )
 
-func TestGlobMatch(t *testing.T) {
-	for _, tc := range []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"m.room.message", "m.room.message", true},
-		{"m.room.message", "m.room.messages", false},
-		{"m.room.*", "m.room.name", true},
-		{"m.room.*", "m.room.", true},
-		{"m.room.*", "m.call.invite", false},
-		{"*", "", true},
-		{"*.name", "m.room.name", true},
-		{"m.*.name", "m.room.name", true},
-		{"m.*.name", "m.room.topic", false},
-		{"a*b*c", "abc", true},
-		{"a*b*c", "acb", false},
-	} {
-		if got := globMatch(tc.pattern, tc.s); got != tc.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
-		}
-	}
-}
-
 func TestEventFilter(t *testing.T) {
 	msg := eventHeader{Type: "m.room.message", Sender: "@a:hs", Content: json.RawMessage(`{"body":"x","url":"mxc://hs/1"}`)}
 	name := eventHeader{Type: "m.room.name", Sender: "@b:hs", Content: json.RawMessage(`{"name":"n"}`)}

@@ -101,8 +101,8 @@ func (a *API) getMessages(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return readError(err)
 	}
-	if f.Limit != nil && *f.Limit < limit {
-		limit = *f.Limit
+	if l := f.limit(); l > 0 && l < limit {
+		limit = l
 	}
 	from, fromGiven, err := optionalRoomToken(axhttp.Query(ctx, "from"))
 	if err != nil {
@@ -185,8 +185,8 @@ func (a *API) getContext(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return readError(err)
 	}
-	if f.Limit != nil && *f.Limit < limit {
-		limit = *f.Limit
+	if l := f.limit(); l > 0 && l < limit {
+		limit = l
 	}
 	v, err := a.openFor(ctx, s)
 	if err != nil {
