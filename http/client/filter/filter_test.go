@@ -209,3 +209,16 @@ func FuzzGlob(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkRoomEventMatch(b *testing.B) {
+	f, err := Parse([]byte(`{"room":{"timeline":{"types":["m.room.*","org.example.*"],"not_types":["m.room.member"],"not_senders":["@spam:hs","@bot:hs"],"contains_url":false}}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := Event{RoomID: "!r:hs", Sender: "@alice:hs", Type: "m.room.message"}
+	for b.Loop() {
+		if !f.Room.Timeline.Match(e) {
+			b.Fatal("no match")
+		}
+	}
+}
