@@ -150,6 +150,16 @@ func TestMessagesWholeHistoryBothDirections(t *testing.T) {
 		t.Fatalf("to token: %d events, end %q, %v; want sent[59..12] and no end", len(tail.Chunk), tail.End, err)
 	}
 
+	// A /sync-shaped token: s<stream position>. One past everything pages
+	// back from the newest event; s0 is before the room began.
+	fromSync, err := alice.Messages(ctx, room, "s99999999_1_2", "", mautrix.DirectionBackward, nil, 3)
+	if err != nil || fromSync.Start != "s99999999_1_2" || len(fromSync.Chunk) != 3 || fromSync.Chunk[0].ID != sent[len(sent)-1] {
+		t.Fatalf("from a stream token: %+v %v", fromSync, err)
+	}
+	if none, err := alice.Messages(ctx, room, "s0", "", mautrix.DirectionBackward, nil, 3); err != nil || len(none.Chunk) != 0 || none.End != "" {
+		t.Fatalf("from s0: %+v %v", none, err)
+	}
+
 	stopServer(t, srv)
 	srv = startServer(t, testConfig(t, dir))
 	alice = relogin(t, srv, alice)

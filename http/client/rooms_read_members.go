@@ -61,11 +61,11 @@ func (a *API) getMembers(ctx *fasthttp.RequestCtx, s user.Session) error {
 // user may see that event; a position the user may not see falls back to
 // the state they may read.
 func (v *roomView) stateAtToken(at string) (persistence.StateMap, error) {
-	tok, err := parseRoomToken(at)
+	tok, err := parsePageFrom(at)
 	if err != nil {
 		return nil, err
 	}
-	pos, err := tokenToTopo(tok)
+	pos, err := v.topoOf(tok)
 	if err != nil {
 		return nil, err
 	}

@@ -104,17 +104,29 @@ func (a *API) getMessages(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if l := f.limit(); l > 0 && l < limit {
 		limit = l
 	}
-	from, fromGiven, err := optionalRoomToken(axhttp.Query(ctx, "from"))
+	fromStr := axhttp.Query(ctx, "from")
+	fromTok, fromGiven, err := optionalRoomToken(fromStr)
 	if err != nil {
 		return readError(err)
 	}
-	to, toGiven, err := optionalRoomToken(axhttp.Query(ctx, "to"))
+	toTok, toGiven, err := optionalRoomToken(axhttp.Query(ctx, "to"))
 	if err != nil {
 		return readError(err)
 	}
 	v, err := a.openFor(ctx, s)
 	if err != nil {
 		return err
+	}
+	var from, to persistence.Topo
+	if fromGiven {
+		if from, err = v.topoOf(fromTok); err != nil {
+			return readError(err)
+		}
+	}
+	if toGiven {
+		if to, err = v.topoOf(toTok); err != nil {
+			return readError(err)
+		}
 	}
 	if !fromGiven {
 		// Spec v1.3: without from, start at the first or last event.
@@ -138,7 +150,12 @@ func (a *API) getMessages(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return err
 	}
-	resp := map[string]any{"start": topoToken(from), "chunk": chunk}
+	// "start": the same as the value given in from (message_pagination.yaml).
+	start := fromStr
+	if !fromGiven {
+		start = topoToken(from)
+	}
+	resp := map[string]any{"start": start, "chunk": chunk}
 	if p.more {
 		resp["end"] = topoToken(p.next)
 	}
@@ -157,16 +174,22 @@ func (a *API) getMessages(ctx *fasthttp.RequestCtx, s user.Session) error {
 	return nil
 }
 
-func optionalRoomToken(s string) (persistence.Topo, bool, error) {
+func optionalRoomToken(s string) (pageFrom, bool, error) {
 	if s == "" {
-		return persistence.Topo{}, false, nil
+		return pageFrom{}, false, nil
 	}
-	tok, err := parseRoomToken(s)
-	if err != nil {
-		return persistence.Topo{}, false, err
+	p, err := parsePageFrom(s)
+	return p, err == nil, err
+}
+
+// topoOf turns a parsed token into a position in the room; a /sync token's
+// stream position becomes the position after the room's last event at or
+// below it.
+func (v *roomView) topoOf(p pageFrom) (persistence.Topo, error) {
+	if p.stream {
+		return v.store.RoomTopoAtStream(v.roomID, p.room.Stream)
 	}
-	t, err := tokenToTopo(tok)
-	return t, true, err
+	return tokenToTopo(p.room)
 }
 
 // GET /rooms/{roomId}/context/{eventId} (event_context.yaml): the event,

@@ -92,10 +92,10 @@ func (a *API) getRelations(ctx *fasthttp.RequestCtx, s user.Session) error {
 	more := false
 	for _, c := range children {
 		pos := c.rel.Stream
-		if fromGiven && ((backwards && pos >= from.Stream) || (!backwards && pos <= from.Stream)) {
+		if fromGiven && ((backwards && pos >= from.room.Stream) || (!backwards && pos <= from.room.Stream)) {
 			continue
 		}
-		if toGiven && ((backwards && pos <= to.Stream) || (!backwards && pos >= to.Stream)) {
+		if toGiven && ((backwards && pos <= to.room.Stream) || (!backwards && pos >= to.room.Stream)) {
 			break
 		}
 		if eventType != "" {
@@ -123,7 +123,7 @@ func (a *API) getRelations(ctx *fasthttp.RequestCtx, s user.Session) error {
 		resp["next_batch"] = roomToken{Topo: uint64(max(last.ev.Depth, 0)), Stream: last.rel.Stream}.String()
 	}
 	if fromGiven {
-		resp["prev_batch"] = topoToken(from)
+		resp["prev_batch"] = axhttp.Query(ctx, "from")
 	}
 	if recurse {
 		resp["recursion_depth"] = recurseDepth

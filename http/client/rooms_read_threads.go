@@ -31,7 +31,7 @@ func (a *API) getThreads(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if limit == 0 {
 		return axhttp.Errorf(axhttp.CodeInvalidParam, "limit must be greater than zero")
 	}
-	from, fromGiven, err := optionalRoomToken(axhttp.Query(ctx, "from"))
+	fromTok, fromGiven, err := optionalRoomToken(axhttp.Query(ctx, "from"))
 	if err != nil {
 		return readError(err)
 	}
@@ -39,10 +39,14 @@ func (a *API) getThreads(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return err
 	}
-	if !fromGiven {
-		if from, err = v.store.RoomEnd(v.roomID); err != nil {
-			return err
-		}
+	var from persistence.Topo
+	if fromGiven {
+		from, err = v.topoOf(fromTok)
+	} else {
+		from, err = v.store.RoomEnd(v.roomID)
+	}
+	if err != nil {
+		return readError(err)
 	}
 	var roots []json.RawMessage
 	pos, scanned, more := from, 0, true

@@ -76,3 +76,26 @@ func parseCanonicalUint(s string) (uint64, error) {
 	}
 	return n, nil
 }
+
+// pageFrom is a pagination position as a client may give it: a room
+// token of ours, or a /sync token, whose first number is a position in the
+// global stream ordering ("s<stream>" with optional "_"-separated parts
+// after it, the shape of the spec's example s345_678_333).
+type pageFrom struct {
+	room   roomToken
+	stream bool // only room.Stream is set, from a /sync token
+}
+
+// parsePageFrom reads either kind of token.
+func parsePageFrom(s string) (pageFrom, error) {
+	if rest, ok := strings.CutPrefix(s, "s"); ok {
+		num, _, _ := strings.Cut(rest, "_")
+		n, err := parseCanonicalUint(num)
+		if err != nil {
+			return pageFrom{}, errBadToken
+		}
+		return pageFrom{room: roomToken{Stream: n}, stream: true}, nil
+	}
+	t, err := parseRoomToken(s)
+	return pageFrom{room: t}, err
+}

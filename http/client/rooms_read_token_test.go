@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -68,6 +69,57 @@ func FuzzParseRoomToken(f *testing.F) {
 		}
 		if tok.String() != s {
 			t.Fatalf("%q parsed as %v, which writes %q", s, tok, tok.String())
+		}
+	})
+}
+
+func TestParsePageFrom(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want pageFrom
+		err  bool
+	}{
+		{in: "t3_9", want: pageFrom{room: roomToken{Topo: 3, Stream: 9}}},
+		{in: "s345", want: pageFrom{room: roomToken{Stream: 345}, stream: true}},
+		{in: "s345_678_333", want: pageFrom{room: roomToken{Stream: 345}, stream: true}},
+		{in: "s", err: true},
+		{in: "s_1", err: true},
+		{in: "s01", err: true},
+		{in: "sx_1", err: true},
+		{in: "x1", err: true},
+	} {
+		got, err := parsePageFrom(tc.in)
+		if tc.err {
+			if !errors.Is(err, errBadToken) {
+				t.Errorf("%q: %v, %v; want errBadToken", tc.in, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q: %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// FuzzParsePageFrom: any string is a room token, a stream token, or
+// errBadToken; never a panic or another error.
+func FuzzParsePageFrom(f *testing.F) {
+	for _, s := range []string{"t1_2", "s5", "s5_6_7", "s", "s_", "t_"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := parsePageFrom(s)
+		if err != nil {
+			if !errors.Is(err, errBadToken) {
+				t.Fatalf("%q: unexpected error %v", s, err)
+			}
+			return
+		}
+		if !p.stream && p.room.String() != s {
+			t.Fatalf("%q read as room token %v", s, p.room)
+		}
+		if p.stream && !strings.HasPrefix(s, "s") {
+			t.Fatalf("%q read as a stream token", s)
 		}
 	})
 }
