@@ -10,7 +10,7 @@ import (
 // Encryption"). The server stores and relays them; it never sees plaintext.
 //
 //	K | 0 | lp(localpart) | lp(deviceID)              → the device keys JSON as uploaded
-//	K | 1 | lp(localpart) | lp(deviceID) | lp(keyID)  → one one-time key (keyID is "algorithm:id")
+//	K | 1 | lp(localpart) | lp(deviceID) | lp(alg) | lp(id) → one one-time key "alg:id"
 //	K | 2 | lp(localpart) | lp(deviceID) | lp(alg)    → FallbackKey
 //	K | 3 | lp(localpart) | lp(usage)                 → cross-signing key JSON (master, self_signing, user_signing)
 //	K | 4 | lp(localpart) | lp(userID) | lp(keyID)    → signatures the user made on another user's key
@@ -28,6 +28,13 @@ func deviceKeysKey(localpart, deviceID string) []byte {
 
 func oneTimeKeysPrefix(localpart, deviceID string) []byte {
 	return appendComponent(userFamily(prefixE2EEKeys, subOneTimeKey, localpart), deviceID)
+}
+
+// oneTimeKeyKey splits the key ID "algorithm:id" into two components, so
+// that a claim seeks straight to the keys of one algorithm.
+func oneTimeKeyKey(localpart, deviceID, keyID string) []byte {
+	alg, id, _ := strings.Cut(keyID, ":")
+	return appendComponent(appendComponent(oneTimeKeysPrefix(localpart, deviceID), alg), id)
 }
 
 func fallbackKeysPrefix(localpart, deviceID string) []byte {
@@ -77,11 +84,10 @@ func (s *Store) OneTimeKeyCounts(localpart, deviceID string) (map[string]int, er
 	}
 	prefix := oneTimeKeysPrefix(localpart, deviceID)
 	err := s.scanPrefix(prefix, prefixEnd(prefix), func(k, _ []byte) (bool, error) {
-		id, ok := readComponent(k[len(prefix):])
+		alg, ok := readComponent(k[len(prefix):])
 		if !ok {
 			return false, fmt.Errorf("%w: one-time key key", ErrCorrupt)
 		}
-		alg, _, _ := strings.Cut(id, ":")
 		counts[alg]++
 		return true, nil
 	})
@@ -93,30 +99,32 @@ func (s *Store) OneTimeKey(localpart, deviceID, keyID string) (json.RawMessage, 
 	if tooLong(localpart, deviceID, keyID) {
 		return nil, ErrNotFound
 	}
-	return s.getRaw(appendComponent(oneTimeKeysPrefix(localpart, deviceID), keyID))
+	return s.getRaw(oneTimeKeyKey(localpart, deviceID, keyID))
 }
 
 // FirstOneTimeKey returns the first unclaimed one-time key of algorithm alg
-// (in key-ID order), or ErrNotFound.
-func (s *Store) FirstOneTimeKey(localpart, deviceID, alg string) (string, json.RawMessage, error) {
-	if tooLong(localpart, deviceID, alg+":") {
+// (in key order), or ErrNotFound. from, when not empty, is a key ID of the
+// algorithm at or before which every key is known to be gone: claims
+// delete keys from the front, and starting after them skips their
+// tombstones.
+func (s *Store) FirstOneTimeKey(localpart, deviceID, alg, from string) (string, json.RawMessage, error) {
+	if tooLong(localpart, deviceID, alg, from) {
 		return "", nil, ErrNotFound
 	}
-	prefix := oneTimeKeysPrefix(localpart, deviceID)
-	// Key IDs of one algorithm share the component prefix only after the
-	// length bytes, so scan the device and filter.
+	prefix := appendComponent(oneTimeKeysPrefix(localpart, deviceID), alg)
+	lower := prefix
+	if _, rest, ok := strings.Cut(from, ":"); ok {
+		lower = appendComponent(append([]byte(nil), prefix...), rest)
+	}
 	var id string
 	var key json.RawMessage
-	err := s.scanPrefix(prefix, prefixEnd(prefix), func(k, v []byte) (bool, error) {
-		kid, ok := readComponent(k[len(prefix):])
+	err := s.scanPrefix(lower, prefixEnd(prefix), func(k, v []byte) (bool, error) {
+		rest, ok := readComponent(k[len(prefix):])
 		if !ok {
 			return false, fmt.Errorf("%w: one-time key key", ErrCorrupt)
 		}
-		if strings.HasPrefix(kid, alg+":") {
-			id, key = kid, append(json.RawMessage(nil), v...)
-			return false, nil
-		}
-		return true, nil
+		id, key = alg+":"+rest, append(json.RawMessage(nil), v...)
+		return false, nil
 	})
 	if err == nil && id == "" {
 		err = ErrNotFound
@@ -184,14 +192,14 @@ func (b *Batch) PutDeviceKeys(localpart, deviceID string, keys json.RawMessage) 
 // PutOneTimeKey stores one one-time key.
 func (b *Batch) PutOneTimeKey(localpart, deviceID, keyID string, key json.RawMessage) {
 	if b.check(localpart, deviceID, keyID) {
-		b.set(appendComponent(oneTimeKeysPrefix(localpart, deviceID), keyID), key)
+		b.set(oneTimeKeyKey(localpart, deviceID, keyID), key)
 	}
 }
 
 // DeleteOneTimeKey removes a claimed one-time key.
 func (b *Batch) DeleteOneTimeKey(localpart, deviceID, keyID string) {
 	if b.check(localpart, deviceID, keyID) {
-		b.delete(appendComponent(oneTimeKeysPrefix(localpart, deviceID), keyID))
+		b.delete(oneTimeKeyKey(localpart, deviceID, keyID))
 	}
 }
 

@@ -35,7 +35,7 @@ import (
 //	prefix 'a'  a | 1 | lp(localpart) | pos                       → lp(roomID) lp(type): the user's account-data stream
 //	prefix 'a'  a | 2 | lp(localpart)                             → pos: last account-data position
 //	prefix 'K'  K | 0 | lp(localpart) | lp(deviceID)              → device keys JSON (e2ee.go)
-//	prefix 'K'  K | 1 | lp(localpart) | lp(deviceID) | lp(keyID)  → one-time key JSON
+//	prefix 'K'  K | 1 | lp(localpart) | lp(deviceID) | lp(alg) | lp(id) → one-time key JSON
 //	prefix 'K'  K | 2 | lp(localpart) | lp(deviceID) | lp(alg)    → FallbackKey
 //	prefix 'K'  K | 3 | lp(localpart) | lp(usage)                 → cross-signing key JSON
 //	prefix 'K'  K | 4 | lp(localpart) | lp(userID) | lp(keyID)    → the user's signatures on another user's key
@@ -45,6 +45,14 @@ import (
 //	prefix 'f'  f | lp(localpart) | id [8]                        → filter JSON (filters.go)
 //	prefix 'p'  p | lp(localpart)                                 → Profile (profile.go)
 //	prefix 'C'  C | pos                                           → localpart: the device-list change log (devicelists.go)
+//
+// Streams with many writers, positions allocated under a mutex (streamlog.go).
+// Receipts use 'Y' because the rooms' stream index took 'y':
+//
+//	prefix 'Y'  Y | 0 | lp(roomID) | lp(type) | lp(userID) | lp(threadID) → Receipt (receipts.go)
+//	prefix 'Y'  Y | 1 | pos                                       → the receipt's four key components: the receipt stream
+//	prefix 'z'  z | 0 | lp(userID)                                → Presence (presence.go)
+//	prefix 'z'  z | 1 | pos                                       → userID: the presence stream
 //
 // Rooms (written only by the room actor of the room; see roomkeys.go). nid,
 // stream and group are big-endian uint64; depth is an int64 with its sign bit

@@ -50,6 +50,8 @@ func (c UploadKeys) apply(s *state) (any, error) {
 			}
 		}
 	}
+	// New keys may sort before the claim cursors: start claims afresh.
+	s.claimed = nil
 	for id, key := range c.OneTimeKeys {
 		old, err := s.store.OneTimeKey(s.localpart, c.DeviceID, id)
 		if err == nil {
@@ -118,11 +120,14 @@ type ClaimKeys struct {
 
 func (c ClaimKeys) apply(s *state) (any, error) {
 	out := make(map[string]map[string]json.RawMessage)
+	claimedNow := make(map[string]string)
 	b := s.store.NewBatch()
 	for dev, alg := range c.Want {
-		id, key, err := s.store.FirstOneTimeKey(s.localpart, dev, alg)
+		cursor := dev + "\x00" + alg
+		id, key, err := s.store.FirstOneTimeKey(s.localpart, dev, alg, s.claimed[cursor])
 		if err == nil {
 			b.DeleteOneTimeKey(s.localpart, dev, id)
+			claimedNow[cursor] = id
 			out[dev] = map[string]json.RawMessage{id: key}
 			continue
 		}
@@ -143,7 +148,16 @@ func (c ClaimKeys) apply(s *state) (any, error) {
 			out[dev] = map[string]json.RawMessage{fb.KeyID: fb.Key}
 		}
 	}
-	return out, s.commit(b, nil)
+	if err := s.commit(b, nil); err != nil {
+		return nil, err
+	}
+	if s.claimed == nil {
+		s.claimed = make(map[string]string)
+	}
+	for k, id := range claimedNow {
+		s.claimed[k] = id
+	}
+	return out, nil
 }
 
 // UploadCrossSigning stores cross-signing keys by usage (master,

@@ -21,8 +21,15 @@ type state struct {
 	seen map[string]int64
 	// onProfile is the directory's profile-change hook (userdata.go).
 	onProfile *atomic.Pointer[ProfileHook]
+	// claimed is the last one-time key claimed per device and algorithm
+	// ("device\x00alg"), where the next claim starts; reset by uploads.
+	claimed map[string]string
 	// deviceListChanged makes commit record a device-list change.
 	deviceListChanged bool
+	// waiters are the user's parked /sync requests and hooks the
+	// directory's sync hooks (sync_waiters.go).
+	waiters map[*Waiter]struct{}
+	hooks   *syncHooks
 }
 
 func (s *state) nowMS() int64 { return s.cfg.Now().UnixMilli() }

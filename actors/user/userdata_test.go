@@ -281,3 +281,41 @@ func TestProfileHookHearsCommittedChanges(t *testing.T) {
 		t.Fatalf("profile of unknown user = %v", err)
 	}
 }
+
+// Claims start after the last claimed key; a later upload of keys that
+// sort before it must still be found.
+func TestClaimAfterUploadOfLowerKeys(t *testing.T) {
+	d, _ := newTestDirectory(t, Config{})
+	c := registerWithDevice(t, d, "alice")
+	upload := func(ids ...string) {
+		t.Helper()
+		m := map[string]json.RawMessage{}
+		for _, id := range ids {
+			m["signed_curve25519:"+id] = json.RawMessage(`{"key":"` + id + `"}`)
+		}
+		if _, err := d.Do(ctx(t), "alice", UploadKeys{DeviceID: c.DeviceID, OneTimeKeys: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func() string {
+		t.Helper()
+		v, err := d.Do(ctx(t), "alice", ClaimKeys{Want: map[string]string{c.DeviceID: "signed_curve25519"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id := range v.(map[string]map[string]json.RawMessage)[c.DeviceID] {
+			return id
+		}
+		return ""
+	}
+	upload("m", "n")
+	if got := claim(); got != "signed_curve25519:m" {
+		t.Fatalf("first claim %q", got)
+	}
+	upload("a")
+	for _, want := range []string{"signed_curve25519:a", "signed_curve25519:n", ""} {
+		if got := claim(); got != want {
+			t.Fatalf("claim %q, want %q", got, want)
+		}
+	}
+}
