@@ -3,6 +3,7 @@ package room
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -35,28 +36,59 @@ type roomActor struct {
 	pending   []*pending
 	txns      map[string]*pending // txn key → pending proposal, for retries within a batch
 	scheduled bool                // a flushNow is in the mailbox
+
+	lastActive time.Time
+	idle       *time.Timer
+	retired    bool // passivation requested
 }
 
 func (a *roomActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		ctx.SetReceiveTimeout(a.dir.cfg.IdleTimeout)
+		a.armIdle(ctx, a.dir.cfg.IdleTimeout)
 	case *envelope:
+		a.lastActive = a.dir.cfg.Now()
 		a.propose(ctx, m)
 	case flushNow:
 		a.scheduled = false
 		a.flush()
-	case *actor.ReceiveTimeout:
-		if len(a.pending) > 0 {
+	case idleCheck:
+		a.idle = nil
+		if a.retired {
 			return
 		}
-		// Ask the shard to retire us; it stops routing to this PID first,
-		// then poisons it, so queued commands still run here.
-		ctx.CancelReceiveTimeout()
-		ctx.Send(ctx.Parent(), &passivate{roomID: a.roomID, pid: ctx.Self()})
+		if quiet := a.dir.cfg.Now().Sub(a.lastActive); quiet < a.dir.cfg.IdleTimeout || len(a.pending) > 0 {
+			a.armIdle(ctx, a.dir.cfg.IdleTimeout-quiet)
+			return
+		}
+		a.retire(ctx)
 	case *actor.Stopping:
+		if a.idle != nil {
+			a.idle.Stop()
+		}
 		a.flush() // a flushNow sent after the poison would never arrive
 	}
+}
+
+// idleCheck is the idle timer's tick.
+type idleCheck struct{}
+
+// armIdle schedules an idleCheck after d. The timer goes through the
+// system root, as timers must (protoactor's own receive timeout races with
+// stopping under the race detector).
+func (a *roomActor) armIdle(ctx actor.Context, d time.Duration) {
+	root, self := a.dir.root, ctx.Self()
+	a.idle = time.AfterFunc(max(d, time.Millisecond), func() { root.Send(self, idleCheck{}) })
+}
+
+// retire asks the shard to passivate this actor; the shard stops routing to
+// it first, then poisons it, so proposals already queued still run here.
+func (a *roomActor) retire(ctx actor.Context) {
+	if a.retired {
+		return
+	}
+	a.retired = true
+	ctx.Send(ctx.Parent(), &passivate{roomID: a.roomID, pid: ctx.Self()})
 }
 
 func txnKey(t *Txn) string { return t.UserID + "\x00" + t.DeviceID + "\x00" + t.ID }
@@ -65,6 +97,11 @@ func (a *roomActor) propose(ctx actor.Context, m *envelope) {
 	eventID, err, queued := a.tryPropose(m)
 	if !queued {
 		m.reply <- result{eventID: eventID, err: err}
+		if a.room == nil && len(a.pending) == 0 && errors.Is(err, ErrUnknownRoom) {
+			// Nothing to keep for a room this server does not hold: retire
+			// at once, so requests for made-up room IDs leave no actors.
+			a.retire(ctx)
+		}
 		return
 	}
 	if len(a.pending) >= a.dir.cfg.MaxBatch {
@@ -147,6 +184,9 @@ func (a *roomActor) flush() {
 	batch := a.pending
 	a.pending, a.txns = nil, nil
 	err := a.commit(batch)
+	if err == nil {
+		a.notifyCommitted(batch)
+	}
 	if err != nil {
 		a.room, a.w = nil, nil
 	} else if a.w.redactedState {

@@ -43,6 +43,15 @@ func (a *admission) acquire(roomID string) bool {
 	return true
 }
 
+// inFlight is the number of requests admitted for roomID and not yet
+// answered.
+func (a *admission) inFlight(roomID string) int {
+	s := a.shard(roomID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight[roomID]
+}
+
 func (a *admission) release(roomID string) {
 	s := a.shard(roomID)
 	s.mu.Lock()

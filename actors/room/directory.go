@@ -34,6 +34,8 @@ type Config struct {
 	ReplyTimeout time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// OnCommit, when set, hears of every committed batch (notify.go).
+	OnCommit CommitHook
 
 	// Fault injection for tests: commit replaces RoomBatch.Commit,
 	// beforePropose runs before each proposal reaches the core.

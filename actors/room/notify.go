@@ -1,0 +1,39 @@
+package room
+
+// CommitHook hears, after a room's batch has committed, the highest stream
+// position of the batch and the users it may concern: the room's joined,
+// invited and knocking members and everyone whose membership the batch
+// changed. It carries positions, never data (the parked /sync requests read
+// storage themselves). It runs on the room actor, so it must not block.
+type CommitHook func(roomID string, pos uint64, userIDs []string)
+
+// notifyCommitted calls the commit hook for a batch that has committed.
+func (a *roomActor) notifyCommitted(batch []*pending) {
+	h := a.dir.cfg.OnCommit
+	if h == nil || a.room == nil || a.w == nil {
+		return
+	}
+	var pos uint64
+	for _, e := range a.w.batch {
+		pos = max(pos, e.Stream)
+	}
+	seen := make(map[string]bool)
+	var users []string
+	add := func(ids []string) {
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				users = append(users, id)
+			}
+		}
+	}
+	add(a.room.Joined())
+	add(a.room.Invited())
+	add(a.room.Knocking())
+	for _, p := range batch {
+		for _, m := range p.eff.Memberships {
+			add([]string{m.UserID})
+		}
+	}
+	h(a.roomID, pos, users)
+}
