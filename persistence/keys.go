@@ -46,14 +46,6 @@ import (
 //	prefix 'p'  p | lp(localpart)                                 → Profile (profile.go)
 //	prefix 'C'  C | pos                                           → localpart: the device-list change log (devicelists.go)
 //
-// Streams with many writers, positions allocated under a mutex (streamlog.go).
-// Receipts use 'Y' because the rooms' stream index took 'y':
-//
-//	prefix 'Y'  Y | 0 | lp(roomID) | lp(type) | lp(userID) | lp(threadID) → Receipt (receipts.go)
-//	prefix 'Y'  Y | 1 | pos                                       → the receipt's four key components: the receipt stream
-//	prefix 'z'  z | 0 | lp(userID)                                → Presence (presence.go)
-//	prefix 'z'  z | 1 | pos                                       → userID: the presence stream
-//
 // Rooms (written only by the room actor of the room; see roomkeys.go). nid,
 // stream and group are big-endian uint64; depth is an int64 with its sign bit
 // flipped so that it sorts as a number:
