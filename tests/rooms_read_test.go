@@ -674,13 +674,22 @@ func TestHistoryVisibilityInvited(t *testing.T) {
 }
 
 func TestHistoryVisibilityWorldReadable(t *testing.T) {
-	srv := startServer(t, testConfig(t, tempDir(t)))
+	cfg := testConfig(t, tempDir(t))
+	cfg.AllowGuestAccess = true
+	srv := startServer(t, cfg)
 	ctx := bg(t)
 	alice, carol := member(t, srv, "alice"), member(t, srv, "carol")
 	room := visRoom(t, alice, "world_readable")
 	sent := sendTexts(t, alice, room, "public", 2)
 	if got := bodies(t, carol, room); !slices.Equal(got, []string{"public 0", "public 1"}) {
 		t.Fatalf("carol, never joined, reads %v", got)
+	}
+	// A guest too (module guest_access.md lists /messages for guests).
+	g := call(t, srv, "POST", "/_matrix/client/v3/register?kind=guest", "", map[string]any{})
+	guest := newClient(t, srv)
+	guest.SetCredentials(id.UserID(g.str("user_id")), g.str("access_token"))
+	if got := bodies(t, guest, room); !slices.Equal(got, []string{"public 0", "public 1"}) {
+		t.Fatalf("a guest reads %v", got)
 	}
 	if ev, err := carol.GetEvent(ctx, room, sent[1]); err != nil || ev.ID != sent[1] {
 		t.Fatalf("carol fetches an event: %v", err)
@@ -699,6 +708,8 @@ func TestHistoryVisibilityWorldReadable(t *testing.T) {
 	sendTexts(t, alice, room, "private", 1)
 	_, err := carol.Messages(ctx, room, "", "", mautrix.DirectionBackward, nil, 10)
 	wantMatrixError(t, "carol reads a room no longer world_readable", err, http.StatusForbidden, "M_FORBIDDEN")
+	_, err = guest.Messages(ctx, room, "", "", mautrix.DirectionBackward, nil, 10)
+	wantMatrixError(t, "the guest reads it", err, http.StatusForbidden, "M_FORBIDDEN")
 	if got := bodies(t, alice, room); !slices.Equal(got, []string{"public 0", "public 1", "private 0"}) {
 		t.Fatalf("alice reads %v", got)
 	}

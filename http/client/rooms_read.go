@@ -31,17 +31,20 @@ const (
 
 // mountRoomReads registers the room read endpoints, the directory,
 // upgrades and reports under prefix (v3 or r0); the endpoints the spec
-// has only under /v1 are registered with the v3 ones.
+// has only under /v1 are registered with the v3 ones. Guests may use the
+// reads the guest access module lists (module guest_access.md); history
+// visibility then lets them read world_readable rooms and those they
+// joined.
 func (a *API) mountRoomReads(rt *axhttp.Router, prefix string) {
 	plain := axhttp.Route{}
 	get, post, put, del := fasthttp.MethodGet, fasthttp.MethodPost, fasthttp.MethodPut, fasthttp.MethodDelete
 	r := prefix + "/rooms/{roomId}"
-	rt.Handle(get, r+"/event/{eventId}", plain, a.authed(a.getEvent))
-	rt.Handle(get, r+"/state", plain, a.authed(a.getState))
-	rt.Handle(get, r+"/state/{typeAndKey:*}", plain, a.authed(a.getStateEvent))
-	rt.Handle(get, r+"/messages", plain, a.authed(a.getMessages))
-	rt.Handle(get, r+"/context/{eventId}", plain, a.authed(a.getContext))
-	rt.Handle(get, r+"/members", plain, a.authed(a.getMembers))
+	rt.Handle(get, r+"/event/{eventId}", plain, a.guestsToo(a.getEvent))
+	rt.Handle(get, r+"/state", plain, a.guestsToo(a.getState))
+	rt.Handle(get, r+"/state/{typeAndKey:*}", plain, a.guestsToo(a.getStateEvent))
+	rt.Handle(get, r+"/messages", plain, a.guestsToo(a.getMessages))
+	rt.Handle(get, r+"/context/{eventId}", plain, a.guestsToo(a.getContext))
+	rt.Handle(get, r+"/members", plain, a.guestsToo(a.getMembers))
 	rt.Handle(get, r+"/joined_members", plain, a.authed(a.getJoinedMembers))
 	rt.Handle(get, prefix+"/joined_rooms", plain, a.authed(a.getJoinedRooms))
 	rt.Handle(get, r+"/aliases", plain, a.authed(a.getRoomAliases))
