@@ -402,6 +402,10 @@ func TestRoomUpgrade(t *testing.T) {
 	if _, err := bob.JoinRoomByID(ctx, room); err != nil {
 		t.Fatal(err)
 	}
+	listing := "/_matrix/client/v3/directory/list/room/"
+	if r := call(t, srv, "PUT", listing+url.PathEscape(string(room)), alice.AccessToken, map[string]any{"visibility": "public"}); r.status != 200 {
+		t.Fatalf("publish: %d %v", r.status, r.body)
+	}
 	upgrade := "/_matrix/client/v3/rooms/" + url.PathEscape(string(room)) + "/upgrade"
 	if r := call(t, srv, "POST", upgrade, bob.AccessToken, map[string]any{"new_version": "11"}); r.status != 403 || r.errcode() != "M_FORBIDDEN" {
 		t.Fatalf("bob upgrades: %d %v", r.status, r.body)
@@ -429,6 +433,12 @@ func TestRoomUpgrade(t *testing.T) {
 	res, err := bob.ResolveAlias(ctx, "#up:localhost")
 	if err != nil || res.RoomID != newRoom {
 		t.Fatalf("alias moved: %+v %v", res, err)
+	}
+	if r := call(t, srv, "GET", listing+url.PathEscape(string(newRoom)), "", nil); r.str("visibility") != "public" {
+		t.Fatalf("new room's listing: %v", r.body)
+	}
+	if r := call(t, srv, "GET", listing+url.PathEscape(string(room)), "", nil); r.str("visibility") != "private" {
+		t.Fatalf("old room's listing: %v", r.body)
 	}
 	if _, err := bob.SendText(ctx, room, "still here?"); err == nil {
 		t.Fatal("bob still talks in the tombstoned room")
