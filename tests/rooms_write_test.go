@@ -250,3 +250,57 @@ func TestRoomKnockAndForget(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Everything sent is read back by /messages in order, backwards and
+// forwards, after a restart (the room actors reload from Pebble).
+func TestRoomHistoryAfterRestart(t *testing.T) {
+	dir := tempDir(t)
+	srv := startServer(t, testConfig(t, dir))
+	ctx := bg(t)
+	alice := member(t, srv, "alice")
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []id.EventID
+	for i := range 25 {
+		r, err := alice.SendText(ctx, created.RoomID, fmt.Sprint("m", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, r.EventID)
+	}
+	stopServer(t, srv)
+	srv = startServer(t, testConfig(t, dir))
+	alice.HomeserverURL.Host = srv.ClientAddr()
+	after, err := alice.SendText(ctx, created.RoomID, "after restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent = append(sent, after.EventID)
+
+	var back []id.EventID
+	for from := ""; ; {
+		page, err := alice.Messages(ctx, created.RoomID, from, "", mautrix.DirectionBackward, nil, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range page.Chunk {
+			if ev.Type == event.EventMessage {
+				back = append(back, ev.ID)
+			}
+		}
+		if page.End == "" || len(page.Chunk) == 0 {
+			break
+		}
+		from = page.End
+	}
+	if len(back) != len(sent) {
+		t.Fatalf("backwards: %d messages, sent %d", len(back), len(sent))
+	}
+	for i := range sent {
+		if back[len(back)-1-i] != sent[i] {
+			t.Fatalf("backwards order differs at %d: %s, want %s", i, back[len(back)-1-i], sent[i])
+		}
+	}
+}
