@@ -565,3 +565,58 @@ func TestUserDataBadInputNever500(t *testing.T) {
 		}
 	}
 }
+
+// Guests reach what the spec's "Guest access" lists here: to-device, the
+// key endpoints and their own display name; not other profile fields,
+// account data or filters.
+func TestGuestUserData(t *testing.T) {
+	cfg := testConfig(t, tempDir(t))
+	cfg.AllowGuestAccess = true
+	srv := startServer(t, cfg)
+	g := call(t, srv, "POST", v3+"/register?kind=guest", "", map[string]any{})
+	tok, uid := g.str("access_token"), url.PathEscape(g.str("user_id"))
+	for _, ok := range []struct{ method, path string }{
+		{"PUT", "/sendToDevice/m.test/1"}, {"POST", "/keys/upload"}, {"POST", "/keys/query"}, {"POST", "/keys/claim"},
+		{"PUT", "/profile/" + uid + "/displayname"}, {"DELETE", "/profile/" + uid + "/displayname"},
+	} {
+		body := map[string]any{"messages": map[string]any{}, "device_keys": map[string]any{}, "one_time_keys": map[string]any{}, "displayname": "guest"}
+		if ok.path == "/keys/upload" {
+			body = map[string]any{}
+		}
+		if r := call(t, srv, ok.method, v3+ok.path, tok, body); r.status != 200 {
+			t.Errorf("guest %s %s: %d %v", ok.method, ok.path, r.status, r.body)
+		}
+	}
+	for _, no := range []struct{ method, path string }{
+		{"PUT", "/profile/" + uid + "/avatar_url"}, {"PUT", "/user/" + uid + "/account_data/x"}, {"POST", "/user/" + uid + "/filter"},
+		{"GET", "/voip/turnServer"},
+	} {
+		r := call(t, srv, no.method, v3+no.path, tok, map[string]any{"avatar_url": "mxc://localhost/a"})
+		wantReply(t, "guest "+no.method+" "+no.path, r, 403, "M_GUEST_ACCESS_FORBIDDEN")
+	}
+}
+
+func TestDeleteProfileFieldAndUnstablePrefix(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice := udUser(t, srv, "alice")
+	if err := alice.SetDisplayName(ctx, "Alice"); err != nil {
+		t.Fatal(err)
+	}
+	me := url.PathEscape(alice.UserID.String())
+	if r := call(t, srv, "DELETE", v3+"/profile/"+me+"/displayname", alice.AccessToken, nil); r.status != 200 {
+		t.Fatalf("delete displayname: %d %v", r.status, r.body)
+	}
+	if r := call(t, srv, "GET", v3+"/profile/"+me, "", nil); r.status != 200 || r.body["displayname"] != nil {
+		t.Fatalf("profile after delete: %d %v", r.status, r.body)
+	}
+	// Older clients call some of these under /unstable and /r0.
+	for _, prefix := range []string{"/_matrix/client/unstable", "/_matrix/client/r0"} {
+		if r := call(t, srv, "GET", prefix+"/room_keys/version", alice.AccessToken, nil); r.status != 404 || r.errcode() != "M_NOT_FOUND" {
+			t.Errorf("%s/room_keys/version: %d %v", prefix, r.status, r.body)
+		}
+		if r := call(t, srv, "POST", prefix+"/keys/query", alice.AccessToken, map[string]any{"device_keys": map[string]any{}}); r.status != 200 {
+			t.Errorf("%s/keys/query: %d %v", prefix, r.status, r.body)
+		}
+	}
+}

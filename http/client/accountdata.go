@@ -31,8 +31,9 @@ func (a *API) mountUserData(rt *axhttp.Router, p string) {
 	a.mountProfile(rt, p)
 	a.mountKeys(rt, p)
 	a.mountPushRules(rt, p)
-	rt.Handle(put, p+"/sendToDevice/{eventType}/{txnId}", plain, a.authed(a.sendToDevice))
-	rt.Handle(get, p+"/voip/turnServer", plain, a.guestsToo(a.turnServer))
+	// Spec "Guest access" opens to-device messaging and the key endpoints to guests.
+	rt.Handle(put, p+"/sendToDevice/{eventType}/{txnId}", plain, a.guestsToo(a.sendToDevice))
+	rt.Handle(get, p+"/voip/turnServer", plain, a.authed(a.turnServer))
 	a.mountThirdParty(rt, p)
 	a.mountRoomKeys(rt, p)
 }

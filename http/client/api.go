@@ -122,6 +122,9 @@ func (a *API) Mount(rt *axhttp.Router) {
 		a.mountRoomReads(rt, p)
 		a.mountUserData(rt, p)
 	}
+	// Synapse also serves these under /unstable, where older clients (and
+	// Element's key backup code) still call them.
+	a.mountUserData(rt, "/_matrix/client/unstable")
 }
 
 func (a *API) ctx() (context.Context, context.CancelFunc) {

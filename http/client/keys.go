@@ -27,10 +27,10 @@ const (
 func (a *API) mountKeys(rt *axhttp.Router, p string) {
 	plain := axhttp.Route{}
 	get, post := fasthttp.MethodGet, fasthttp.MethodPost
-	rt.Handle(post, p+"/keys/upload", plain, a.authed(a.uploadKeys))
-	rt.Handle(post, p+"/keys/upload/{deviceId}", plain, a.authed(a.uploadKeys))
-	rt.Handle(post, p+"/keys/query", plain, a.authed(a.queryKeys))
-	rt.Handle(post, p+"/keys/claim", plain, a.authed(a.claimKeys))
+	rt.Handle(post, p+"/keys/upload", plain, a.guestsToo(a.uploadKeys))
+	rt.Handle(post, p+"/keys/upload/{deviceId}", plain, a.guestsToo(a.uploadKeys))
+	rt.Handle(post, p+"/keys/query", plain, a.guestsToo(a.queryKeys))
+	rt.Handle(post, p+"/keys/claim", plain, a.guestsToo(a.claimKeys))
 	rt.Handle(get, p+"/keys/changes", plain, a.authed(a.keyChanges))
 	// mautrix-go (v0.32) sends POST here; the query is the same.
 	rt.Handle(post, p+"/keys/changes", plain, a.authed(a.keyChanges))

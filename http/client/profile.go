@@ -21,6 +21,7 @@ func (a *API) mountProfile(rt *axhttp.Router, p string) {
 	rt.Handle(get, p+"/profile/{userId}", plain, a.getProfile)
 	rt.Handle(get, p+"/profile/{userId}/{field}", plain, a.getProfileField)
 	rt.Handle(put, p+"/profile/{userId}/{field}", plain, a.guestsToo(a.putProfileField))
+	rt.Handle(fasthttp.MethodDelete, p+"/profile/{userId}/{field}", plain, a.guestsToo(a.deleteProfileField))
 	rt.Handle(post, p+"/user_directory/search", plain, a.authed(a.searchUsers))
 }
 
@@ -108,7 +109,7 @@ func (a *API) putProfileField(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return err
 	}
-	if err := a.selfParam(ctx, s, "the profile"); err != nil {
+	if err := a.profileWriteAllowed(ctx, s, f); err != nil {
 		return err
 	}
 	var req map[string]any
@@ -135,6 +136,40 @@ func (a *API) putProfileField(ctx *fasthttp.RequestCtx, s user.Session) error {
 			return axhttp.Errorf(axhttp.CodeInvalidParam, "avatar_url must be an mxc:// URI")
 		}
 		cmd.AvatarURL = &val
+	}
+	if _, err := a.doUser(s.Localpart, cmd); err != nil {
+		return err
+	}
+	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
+	return nil
+}
+
+// profileWriteAllowed: only one's own profile, and guests only their
+// display name (spec: "Guest access").
+func (a *API) profileWriteAllowed(ctx *fasthttp.RequestCtx, s user.Session, field string) error {
+	if err := a.selfParam(ctx, s, "the profile"); err != nil {
+		return err
+	}
+	if s.Guest && field != "displayname" {
+		return axhttp.Errorf(axhttp.CodeGuestAccessForbidden, "Guests may only change their display name")
+	}
+	return nil
+}
+
+// deleteProfileField is DELETE /profile/{userId}/{keyName} (spec v1.16):
+// the field is removed.
+func (a *API) deleteProfileField(ctx *fasthttp.RequestCtx, s user.Session) error {
+	f, err := profileField(ctx)
+	if err != nil {
+		return err
+	}
+	if err := a.profileWriteAllowed(ctx, s, f); err != nil {
+		return err
+	}
+	empty := ""
+	cmd := user.SetProfile{DisplayName: &empty}
+	if f == "avatar_url" {
+		cmd = user.SetProfile{AvatarURL: &empty}
 	}
 	if _, err := a.doUser(s.Localpart, cmd); err != nil {
 		return err
