@@ -251,8 +251,8 @@ func TestRoomKnockAndForget(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// Everything sent is read back by /messages in order, backwards and
-// forwards, after a restart (the room actors reload from Pebble).
+// Everything sent is read back by /messages, newest first and in order,
+// after a restart (the room actors reload from Pebble).
 func TestRoomHistoryAfterRestart(t *testing.T) {
 	dir := tempDir(t)
 	srv := startServer(t, testConfig(t, dir))
