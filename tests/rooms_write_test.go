@@ -304,3 +304,29 @@ func TestRoomHistoryAfterRestart(t *testing.T) {
 		}
 	}
 }
+
+// A restricted room (room version 10) admits the members of the room its
+// join rule allows, and refuses everyone else with M_FORBIDDEN.
+func TestRoomRestrictedJoin(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob, carol := member(t, srv, "alice"), member(t, srv, "bob"), member(t, srv, "carol")
+	lobby, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomVersion: "10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.JoinRoomByID(ctx, lobby.RoomID); err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]any{"join_rule": "restricted", "allow": []any{map[string]any{"type": "m.room_membership", "room_id": lobby.RoomID}}}
+	inner, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{RoomVersion: "10", Preset: "private_chat",
+		InitialState: []*event.Event{{Type: event.StateJoinRules, StateKey: ptr(""), Content: event.Content{Raw: rules}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.JoinRoomByID(ctx, inner.RoomID); err != nil {
+		t.Fatalf("lobby member joins: %v", err)
+	}
+	_, err = carol.JoinRoomByID(ctx, inner.RoomID)
+	wantMatrixError(t, "outsider joins", err, http.StatusForbidden, "M_FORBIDDEN")
+}

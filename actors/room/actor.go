@@ -149,6 +149,9 @@ func (a *roomActor) tryPropose(m *envelope) (eventID string, err error, queued b
 		}
 	}
 	p := m.proposal
+	if m.join != nil {
+		p = a.joinProposal(*m.join)
+	}
 	if p.Redacts != "" && p.RedactTarget == nil {
 		if rec, err := a.w.lookup(p.Redacts); err == nil {
 			if p.RedactTarget, err = rec.Event(); err != nil {

@@ -22,8 +22,11 @@ type Txn struct {
 type envelope struct {
 	roomID   string
 	proposal core.Proposal
-	txn      *Txn
-	reply    chan result
+	// join, when set, replaces proposal: the actor builds the join itself
+	// (restricted.go).
+	join  *joinRequest
+	txn   *Txn
+	reply chan result
 }
 
 type result struct {

@@ -104,6 +104,18 @@ func (d *Directory) shardFor(roomID string) *actor.PID {
 // the first event's ID and a reuse for another request fails with
 // ErrTxnReused. Errors of the room core (rooms/room) come back wrapped.
 func (d *Directory) Propose(ctx context.Context, roomID string, p core.Proposal, txn *Txn) (string, error) {
+	return d.send(ctx, &envelope{roomID: roomID, proposal: p, txn: txn})
+}
+
+// Join has userID join roomID. Unlike a Propose of core.Join, it lets the
+// room's actor name an authorising member when the room is restricted and
+// the user is in one of the rooms its join rule allows.
+func (d *Directory) Join(ctx context.Context, roomID, userID string, o core.MemberOptions) (string, error) {
+	return d.send(ctx, &envelope{roomID: roomID, join: &joinRequest{userID: userID, opts: o}})
+}
+
+func (d *Directory) send(ctx context.Context, env *envelope) (string, error) {
+	roomID := env.roomID
 	if d.stopped.Load() {
 		return "", ErrStopping
 	}
@@ -116,7 +128,7 @@ func (d *Directory) Propose(ctx context.Context, roomID string, p core.Proposal,
 		ctx, cancel = context.WithTimeout(ctx, d.cfg.ReplyTimeout)
 		defer cancel()
 	}
-	env := &envelope{roomID: roomID, proposal: p, txn: txn, reply: make(chan result, 1)}
+	env.reply = make(chan result, 1)
 	d.root.Send(d.shardFor(roomID), env)
 	select {
 	case r := <-env.reply:

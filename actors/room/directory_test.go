@@ -439,3 +439,33 @@ func TestCreateSameInstantDistinctRooms(t *testing.T) {
 		}
 	}
 }
+
+// A restricted room lets in the members of the rooms its join rule allows,
+// naming an authorising member, and nobody else.
+func TestRestrictedJoin(t *testing.T) {
+	d, st, _ := newDir(t, vfs.NewMem(), Config{})
+	lobby := createRoom(t, d, "10")
+	if _, err := d.Join(ctxT(t), lobby, bob, core.MemberOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := version.Lookup("10")
+	rules, _ := json.Marshal(map[string]any{"join_rule": "restricted",
+		"allow": []any{map[string]string{"type": "m.room_membership", "room_id": lobby}}})
+	inner, err := d.Create(core.CreateParams{Creator: alice, Version: v, Preset: core.PresetPrivateChat,
+		InitialState: []core.StateEvent{{Type: event.TypeJoinRules, Content: rules}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := d.Join(ctxT(t), inner, bob, core.MemberOptions{})
+	if err != nil {
+		t.Fatalf("lobby member joins the restricted room: %v", err)
+	}
+	var c map[string]any
+	_ = json.Unmarshal(storedEvent(t, st, id).Content, &c)
+	if c["join_authorised_via_users_server"] != alice {
+		t.Fatalf("join content %v, want alice as the authorising user", c)
+	}
+	if _, err := d.Join(ctxT(t), inner, "@carol:example.org", core.MemberOptions{}); !errors.Is(err, core.ErrForbidden) {
+		t.Fatalf("outsider joins the restricted room: %v, want ErrForbidden", err)
+	}
+}

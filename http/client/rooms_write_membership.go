@@ -93,8 +93,13 @@ func (a *API) join(ctx *fasthttp.RequestCtx, s user.Session, roomID string) erro
 	if err := axhttp.DecodeJSON(ctx, &body); err != nil {
 		return err
 	}
-	p := core.Join(a.userID(s.Localpart), core.MemberOptions{Reason: body.Reason})
-	return a.proposeMembership(ctx, roomID, p, map[string]string{"room_id": roomID})
+	c, cancel := a.ctx()
+	defer cancel()
+	if _, err := a.cfg.Rooms.Join(c, roomID, a.userID(s.Localpart), core.MemberOptions{Reason: body.Reason}); err != nil {
+		return roomWriteError(err)
+	}
+	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]string{"room_id": roomID})
+	return nil
 }
 
 // knock is POST /knock/{roomIdOrAlias} (knocking.yaml).
