@@ -368,10 +368,11 @@ func TestKeysUploadQueryClaimAndChanges(t *testing.T) {
 		}
 		return c.Changed
 	}
+	// Every user sees their own changes (new devices, keys).
 	if c := changes(alice); len(c) != 1 || c[0] != alice.UserID {
 		t.Fatalf("alice's changes = %v", c)
 	}
-	if c := changes(carol); len(c) != 0 {
+	if c := changes(carol); len(c) != 1 || c[0] != carol.UserID {
 		t.Fatalf("carol, sharing no room, sees %v", c)
 	}
 	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat"})
@@ -382,8 +383,8 @@ func TestKeysUploadQueryClaimAndChanges(t *testing.T) {
 	if _, err := bob.JoinRoomByID(ctx, created.RoomID); err != nil {
 		t.Fatal(err)
 	}
-	if c := changes(bob); len(c) != 1 || c[0] != alice.UserID {
-		t.Fatalf("bob, sharing a room, sees %v", c)
+	if c := changes(bob); len(c) != 2 || c[0] != alice.UserID || c[1] != bob.UserID {
+		t.Fatalf("bob, sharing a room with alice only, sees %v", c)
 	}
 	wantReply(t, "malformed from", call(t, srv, "GET", v3+"/keys/changes?from=s_x&to=5", alice.AccessToken, nil), 400, "M_INVALID_PARAM")
 	wantReply(t, "missing to", call(t, srv, "GET", v3+"/keys/changes?from=0", alice.AccessToken, nil), 400, "M_MISSING_PARAM")

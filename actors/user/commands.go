@@ -56,6 +56,9 @@ func (s *state) newDevice(b *persistence.Batch, o LoginOptions, guest bool, nowM
 		id = NewDeviceID()
 	}
 	b.PutDevice(s.localpart, persistence.Device{ID: id, DisplayName: o.DisplayName, CreatedMS: nowMS, LastSeenMS: nowMS, LastSeenIP: o.IP})
+	// Spec "Tracking the device list for a user": a new device is a change
+	// of the user's device list.
+	s.deviceListChanged = true
 	c, _ := s.issue(b, id, o.Refresh, guest, nil)
 	return c
 }

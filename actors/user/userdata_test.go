@@ -319,3 +319,23 @@ func TestClaimAfterUploadOfLowerKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestNewDeviceIsADeviceListChange(t *testing.T) {
+	d, st := newTestDirectory(t, Config{})
+	registerWithDevice(t, d, "alice")
+	before, _ := st.DeviceListPosition()
+	if _, err := d.Login(ctx(t), "alice", Login{VerifiedHash: "H"}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := st.DeviceListPosition()
+	if got, _ := st.DeviceListChanges(before, after); len(got) != 1 || got[0] != "alice" {
+		t.Fatalf("changes after a login = %v", got)
+	}
+	// A failed login changes nothing.
+	if _, err := d.Login(ctx(t), "alice", Login{VerifiedHash: "stale"}); !errors.Is(err, ErrForbidden) {
+		t.Fatal(err)
+	}
+	if again, _ := st.DeviceListPosition(); again != after {
+		t.Fatalf("failed login moved the device-list position %d → %d", after, again)
+	}
+}
