@@ -219,6 +219,14 @@ func TestContextAndEvent(t *testing.T) {
 	if err != nil || ev.Content.Raw["body"] != "c 3" || ev.Unsigned.Age < 0 {
 		t.Fatalf("get event: %+v %v", ev, err)
 	}
+	red, err := alice.RedactEvent(ctx, room, sent[4], mautrix.ReqRedact{Reason: "oops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := alice.GetEvent(ctx, room, sent[4])
+	if err != nil || len(gone.Content.Raw) != 0 || gone.Unsigned.RedactedBecause == nil || gone.Unsigned.RedactedBecause.ID != red.EventID {
+		t.Fatalf("redacted event: %+v %v", gone, err)
+	}
 	_, err = alice.GetEvent(ctx, room, "$doesnotexist")
 	wantMatrixError(t, "unknown event", err, http.StatusNotFound, "M_NOT_FOUND")
 	_, err = alice.Context(ctx, room, "$doesnotexist", nil, 4)

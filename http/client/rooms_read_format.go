@@ -9,6 +9,7 @@ import (
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/room"
+	"github.com/axonhs/axon/rooms/version"
 )
 
 // eventHeader is the part of a stored event the read path looks at, with
@@ -112,6 +113,13 @@ func formatClientEvent(se persistence.StoredEvent, h eventHeader, nowMS int64, p
 			return nil, fmt.Errorf("%w: unsigned of %s: %v", persistence.ErrCorrupt, se.EventID, err)
 		}
 	}
+	if rb, ok := unsigned["redacted_because"]; ok {
+		ce, err := clientRedaction(se, rb, nowMS)
+		if err != nil {
+			return nil, err
+		}
+		unsigned["redacted_because"] = ce
+	}
 	unsigned["age"] = rawOf(max(nowMS-h.OriginServerTS, 0))
 	if prev != nil {
 		unsigned["replaces_state"] = rawOf(prev.EventID)
@@ -123,6 +131,26 @@ func formatClientEvent(se persistence.StoredEvent, h eventHeader, nowMS int64, p
 	b = append(b, `,"unsigned":`...)
 	b = append(b, rawOf(unsigned)...)
 	return append(b, '}'), nil
+}
+
+// clientRedaction turns the redaction PDU that rooms/room.ApplyRedaction
+// stored under unsigned.redacted_because into the client format, with the
+// event ID its room version derives (room versions 3 and later carry none
+// in the PDU).
+func clientRedaction(target persistence.StoredEvent, pdu json.RawMessage, nowMS int64) (json.RawMessage, error) {
+	v, err := version.Lookup(version.ID(target.RoomVersion))
+	if err != nil {
+		return nil, fmt.Errorf("%w: event %s: %v", persistence.ErrCorrupt, target.EventID, err)
+	}
+	ev, err := event.Parse(pdu, v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: redaction of %s: %v", persistence.ErrCorrupt, target.EventID, err)
+	}
+	h, err := decodeEventHeader(pdu)
+	if err != nil {
+		return nil, err
+	}
+	return formatClientEvent(persistence.StoredEvent{EventID: ev.ID, RoomID: target.RoomID, Raw: pdu}, h, nowMS, nil, eventHeader{})
 }
 
 func rawOf(v any) json.RawMessage {

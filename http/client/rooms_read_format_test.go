@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 func TestFormatClientEvent(t *testing.T) {
 	raw := `{"auth_events":["$a"],"content":{"name":"new \"one\""},"depth":7,"hashes":{"sha256":"x"},"origin_server_ts":1000,` +
 		`"prev_events":["$p"],"room_id":"!r:hs","sender":"@u:hs","signatures":{"hs":{}},"state_key":"","type":"m.room.name",` +
-		`"unsigned":{"redacted_because":{"type":"m.room.redaction"}}}`
+		`"unsigned":{"custom":1}}`
 	se := persistence.StoredEvent{NID: 1, EventID: "$e", RoomID: "!r:hs", Raw: []byte(raw)}
 	prevRaw := `{"content":{"name":"old"},"sender":"@o:hs","type":"m.room.name","state_key":""}`
 	prev := persistence.StoredEvent{NID: 2, EventID: "$old", RoomID: "!r:hs", Raw: []byte(prevRaw)}
@@ -32,12 +33,20 @@ func TestFormatClientEvent(t *testing.T) {
 		"content": map[string]any{"name": `new "one"`}, "event_id": "$e", "origin_server_ts": float64(1000),
 		"room_id": "!r:hs", "sender": "@u:hs", "state_key": "", "type": "m.room.name",
 		"unsigned": map[string]any{
-			"age": float64(500), "redacted_because": map[string]any{"type": "m.room.redaction"},
+			"age": float64(500), "custom": float64(1),
 			"replaces_state": "$old", "prev_content": map[string]any{"name": "old"}, "prev_sender": "@o:hs",
 		},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("client event\n got %v\nwant %v", got, want)
+	}
+	// A redaction that does not parse as a PDU of the room's version is a
+	// corrupt record, not a half-formatted event.
+	bad := persistence.StoredEvent{EventID: "$r", RoomID: "!r:hs", RoomVersion: "11",
+		Raw: []byte(`{"content":{},"origin_server_ts":1,"sender":"@u:hs","type":"m.room.message","unsigned":{"redacted_because":{"type":"m.room.redaction"}}}`)}
+	bh, _ := decodeEventHeader(bad.Raw)
+	if _, err := formatClientEvent(bad, bh, 1, nil, eventHeader{}); !errors.Is(err, persistence.ErrCorrupt) {
+		t.Fatalf("malformed redacted_because: %v", err)
 	}
 	// A message event: no state_key, and age never negative.
 	msg := persistence.StoredEvent{EventID: "$m", RoomID: "!r:hs", Raw: []byte(`{"content":{},"origin_server_ts":2000,"sender":"@u:hs","type":"m.room.message"}`)}
