@@ -477,6 +477,22 @@ func TestReports(t *testing.T) {
 	if r := call(t, srv, "GET", "/_synapse/admin/v1/event_reports", alice.AccessToken, nil); r.status != 403 {
 		t.Fatalf("non-admin lists reports: %d %v", r.status, r.body)
 	}
+	n := nonce(t, srv)
+	admin := call(t, srv, "POST", "/_synapse/admin/v1/register", "", map[string]any{"nonce": n, "username": "root", "password": "pw",
+		"admin": true, "mac": mac("s3cret", n, "root", "pw", "admin")})
+	r := call(t, srv, "GET", "/_synapse/admin/v1/event_reports?limit=1", admin.str("access_token"), nil)
+	reports, _ := r.body["event_reports"].([]any)
+	if r.status != 200 || len(reports) != 1 || r.body["next_token"] != float64(1) {
+		t.Fatalf("admin lists reports: %d %v", r.status, r.body)
+	}
+	first := reports[0].(map[string]any)
+	if first["event_id"] != string(spam) || first["reason"] != "spam" || first["user_id"] != string(alice.UserID) {
+		t.Fatalf("first report: %v", first)
+	}
+	r = call(t, srv, "GET", "/_synapse/admin/v1/event_reports?from=1", admin.str("access_token"), nil)
+	if reports, _ := r.body["event_reports"].([]any); len(reports) != 1 || reports[0].(map[string]any)["reason"] != "whole room" {
+		t.Fatalf("second page: %v", r.body)
+	}
 }
 
 // Bad input to the read endpoints gets its Matrix error, never a 500.
