@@ -531,7 +531,9 @@ func TestToDeviceAndStartupEndpoints(t *testing.T) {
 	if len(overrides) != 10 || overrides[0].(map[string]any)["rule_id"] != ".m.rule.master" {
 		t.Fatalf("override rules = %v", overrides)
 	}
-	wantReply(t, "edit a rule", call(t, srv, "PUT", v3+"/pushrules/global/override/.m.rule.master/enabled", alice.AccessToken, map[string]any{"enabled": true}), 403, "M_FORBIDDEN")
+	wantReply(t, "enable a rule", call(t, srv, "PUT", v3+"/pushrules/global/override/.m.rule.master/enabled", alice.AccessToken, map[string]any{"enabled": true}), 400, "M_UNKNOWN")
+	wantReply(t, "create a rule", call(t, srv, "PUT", v3+"/pushrules/global/content/mine", alice.AccessToken, map[string]any{"pattern": "x", "actions": []string{"notify"}}), 400, "M_UNKNOWN")
+	wantReply(t, "enable an unknown rule", call(t, srv, "PUT", v3+"/pushrules/global/content/nope/enabled", alice.AccessToken, map[string]any{"enabled": true}), 404, "M_NOT_FOUND")
 	wantReply(t, "unknown rule", call(t, srv, "GET", v3+"/pushrules/global/override/nope", alice.AccessToken, nil), 404, "M_NOT_FOUND")
 	wantReply(t, "delete unknown rule", call(t, srv, "DELETE", v3+"/pushrules/global/content/nope", alice.AccessToken, nil), 404, "M_NOT_FOUND")
 	wantReply(t, "unknown kind", call(t, srv, "GET", v3+"/pushrules/global/sideways/x", alice.AccessToken, nil), 400, "M_INVALID_PARAM")

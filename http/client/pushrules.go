@@ -1,6 +1,8 @@
 package client
 
 import (
+	"errors"
+
 	"github.com/valyala/fasthttp"
 
 	"github.com/axonhs/axon/actors/user"
@@ -8,7 +10,7 @@ import (
 	"github.com/axonhs/axon/http/client/push"
 )
 
-// Push rules: the server-default rules only. Editing rules and pushers are
+// Push rules: the server-default rules only. Edited rules and pushers are
 // not stored yet; their endpoints answer with the spec's errors instead of
 // pretending to succeed.
 func (a *API) mountPushRules(rt *axhttp.Router, p string) {
@@ -19,9 +21,9 @@ func (a *API) mountPushRules(rt *axhttp.Router, p string) {
 	rt.Handle(get, p+"/pushrules/global/{kind}/{ruleId}", plain, a.authed(a.getPushRule))
 	rt.Handle(get, p+"/pushrules/global/{kind}/{ruleId}/enabled", plain, a.authed(a.getPushRuleEnabled))
 	rt.Handle(get, p+"/pushrules/global/{kind}/{ruleId}/actions", plain, a.authed(a.getPushRuleActions))
-	for _, path := range []string{"/pushrules/global/{kind}/{ruleId}", "/pushrules/global/{kind}/{ruleId}/enabled", "/pushrules/global/{kind}/{ruleId}/actions"} {
-		rt.Handle(put, p+path, plain, a.authed(a.editPushRule))
-	}
+	rt.Handle(put, p+"/pushrules/global/{kind}/{ruleId}", plain, a.authed(a.putPushRule))
+	rt.Handle(put, p+"/pushrules/global/{kind}/{ruleId}/enabled", plain, a.authed(a.editPushRule))
+	rt.Handle(put, p+"/pushrules/global/{kind}/{ruleId}/actions", plain, a.authed(a.editPushRule))
 	rt.Handle(del, p+"/pushrules/global/{kind}/{ruleId}", plain, a.authed(a.editPushRule))
 	rt.Handle(fasthttp.MethodGet, p+"/pushers", plain, a.authed(a.getPushers))
 }
@@ -89,14 +91,32 @@ func (a *API) getPushRuleActions(ctx *fasthttp.RequestCtx, s user.Session) error
 	return nil
 }
 
-// editPushRule answers rule changes: unknown rules are M_NOT_FOUND as the
-// spec says; changing a rule that exists is refused because rule editing
-// is not stored yet.
+// errRuleEditing is the spec's 400 for a rule that cannot be configured
+// (pushrules.yaml, PUT: "There was a problem configuring this push rule").
+func errRuleEditing() error {
+	return axhttp.Errorf(axhttp.CodeUnknown, "Push rules cannot be changed on this server yet").WithStatus(fasthttp.StatusBadRequest)
+}
+
+// putPushRule is PUT /pushrules/global/{kind}/{ruleId}: creating or
+// changing a rule is refused with the spec's 400 until rules are stored.
+func (a *API) putPushRule(ctx *fasthttp.RequestCtx, s user.Session) error {
+	if _, err := a.findPushRule(ctx, s); err != nil {
+		var me *axhttp.Error
+		if errors.As(err, &me) && me.Code != axhttp.CodeNotFound {
+			return err // unknown kind
+		}
+	}
+	return errRuleEditing()
+}
+
+// editPushRule is PUT …/enabled, PUT …/actions and DELETE of a rule:
+// M_NOT_FOUND for rules that do not exist, as the spec says, and the
+// spec's 400 for the defaults, which cannot be changed yet.
 func (a *API) editPushRule(ctx *fasthttp.RequestCtx, s user.Session) error {
-	if _, err := a.findPushRule(ctx, s); err != nil && !ctx.IsPut() {
+	if _, err := a.findPushRule(ctx, s); err != nil {
 		return err
 	}
-	return axhttp.Errorf(axhttp.CodeForbidden, "Editing push rules is not supported by this server yet")
+	return errRuleEditing()
 }
 
 // getPushers is GET /pushers: no pusher can be registered yet.
