@@ -3,6 +3,7 @@ package persistence
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -234,4 +235,22 @@ func (b *Batch) DeleteDeviceE2EE(localpart, deviceID string) {
 	for _, p := range [][]byte{oneTimeKeysPrefix(localpart, deviceID), fallbackKeysPrefix(localpart, deviceID), toDeviceInboxPrefix(localpart, deviceID)} {
 		b.deleteRange(p, prefixEnd(p))
 	}
+}
+
+// UnusedFallbackKeyTypes lists the algorithms of a device's fallback keys
+// that no claim has used yet, sorted: /sync's
+// device_unused_fallback_key_types.
+func (s *Store) UnusedFallbackKeyTypes(localpart, deviceID string) ([]string, error) {
+	fbs, err := s.FallbackKeys(localpart, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for alg, f := range fbs {
+		if !f.Used {
+			out = append(out, alg)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

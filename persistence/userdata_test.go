@@ -141,3 +141,19 @@ func TestToDeviceAckBounds(t *testing.T) {
 		t.Fatalf("position = %d", pos)
 	}
 }
+
+func TestUnusedFallbackKeyTypes(t *testing.T) {
+	s := openMem(t, vfs.NewMem())
+	b := s.NewBatch()
+	b.PutFallbackKey("alice", "D", "signed_curve25519", FallbackKey{KeyID: "signed_curve25519:a", Key: json.RawMessage(`{}`)})
+	b.PutFallbackKey("alice", "D", "other_alg", FallbackKey{KeyID: "other_alg:b", Key: json.RawMessage(`{}`), Used: true})
+	b.PutFallbackKey("alice", "E", "third", FallbackKey{KeyID: "third:c", Key: json.RawMessage(`{}`)})
+	commit(t, b)
+	got, err := s.UnusedFallbackKeyTypes("alice", "D")
+	if err != nil || len(got) != 1 || got[0] != "signed_curve25519" {
+		t.Fatalf("unused types = %v, %v", got, err)
+	}
+	if none, _ := s.UnusedFallbackKeyTypes("bob", "D"); none == nil || len(none) != 0 {
+		t.Fatalf("unknown device = %#v, want an empty list", none)
+	}
+}
