@@ -143,6 +143,9 @@ func (h *Hub) Close() error {
 	close(h.closing)
 	h.mu.Unlock()
 	err := h.srv.Shutdown()
+	// Serve may not have registered the listener yet when Shutdown runs;
+	// closing it here makes such a late Serve return at once.
+	_ = h.ln.Close()
 	h.served.Wait()
 	h.client.CloseIdleConnections()
 	return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/axonhs/axon/federation"
 	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/rooms/ids"
 )
 
 // AuthedHandler serves a request whose X-Matrix signature was verified;
@@ -44,6 +45,9 @@ func (a *API) verify(ctx *fasthttp.RequestCtx) (string, error) {
 	auth, err := federation.ParseAuthorization(string(header))
 	if err != nil {
 		return "", unauthorized("Malformed X-Matrix Authorization header")
+	}
+	if _, err := ids.ParseServerName(auth.Origin); err != nil {
+		return "", unauthorized("Origin is not a valid server name")
 	}
 	if auth.Destination != "" && auth.Destination != a.cfg.ServerName {
 		return "", unauthorized("Request is addressed to %s, not this server", auth.Destination)

@@ -67,7 +67,7 @@ func startNode(t *testing.T, name string, addrs map[string]string, clock func() 
 	}
 	tlsLn := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}, MinVersion: tls.VersionTLS12})
 	go func() { _ = srv.Serve(tlsLn) }()
-	t.Cleanup(func() { _ = srv.Shutdown() })
+	t.Cleanup(func() { _ = srv.Shutdown(); _ = tlsLn.Close() })
 	addrs[name] = ln.Addr().String()
 	return &node{name: name, key: key, keyring: kr, client: client, addr: ln.Addr().String()}
 }
@@ -225,6 +225,7 @@ func TestXMatrixRoundTripAndRefusals(t *testing.T) {
 		{"unknown server", sign(peer.Key, "nobody.example", "b.example", "PUT", uri, body), uri, body},
 		{"unknown key ID", sign(signing.KeyPair{ID: "ed25519:zz", Private: otherKey.Private, Public: otherKey.Public}, "peer.example", "b.example", "PUT", uri, body), uri, body},
 		{"garbage header", "X-Matrix origin=", uri, body},
+		{"invalid origin", sign(peer.Key, "bad origin!", "b.example", "PUT", uri, body), uri, body},
 		{"bearer token", "Bearer abc", uri, body},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
