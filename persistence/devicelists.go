@@ -11,65 +11,73 @@ import (
 //	C | pos [8] → localpart whose devices or keys changed
 //
 // Unlike the per-user streams it has many writers (every user actor), so
-// positions must become visible in order. Changes are rare (a login, a key
-// upload, a deletion), so CommitDeviceListChange allocates the position and
-// commits under one mutex: a position is visible as soon as it is handed
-// out, and no watermark is needed.
+// positions use the same contiguous watermark as the rooms' event stream
+// (stream.go): a position is allocated, its batch commits outside any lock
+// (so logins on different accounts still share fsyncs), and it becomes
+// visible only once every lower position has settled.
 type deviceListLog struct {
-	mu     sync.Mutex
-	loaded bool
-	last   uint64
+	once sync.Once
+	err  error
+	wm   watermark
 }
 
 // deviceLists holds the log state of each open Store. A Store that is
 // closed keeps its small entry; stores are opened once per process.
 var deviceLists sync.Map // *Store → *deviceListLog
 
-func (s *Store) deviceListLog() *deviceListLog {
+func (s *Store) deviceListLog() (*deviceListLog, error) {
 	v, _ := deviceLists.LoadOrStore(s, &deviceListLog{})
-	return v.(*deviceListLog)
+	l := v.(*deviceListLog)
+	l.once.Do(func() {
+		last, err := s.lastLogPosition()
+		if err != nil {
+			l.err = err
+			return
+		}
+		l.wm = watermark{next: last, visible: last, settled: make(map[uint64]struct{}), changed: make(chan struct{})}
+	})
+	return l, l.err
 }
 
 func deviceListKey(pos uint64) []byte { return appendBE64([]byte{prefixDeviceListLog}, pos) }
 
 // CommitDeviceListChange adds a change of localpart's device list to b,
-// commits b durably and returns the change's position.
+// commits b durably and returns the change's position. The position is
+// settled whether or not the commit succeeds, so a failed write never holds
+// the watermark back.
 func (s *Store) CommitDeviceListChange(b *Batch, localpart string) (uint64, error) {
-	l := s.deviceListLog()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.loaded {
-		last, err := s.lastLogPosition()
-		if err != nil {
-			b.Close()
-			return 0, err
-		}
-		l.last, l.loaded = last, true
+	l, err := s.deviceListLog()
+	if err != nil {
+		b.Close()
+		return 0, err
 	}
-	pos := l.last + 1
+	pos := l.wm.allocate()
+	defer l.wm.settle([]uint64{pos})
 	if b.check(localpart) {
 		b.set(deviceListKey(pos), []byte(localpart))
 	}
 	if err := b.Commit(); err != nil {
 		return 0, err
 	}
-	l.last = pos
 	return pos, nil
 }
 
-// DeviceListPosition is the last position of the device-list change log.
+// DeviceListPosition is the visible end of the device-list change log:
+// every change at or below it has committed.
 func (s *Store) DeviceListPosition() (uint64, error) {
-	l := s.deviceListLog()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.loaded {
-		last, err := s.lastLogPosition()
-		if err != nil {
-			return 0, err
-		}
-		l.last, l.loaded = last, true
+	p, _, err := s.DeviceListChanged()
+	return p, err
+}
+
+// DeviceListChanged returns the visible position and a channel closed when
+// it next advances, for sync waiters.
+func (s *Store) DeviceListChanged() (uint64, <-chan struct{}, error) {
+	l, err := s.deviceListLog()
+	if err != nil {
+		return 0, nil, err
 	}
-	return l.last, nil
+	p, ch := l.wm.get()
+	return p, ch, nil
 }
 
 // DeviceListChanges returns the localparts whose device lists changed at

@@ -3,6 +3,8 @@ package persistence
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -155,5 +157,40 @@ func TestUnusedFallbackKeyTypes(t *testing.T) {
 	}
 	if none, _ := s.UnusedFallbackKeyTypes("bob", "D"); none == nil || len(none) != 0 {
 		t.Fatalf("unknown device = %#v, want an empty list", none)
+	}
+}
+
+// Concurrent device-list changes all commit, get distinct positions and
+// the visible position ends at the last of them.
+func TestDeviceListChangesConcurrent(t *testing.T) {
+	s := openMem(t, vfs.NewMem())
+	const n = 50
+	var wg sync.WaitGroup
+	positions := make(chan uint64, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pos, err := s.CommitDeviceListChange(s.NewBatch(), fmt.Sprintf("user%02d", i))
+			if err != nil {
+				t.Error(err)
+			}
+			positions <- pos
+		}()
+	}
+	wg.Wait()
+	close(positions)
+	seen := map[uint64]bool{}
+	for p := range positions {
+		if seen[p] || p == 0 || p > n {
+			t.Fatalf("position %d repeated or out of range", p)
+		}
+		seen[p] = true
+	}
+	if pos, _ := s.DeviceListPosition(); pos != n {
+		t.Fatalf("visible position %d, want %d", pos, n)
+	}
+	if got, _ := s.DeviceListChanges(0, n); len(got) != n {
+		t.Fatalf("%d users changed, want %d", len(got), n)
 	}
 }
