@@ -25,7 +25,8 @@
 //	v (to-device inboxes)     the user actor of the recipient
 //	f (filters), p (profiles) the user actor of that localpart
 //	C (device-list changes)   every user actor, appending through
-//	                          persistence.CommitDeviceListChange's own lock
+//	                          persistence.CommitDeviceListChange, whose
+//	                          positions come from a contiguous watermark
 //
 // Prefixes added to persistence/keys.go later name their writer there and
 // here.
