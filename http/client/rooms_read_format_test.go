@@ -56,3 +56,25 @@ func TestFormatClientEvent(t *testing.T) {
 		t.Fatalf("message event: %s %v", out, err)
 	}
 }
+
+func TestMessagesBody(t *testing.T) {
+	chunk := []json.RawMessage{json.RawMessage(`{"a":1}`), json.RawMessage(`{"b":"\u00e9"}`)}
+	for _, tc := range []struct {
+		start, end string
+		state      []json.RawMessage
+		withState  bool
+		want       string
+	}{
+		{"t1_2", "t0_1", nil, false, `{"chunk":[{"a":1},{"b":"\u00e9"}],"end":"t0_1","start":"t1_2"}`},
+		{"s\"x", "", nil, true, `{"chunk":[{"a":1},{"b":"\u00e9"}],"start":"s\"x","state":[]}`},
+		{"t1_2", "", chunk[:1], true, `{"chunk":[{"a":1},{"b":"\u00e9"}],"start":"t1_2","state":[{"a":1}]}`},
+	} {
+		got := messagesBody(tc.start, tc.end, chunk, tc.state, tc.withState)
+		if string(got) != tc.want || !json.Valid(got) {
+			t.Errorf("got %s, want %s", got, tc.want)
+		}
+	}
+	if got := messagesBody("t0_0", "", nil, nil, false); string(got) != `{"chunk":[],"start":"t0_0"}` {
+		t.Errorf("empty page: %s", got)
+	}
+}

@@ -1,6 +1,8 @@
 package client
 
 import (
+	"encoding/json"
+
 	"github.com/valyala/fasthttp"
 
 	"github.com/axonhs/axon/actors/user"
@@ -155,23 +157,61 @@ func (a *API) getMessages(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if !fromGiven {
 		start = topoToken(from)
 	}
-	resp := map[string]any{"start": start, "chunk": chunk}
+	end := ""
 	if p.more {
-		resp["end"] = topoToken(p.next)
+		end = topoToken(p.next)
 	}
+	var state []json.RawMessage
 	if f.LazyLoadMembers {
 		members, err := v.lazyMembers(p.events)
 		if err != nil {
 			return err
 		}
-		state, err := v.serveEvents(members, a.readNow())
-		if err != nil {
+		if state, err = v.serveEvents(members, a.readNow()); err != nil {
 			return err
 		}
-		resp["state"] = state
 	}
-	axhttp.WriteJSON(ctx, fasthttp.StatusOK, resp)
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(messagesBody(start, end, chunk, state, f.LazyLoadMembers))
 	return nil
+}
+
+// messagesBody writes the /messages response around events that are
+// already encoded, without a second pass of encoding/json over them.
+func messagesBody(start, end string, chunk, state []json.RawMessage, withState bool) []byte {
+	n := 64
+	for _, e := range chunk {
+		n += len(e) + 1
+	}
+	for _, e := range state {
+		n += len(e) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"chunk":`...)
+	b = appendRawList(b, chunk)
+	if end != "" {
+		b = append(b, `,"end":`...)
+		b = append(b, rawOf(end)...)
+	}
+	b = append(b, `,"start":`...)
+	b = append(b, rawOf(start)...)
+	if withState {
+		b = append(b, `,"state":`...)
+		b = appendRawList(b, state)
+	}
+	return append(b, '}')
+}
+
+func appendRawList(b []byte, items []json.RawMessage) []byte {
+	b = append(b, '[')
+	for i, e := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e...)
+	}
+	return append(b, ']')
 }
 
 func optionalRoomToken(s string) (pageFrom, bool, error) {
