@@ -306,12 +306,20 @@ func (c *Client) hostClient(dest Destination) *fasthttp.HostClient {
 // dial opens a connection under the global connection bound; the slot is
 // released when the connection closes.
 func (c *Client) dial(addr string) (net.Conn, error) {
-	timer := time.NewTimer(c.cfg.DialTimeout)
-	defer timer.Stop()
 	select {
 	case c.conns <- struct{}{}:
-	case <-timer.C:
-		return nil, fmt.Errorf("%w (%d)", ErrTooManyConns, c.cfg.MaxConns)
+	default:
+		// Every slot is taken. Idle keep-alive connections to other
+		// destinations would hold them for their whole idle timeout, so
+		// close those, then wait for a slot.
+		c.closeIdle()
+		timer := time.NewTimer(c.cfg.DialTimeout)
+		defer timer.Stop()
+		select {
+		case c.conns <- struct{}{}:
+		case <-timer.C:
+			return nil, fmt.Errorf("%w (%d)", ErrTooManyConns, c.cfg.MaxConns)
+		}
 	}
 	conn, err := (&net.Dialer{Timeout: c.cfg.DialTimeout, KeepAlive: 30 * time.Second}).Dial("tcp", addr)
 	if err != nil {
@@ -320,6 +328,19 @@ func (c *Client) dial(addr string) (net.Conn, error) {
 	}
 	c.open.Add(1)
 	return &countedConn{Conn: conn, release: func() { c.open.Add(-1); <-c.conns }}, nil
+}
+
+// closeIdle closes the idle connections of every destination.
+func (c *Client) closeIdle() {
+	c.mu.Lock()
+	hosts := make([]*fasthttp.HostClient, 0, len(c.hosts))
+	for _, hc := range c.hosts {
+		hosts = append(hosts, hc)
+	}
+	c.mu.Unlock()
+	for _, hc := range hosts {
+		hc.CloseIdleConnections()
+	}
 }
 
 type countedConn struct {

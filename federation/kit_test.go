@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -250,5 +251,47 @@ func TestClientSendTransactionToPeer(t *testing.T) {
 		Resolver: federation.NewResolver(federation.ResolverConfig{Overrides: hub.Overrides()})})
 	if _, err := strict.SendTransaction(ctx, "peer.example", "4", body); err == nil {
 		t.Error("accepted a certificate no configured CA signed")
+	}
+}
+
+// Many destinations through a client allowed three connections: every
+// request succeeds, idle connections to earlier destinations give way, and
+// no more than three are ever open.
+func TestClientBoundsConnections(t *testing.T) {
+	hub, err := fedtest.NewHub("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	const n = 12
+	for i := range n {
+		if _, err := hub.AddPeer(fmt.Sprintf("d%d.example", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roots, _ := federation.LoadRootCAs(hub.CAPEM())
+	c := federation.NewClient(federation.ClientConfig{ServerName: "axon.example", Key: newKey(t, "s"), RootCAs: roots,
+		MaxConns: 3, MaxInFlight: 3,
+		Resolver: federation.NewResolver(federation.ResolverConfig{Overrides: hub.Overrides()})})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errs := make(chan error, n)
+	peak := atomic.Int64{}
+	for i := range n {
+		go func() {
+			_, err := c.SendTransaction(ctx, fmt.Sprintf("d%d.example", i), "1", json.RawMessage(`{"pdus":[]}`))
+			if open := int64(c.OpenConns()); open > peak.Load() {
+				peak.Store(open)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := peak.Load(); p > 3 {
+		t.Errorf("%d connections open at once, bound is 3", p)
 	}
 }
