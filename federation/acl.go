@@ -21,7 +21,8 @@ type aclContent struct {
 // (default true); then a match in deny denies; then a match in allow
 // allows; otherwise the server is denied. Globs use * (any run of
 // characters, including none) and ? (exactly one), matched
-// case-insensitively. Entries that are not strings are ignored. Content that
+// case-insensitively (m.room.server_acl.yaml; appendices "Glob-style
+// matching"). Entries that are not strings are ignored. Content that
 // is not a JSON object allows everyone, as if there were no ACL.
 func ACLAllows(content []byte, serverName string) bool {
 	var c aclContent
@@ -37,21 +38,22 @@ func ACLAllows(content []byte, serverName string) bool {
 	}
 	host = strings.ToLower(host)
 	for _, d := range c.Deny {
-		if s, ok := d.(string); ok && globMatch(strings.ToLower(s), host) {
+		if s, ok := d.(string); ok && globMatch([]rune(strings.ToLower(s)), []rune(host)) {
 			return false
 		}
 	}
 	for _, a := range c.Allow {
-		if s, ok := a.(string); ok && globMatch(strings.ToLower(s), host) {
+		if s, ok := a.(string); ok && globMatch([]rune(strings.ToLower(s)), []rune(host)) {
 			return true
 		}
 	}
 	return false
 }
 
-// globMatch matches s against pattern with * and ? wildcards, in linear
-// time in the common case (the classic backtracking-to-last-star method).
-func globMatch(pattern, s string) bool {
+// globMatch matches s against pattern with * and ? wildcards over
+// characters, not bytes (appendices "Glob-style matching"), backtracking
+// only to the last star, so at worst O(len(pattern)·len(s)).
+func globMatch(pattern, s []rune) bool {
 	p, i := 0, 0
 	star, mark := -1, 0
 	for i < len(s) {

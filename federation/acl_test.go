@@ -22,6 +22,9 @@ func TestACLAllows(t *testing.T) {
 		{"hostname with ip literals off", `{"allow":["*"],"allow_ip_literals":false}`, "good.example", true},
 		{"non-string entries ignored", `{"allow":[1,"good.example"],"deny":[null]}`, "good.example", true},
 		{"not an object", `[]`, "any.example", true},
+		{"question mark is one character", `{"allow":["?.example"]}`, "é.example", true},
+		{"star backtracks", `{"allow":["*a*b*c"]}`, "xaxbxbxc", true},
+		{"star backtracks and fails", `{"allow":["*a*b*c"]}`, "xaxbxbx", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := ACLAllows([]byte(tc.acl), tc.server); got != tc.want {
