@@ -638,6 +638,16 @@ func TestHistoryVisibilityJoined(t *testing.T) {
 	wantMatrixError(t, "bob fetches an event from before his join", err, http.StatusNotFound, "M_NOT_FOUND")
 	_, err = bob.Context(ctx, room, before, nil, 4)
 	wantMatrixError(t, "bob asks the context of it", err, http.StatusNotFound, "M_NOT_FOUND")
+	// A reaction sent after bob joined is visible to him; the event it
+	// relates to is not, so neither are its relations.
+	if _, err := alice.SendReaction(ctx, room, before, "👀"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = bob.GetRelations(ctx, room, before, &mautrix.ReqGetRelations{})
+	wantMatrixError(t, "bob lists relations of a hidden event", err, http.StatusNotFound, "M_NOT_FOUND")
+	if rel, err := alice.GetRelations(ctx, room, before, &mautrix.ReqGetRelations{}); err != nil || len(rel.Chunk) != 1 {
+		t.Fatalf("alice lists the relations: %+v %v", rel, err)
+	}
 }
 
 func TestHistoryVisibilityShared(t *testing.T) {
