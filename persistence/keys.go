@@ -19,7 +19,7 @@ import (
 //	prefix 'n'  n | nonce                                       → expiry, unix ms as big-endian uint64
 //	prefix 'g'  g | registration token                          → RegistrationToken
 //	prefix 's'  s | "user_seq"                                  → big-endian uint64: last generated numeric localpart
-//	prefix 'K'  K | lp(server name) | lp(key ID)                → ServerKey: a remote server's verified signing key (a cache: NoSync)
+//	prefix 'S'  S | lp(server name) | lp(key ID)                → ServerKey: a remote server's verified signing key (a cache: NoSync)
 //	prefix 'A'  A | 0 | lp(alias)                               → Alias (aliases.go)
 //	prefix 'A'  A | 1 | lp(roomID) | lp(alias)                  → empty: index of a room's aliases
 //	prefix 'P'  P | lp(roomID)                                  → empty: room published in the public directory

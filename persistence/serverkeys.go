@@ -8,7 +8,7 @@ import (
 )
 
 // prefixServerKey is the family of remote servers' keys (keys.go lists it).
-const prefixServerKey byte = 'K'
+const prefixServerKey byte = 'S'
 
 // ServerKey is a remote server's signing key as last verified, with the key
 // response that carried it so that a notary can serve it again.
