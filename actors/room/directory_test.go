@@ -62,6 +62,7 @@ func newDir(t testing.TB, fs vfs.FS, cfg Config) (*Directory, *persistence.Store
 	sys := actors.NewSystem(nil)
 	cfg.Store = st
 	cfg.Signer = testSigner(t)
+	cfg.PipelineCommits = cfg.PipelineCommits || pipelined
 	d, err := NewDirectory(sys, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -467,5 +468,74 @@ func TestRestrictedJoin(t *testing.T) {
 	}
 	if _, err := d.Join(ctxT(t), inner, "@carol:example.org", core.MemberOptions{}); !errors.Is(err, core.ErrForbidden) {
 		t.Fatalf("outsider joins the restricted room: %v, want ErrForbidden", err)
+	}
+}
+
+// pipelined makes newDir's directories commit in goroutines
+// (Config.PipelineCommits) for TestPipelinedCommits.
+var pipelined bool
+
+// TestPipelinedCommits runs the actor's tests again with each batch's fsync
+// in a goroutine while the actor goes on applying proposals.
+func TestPipelinedCommits(t *testing.T) {
+	pipelined = true
+	defer func() { pipelined = false }()
+	for _, tc := range []struct {
+		name string
+		f    func(*testing.T)
+	}{
+		{"coalesce", TestConcurrentSendsCoalesce},
+		{"passivation", TestPassivationAndReload},
+		{"faults", TestFaults},
+		{"txn", TestTxnAndRefusals},
+		{"redaction", TestRedactionStateAndMemberships},
+		{"restart", TestRoomsSurviveRestart},
+		{"restricted", TestRestrictedJoin},
+	} {
+		t.Run(tc.name, tc.f)
+	}
+}
+
+// With pipelined commits, a failed batch also fails the proposals applied
+// on top of it while it was in flight, and the room carries on from Pebble.
+func TestPipelinedFailureFailsProposalsOnTop(t *testing.T) {
+	secondApplied := make(chan struct{})
+	var calls, commits atomic.Int32
+	var armed atomic.Bool // the room's creation commits normally
+	d, st, _ := newDir(t, vfs.NewMem(), Config{PipelineCommits: true,
+		beforePropose: func(core.Proposal) {
+			if calls.Add(1) == 2 {
+				close(secondApplied)
+			}
+		},
+		commit: func(b *persistence.RoomBatch) error {
+			if armed.Load() && commits.Add(1) == 1 {
+				<-secondApplied
+				return errors.New("disk full")
+			}
+			return b.Commit()
+		}})
+	roomID := createRoom(t, d, "11")
+	armed.Store(true)
+	errs := make(chan error, 2)
+	go func() { _, err := d.Propose(ctxT(t), roomID, message("first"), nil); errs <- err }()
+	waitFor(t, func() bool { return calls.Load() == 1 }, "first proposal applied")
+	go func() { _, err := d.Propose(ctxT(t), roomID, message("second"), nil); errs <- err }()
+	for range 2 {
+		if err := <-errs; !errors.Is(err, ErrCommit) {
+			t.Fatalf("proposal over a failed batch = %v, want ErrCommit", err)
+		}
+	}
+	id, err := d.Propose(ctxT(t), roomID, message("third"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, _ := st.Extremities(roomID)
+	ev := storedEvent(t, st, id)
+	if len(ext) != 1 || len(ev.PrevEvents) != 1 {
+		t.Fatalf("extremities %v prev %v", ext, ev.PrevEvents)
+	}
+	if prev, err := st.EventByID(ev.PrevEvents[0]); err != nil || prev.Stream == 0 {
+		t.Fatalf("third event's prev_event is not stored: %v", err)
 	}
 }
