@@ -27,6 +27,11 @@
 //	C (device-list changes)   every user actor, appending through
 //	                          persistence.CommitDeviceListChange, whose
 //	                          positions come from a contiguous watermark
+//	O (federation outbox)     the room actor writes a destination's rows in
+//	                          the event's batch; the destination's server
+//	                          actor (actors/server) deletes them once sent
+//	D (destination state)     the server actor of that destination
+//	I (inbound transactions)  the inbound /send handler (http/federation)
 //
 // Prefixes added to persistence/keys.go later name their writer there and
 // here.

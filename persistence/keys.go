@@ -46,6 +46,15 @@ import (
 //	prefix 'p'  p | lp(localpart)                                 → Profile (profile.go)
 //	prefix 'C'  C | pos                                           → localpart: the device-list change log (devicelists.go)
 //
+// Federation (see outbox.go and federation_txn.go). 'O' rows are written by
+// the room actor in the event's own batch and deleted by the destination's
+// server actor, which alone writes 'D'; 'I' is written by the inbound /send
+// handler:
+//
+//	prefix 'O'  O | lp(destination) | stream                      → nid: a PDU queued for a destination
+//	prefix 'D'  D | lp(destination)                               → DestinationState: transaction in flight, backoff
+//	prefix 'I'  I | lp(origin) | lp(txnID)                        → InboundTxn: the answer to a received transaction
+//
 // Rooms (written only by the room actor of the room; see roomkeys.go). nid,
 // stream and group are big-endian uint64; depth is an int64 with its sign bit
 // flipped so that it sorts as a number:

@@ -24,7 +24,10 @@ type envelope struct {
 	proposal core.Proposal
 	// join, when set, replaces proposal: the actor builds the join itself
 	// (restricted.go).
-	join  *joinRequest
+	join *joinRequest
+	// step, when set, replaces proposal: a checked remote event for
+	// rooms/room.Step (step.go).
+	step  *stepRequest
 	txn   *Txn
 	reply chan result
 }

@@ -34,12 +34,12 @@ type Config struct {
 	ReplyTimeout time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// PipelineCommits runs each batch's fsync in a goroutine while the
-	// actor applies the next proposals, instead of inside Receive (see
-	// BenchmarkFlush for the two compared).
-	PipelineCommits bool
 	// OnCommit, when set, hears of every committed batch (notify.go).
 	OnCommit CommitHook
+	// OnOutbox, when set, hears after a commit which destinations have new
+	// federation outbox rows (the server actors' wake-up). It runs on the
+	// room actor, so it must not block.
+	OnOutbox func(destinations []string)
 
 	// Fault injection for tests: commit replaces RoomBatch.Commit,
 	// beforePropose runs before each proposal reaches the core.

@@ -7,8 +7,9 @@ package room
 // storage themselves). It runs on the room actor, so it must not block.
 type CommitHook func(roomID string, pos uint64, userIDs []string)
 
-// notifyCommitted calls the commit hook for a batch that has committed.
+// notifyCommitted calls the commit hooks for a batch that has committed.
 func (a *roomActor) notifyCommitted(batch []*pending) {
+	a.notifyOutbox(batch)
 	h := a.dir.cfg.OnCommit
 	if h == nil || a.room == nil || a.w == nil {
 		return
@@ -36,4 +37,25 @@ func (a *roomActor) notifyCommitted(batch []*pending) {
 		}
 	}
 	h(a.roomID, pos, users)
+}
+
+// notifyOutbox tells the server actors whose outbox the batch wrote to.
+func (a *roomActor) notifyOutbox(batch []*pending) {
+	h := a.dir.cfg.OnOutbox
+	if h == nil {
+		return
+	}
+	var dests []string
+	seen := make(map[string]bool)
+	for _, p := range batch {
+		for _, d := range p.eff.Destinations {
+			if !seen[d] {
+				seen[d] = true
+				dests = append(dests, d)
+			}
+		}
+	}
+	if len(dests) > 0 {
+		h(dests)
+	}
 }

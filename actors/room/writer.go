@@ -8,6 +8,7 @@ import (
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
 	core "github.com/axonhs/axon/rooms/room"
+	"github.com/axonhs/axon/rooms/stateres"
 )
 
 // writer turns the Effects of a room's events into rows of a RoomBatch. It
@@ -24,6 +25,9 @@ type writer struct {
 
 	// Per batch: events written so far, by ID.
 	batch map[string]*persistence.StoredEvent
+	// stepStates remembers the state after recently stepped remote events
+	// (step.go); like the rest of the writer it is ahead of storage.
+	stepStates map[string]stateres.StateMap
 	// redactedState is set when a redaction hit an event of the current
 	// state: the core's Room still holds the unredacted event and must be
 	// reloaded after the commit.
@@ -73,6 +77,11 @@ func (w *writer) write(b *persistence.RoomBatch, eff *core.Effects, txn *Txn) er
 	}
 	rec.StateAfter = w.info.StateGroup
 	b.PutEvent(*rec)
+	// The federation outbox rows go in the event's own batch, so an event
+	// acknowledged to a client is queued for every server in the room.
+	for _, dest := range eff.Destinations {
+		b.PutOutbox(dest, rec.Stream, rec.NID)
+	}
 
 	if eff.Outcome == core.Accepted {
 		w.writeExtremities(b, eff.Extremities)

@@ -1,11 +1,16 @@
 package federation
 
 import (
+	"time"
+
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 
+	"github.com/axonhs/axon/actors/room"
+	"github.com/axonhs/axon/actors/user"
 	"github.com/axonhs/axon/federation"
 	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/persistence"
 )
 
 // Config is what the federation listener's handlers need.
@@ -16,11 +21,26 @@ type Config struct {
 	Log        *zap.Logger
 	// Version is reported by /_matrix/federation/v1/version.
 	Version string
+
+	// Store, Rooms and Client serve the room-scoped endpoints and inbound
+	// transactions (send.go); without a Store those routes are not
+	// mounted. Users delivers to-device EDUs (nil: dropped).
+	Store  *persistence.Store
+	Rooms  *room.Directory
+	Users  *user.Directory
+	Client *federation.Client
+	// OnContact, when set, hears of every verified inbound request's
+	// origin: the server actors reset their backoff for it.
+	OnContact func(origin string)
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // API holds the handlers.
 type API struct {
-	cfg Config
+	cfg     Config
+	txns    inflightTxns
+	fetches chan struct{}
 }
 
 // New returns the handlers for cfg.
@@ -28,7 +48,7 @@ func New(cfg Config) *API {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	return &API{cfg: cfg}
+	return &API{cfg: cfg, fetches: make(chan struct{}, maxConcurrentFetches)}
 }
 
 // notaryMaxBody bounds a POST /_matrix/key/v2/query body.
@@ -42,6 +62,16 @@ func (a *API) Mount(rt *axhttp.Router) {
 	rt.Handle(fasthttp.MethodGet, "/_matrix/key/v2/server/{keyId}", axhttp.Route{}, a.serverKeys)
 	rt.Handle(fasthttp.MethodGet, "/_matrix/key/v2/query/{serverName}", axhttp.Route{}, a.queryOne)
 	rt.Handle(fasthttp.MethodPost, "/_matrix/key/v2/query", axhttp.Route{MaxBody: notaryMaxBody}, a.queryBatch)
+	if a.cfg.Store != nil && a.cfg.Rooms != nil {
+		a.mountRooms(rt)
+	}
+}
+
+func (a *API) now() time.Time {
+	if a.cfg.Now != nil {
+		return a.cfg.Now()
+	}
+	return time.Now()
 }
 
 // version answers GET /_matrix/federation/v1/version (version.yaml).

@@ -33,6 +33,9 @@ func (a *API) Authenticated(h AuthedHandler) axhttp.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if a.cfg.OnContact != nil {
+			a.cfg.OnContact(origin)
+		}
 		return h(ctx, origin)
 	}
 }

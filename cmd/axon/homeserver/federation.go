@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.uber.org/zap"
 
+	"github.com/axonhs/axon/actors/server"
 	"github.com/axonhs/axon/federation"
 	axhttp "github.com/axonhs/axon/http"
 	httpfed "github.com/axonhs/axon/http/federation"
@@ -23,6 +25,7 @@ const federationMaxBody = 4 << 20
 
 // federationParts are the server-server transport's pieces.
 type federationParts struct {
+	servers  *server.Directory
 	keys     *federation.Publisher
 	client   *federation.Client
 	keyring  *federation.Keyring
@@ -94,6 +97,21 @@ func (s *Server) federationServer() *fasthttp.Server {
 		Fetcher:  s.fed.client,
 		Notaries: s.fed.notaries,
 	})
+	servers, err := server.NewDirectory(s.sys, server.Config{
+		ServerName: s.cfg.ServerName,
+		Store:      s.store,
+		Sender:     s.fed.client,
+		Log:        log.Named("outbound"),
+	})
+	if err != nil {
+		// Only a broken invariant: every required field is set above.
+		panic(err)
+	}
+	s.fed.servers = servers
+	s.rooms.SetOutboxHook(servers.Wake)
+	if err := servers.Recover(); err != nil {
+		log.Error("resuming federation outboxes", zap.Error(err))
+	}
 	rt := axhttp.NewRouter(log, nil)
 	httpfed.New(httpfed.Config{
 		ServerName: s.cfg.ServerName,
@@ -101,12 +119,20 @@ func (s *Server) federationServer() *fasthttp.Server {
 		Keyring:    s.fed.keyring,
 		Log:        log,
 		Version:    Version,
+		Store:      s.store,
+		Rooms:      s.rooms,
+		Users:      s.users,
+		Client:     s.fed.client,
+		OnContact:  servers.Contacted,
 	}).Mount(rt)
 	return axhttp.NewServer("Axon", rt, federationMaxBody, log)
 }
 
 // FederationClient makes signed requests to other servers as this one.
 func (s *Server) FederationClient() *federation.Client { return s.fed.client }
+
+// Servers is the directory of server actors (outbound transactions).
+func (s *Server) Servers() *server.Directory { return s.fed.servers }
 
 // Keyring verifies other servers' keys, fetching them as needed.
 func (s *Server) Keyring() *federation.Keyring { return s.fed.keyring }

@@ -89,7 +89,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.serving.Wait()
 	}
-	if err := errors.Join(s.rooms.Stop(ctx), s.users.Stop(ctx)); err != nil {
+	if err := errors.Join(s.fed.servers.Stop(ctx), s.rooms.Stop(ctx), s.users.Stop(ctx)); err != nil {
 		// Some actor is still busy: closing Pebble under it would crash
 		// it. Every acknowledged write is already synced to the WAL, so
 		// leaving the store to the process exit loses nothing.

@@ -1,0 +1,215 @@
+package room
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/axonhs/axon/persistence"
+	"github.com/axonhs/axon/rooms/event"
+	core "github.com/axonhs/axon/rooms/room"
+	"github.com/axonhs/axon/rooms/stateres"
+)
+
+// ErrMissingPrev reports an inbound event whose prev_events or auth_events
+// this server does not hold; the caller fetches them (federation's
+// missing-events fetcher) and steps again.
+var ErrMissingPrev = errors.New("room: prev or auth events of the event are not stored")
+
+// StepResult is what the room made of a remote event.
+type StepResult struct {
+	Outcome core.Outcome
+	// Reason is the authorisation refusal of a rejected or soft-failed
+	// event.
+	Reason error
+	// Known reports an event the room had already stored.
+	Known bool
+}
+
+// stepRequest is a remote event on its way through the room actor. The
+// actor fills res before the reply, which orders the write before the
+// caller's read.
+type stepRequest struct {
+	ev  *event.Event
+	res StepResult
+}
+
+// Step applies a remote PDU whose format, signatures and hashes the caller
+// has checked (server-server-api "Checks performed on receipt of a PDU",
+// steps 1 to 3) and whose prev_events and auth_events are stored. The room
+// actor gathers the auth events and the states after the prev_events and
+// runs rooms/room.Step (steps 4 to 6); the event is stored, with its
+// outcome, in the actor's next batch, and Step returns once that batch has
+// committed.
+func (d *Directory) Step(ctx context.Context, ev *event.Event) (StepResult, error) {
+	req := &stepRequest{ev: ev}
+	_, err := d.send(ctx, &envelope{roomID: ev.RoomID, step: req})
+	if err != nil {
+		return StepResult{}, err
+	}
+	return req.res, nil
+}
+
+// applyStep runs a step request on the loaded room; like tryPropose it
+// reports whether the reply waits for the flush.
+func (a *roomActor) applyStep(m *envelope) (string, error, bool) {
+	req := m.step
+	ev := req.ev
+	if _, err := a.w.lookup(ev.ID); err == nil {
+		req.res.Known = true
+		return ev.ID, nil, false
+	}
+	in, err := a.inbound(ev)
+	if err != nil {
+		return "", err, false
+	}
+	eff, err := a.room.Step(in)
+	if errors.Is(err, core.ErrKnownEvent) {
+		req.res.Known = true
+		return ev.ID, nil, false
+	}
+	if err != nil {
+		return "", err, false
+	}
+	req.res.Outcome, req.res.Reason = eff.Outcome, eff.Reason
+	a.rememberState(eff)
+	a.pending = append(a.pending, &pending{eff: eff, replies: []chan result{m.reply}})
+	return "", nil, true
+}
+
+// inbound gathers what rooms/room.Step needs from storage and from the
+// events of the batch being built.
+func (a *roomActor) inbound(ev *event.Event) (core.Inbound, error) {
+	src := &storedEvents{w: a.w}
+	in := core.Inbound{Event: ev, Events: src}
+	for _, id := range ev.AuthEvents {
+		rec, err := a.w.lookup(id)
+		if errors.Is(err, persistence.ErrNotFound) {
+			return in, fmt.Errorf("%w: auth event %s", ErrMissingPrev, id)
+		}
+		if err != nil {
+			return in, err
+		}
+		if rec.Outcome == persistence.OutcomeRejected {
+			continue // counts as a rejected auth event
+		}
+		e, err := src.Event(id)
+		if err != nil {
+			return in, err
+		}
+		in.AuthEvents = append(in.AuthEvents, e)
+	}
+	extrem := a.room.Extremities()
+	for _, id := range ev.PrevEvents {
+		if s, ok := a.w.stepStates[id]; ok {
+			in.PrevStates = append(in.PrevStates, s)
+			continue
+		}
+		if len(extrem) == 1 && extrem[0] == id {
+			// The only extremity: the current state is the state after it.
+			in.PrevStates = append(in.PrevStates, a.currentStateMap())
+			continue
+		}
+		s, err := a.storedStateAfter(id)
+		if err != nil {
+			return in, err
+		}
+		in.PrevStates = append(in.PrevStates, s)
+	}
+	return in, nil
+}
+
+// storedStateAfter reads the state after a committed event as a map of
+// event IDs.
+func (a *roomActor) storedStateAfter(eventID string) (stateres.StateMap, error) {
+	rec, err := a.w.lookup(eventID)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return nil, fmt.Errorf("%w: prev event %s", ErrMissingPrev, eventID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, inBatch := a.w.batch[eventID]; inBatch {
+		// Written in this batch but not the extremity and not remembered:
+		// the state group is not readable until the commit.
+		return nil, fmt.Errorf("%w: state after %s is not committed", ErrMissingPrev, eventID)
+	}
+	nids, err := a.dir.cfg.Store.StateAfter(*rec)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]uint64, 0, len(nids))
+	keys := make([]event.StateKey, 0, len(nids))
+	for k, nid := range nids {
+		keys = append(keys, k)
+		list = append(list, nid)
+	}
+	recs, err := a.dir.cfg.Store.EventsByNID(list)
+	if err != nil {
+		return nil, err
+	}
+	out := make(stateres.StateMap, len(recs))
+	for i, r := range recs {
+		out[keys[i]] = r.EventID
+	}
+	return out, nil
+}
+
+func (a *roomActor) currentStateMap() stateres.StateMap {
+	evs := a.room.StateEvents()
+	out := make(stateres.StateMap, len(evs))
+	for _, e := range evs {
+		out[e.Key()] = e.ID
+	}
+	return out
+}
+
+// maxStepStates bounds the states remembered after recently stepped events.
+const maxStepStates = 256
+
+// rememberState keeps the state after a stepped event, so that the next
+// event of the same transaction, which cites it as a prev_event, needs no
+// read of a state group the batch has not committed yet.
+func (a *roomActor) rememberState(eff *core.Effects) {
+	if eff.Outcome == core.Rejected {
+		return
+	}
+	if a.w.stepStates == nil || len(a.w.stepStates) >= maxStepStates {
+		a.w.stepStates = make(map[string]stateres.StateMap)
+	}
+	s := eff.EventState
+	if s == nil {
+		s = a.currentStateMap()
+	}
+	a.w.stepStates[eff.Event.ID] = s
+}
+
+// storedEvents serves events to the room core's Step and state resolution
+// from the batch being built and from Pebble.
+type storedEvents struct {
+	w     *writer
+	cache map[string]*event.Event
+}
+
+func (s *storedEvents) Event(id string) (*event.Event, error) {
+	if e, ok := s.cache[id]; ok {
+		return e, nil
+	}
+	rec, err := s.w.lookup(id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", stateres.ErrMissingEvent, id, err)
+	}
+	e, err := rec.Event()
+	if err != nil {
+		return nil, err
+	}
+	if s.cache == nil {
+		s.cache = make(map[string]*event.Event)
+	}
+	s.cache[id] = e
+	return e, nil
+}
+
+// SetOutboxHook sets Config.OnOutbox. Call it before the directory serves
+// its first proposal (the server actors are built after the rooms).
+func (d *Directory) SetOutboxHook(h func(destinations []string)) { d.cfg.OnOutbox = h }

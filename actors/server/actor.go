@@ -1,0 +1,329 @@
+package server
+
+import (
+	"errors"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/zap"
+
+	"github.com/axonhs/axon/federation"
+	"github.com/axonhs/axon/persistence"
+)
+
+// serverActor delivers this server's PDUs and EDUs to one destination.
+type serverActor struct {
+	dir  *Directory
+	dest string
+	log  *zap.Logger
+
+	st   persistence.DestinationState
+	edus *eduQueue
+
+	// The transaction in flight or awaiting retry: its body is kept so a
+	// retry sends exactly the same transaction.
+	txn      *pendingTxn
+	sending  bool
+	more     bool // outbox rows may be waiting beyond the last read
+	retry    *time.Timer
+	idleT    *time.Timer
+	received uint64 // routed messages received, for the idle handshake
+}
+
+// pendingTxn is a built transaction.
+type pendingTxn struct {
+	id      string
+	streams []uint64
+	body    []byte
+	edus    int
+}
+
+func newServerActor(d *Directory, dest string) *serverActor {
+	return &serverActor{dir: d, dest: dest, log: d.cfg.Log.With(zap.String("destination", dest)),
+		edus: newEDUQueue(d.cfg.MaxQueuedEDUs), more: true}
+}
+
+// Messages the actor sends itself.
+type (
+	retryTick struct{}
+	idleCheck struct{}
+	// built is a transaction the goroutine read and recorded; nil txn
+	// means there was nothing to send.
+	built struct {
+		txn  *pendingTxn
+		full bool // the outbox read was limited: more rows may wait
+		err  error
+	}
+	// sent is the outcome of one attempt.
+	sent struct {
+		txn *pendingTxn
+		err error
+	}
+)
+
+func (a *serverActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		a.load()
+		a.pump(ctx)
+	case wake:
+		a.received++
+		a.more = true
+		a.pump(ctx)
+	case contacted:
+		a.received++
+		if a.st.Failures > 0 {
+			a.st.Failures, a.st.RetryAtMS = 0, 0
+			a.stopRetry()
+			a.pump(ctx)
+		}
+	case EDU:
+		a.received++
+		if a.st.Failures >= 3 && m.Type == "m.typing" {
+			a.dir.shed.Add(1) // a typing notice is worthless by the time a failing server returns
+			return
+		}
+		before := a.edus.shed
+		a.edus.push(m)
+		a.dir.shed.Add(a.edus.shed - before)
+		a.pump(ctx)
+	case retryTick:
+		a.retry = nil
+		a.pump(ctx)
+	case idleCheck:
+		a.idleT = nil
+		if a.quiet() {
+			ctx.Send(ctx.Parent(), &idle{dest: a.dest, pid: ctx.Self(), received: a.received})
+		}
+	case built:
+		a.onBuilt(ctx, m)
+	case sent:
+		a.onSent(ctx, m)
+	case *actor.Stopping:
+		a.stopRetry()
+		if a.idleT != nil {
+			a.idleT.Stop()
+		}
+	}
+}
+
+// load reads the destination's state once; a transaction recorded in
+// flight before a restart is rebuilt from its rows under its own ID.
+func (a *serverActor) load() {
+	st, err := a.dir.cfg.Store.Destination(a.dest)
+	if err != nil && !errors.Is(err, persistence.ErrNotFound) {
+		a.log.Warn("reading destination state", zap.Error(err))
+	}
+	a.st = st
+}
+
+// quiet reports that the actor has nothing to do.
+func (a *serverActor) quiet() bool {
+	return !a.sending && a.txn == nil && !a.more && a.edus.len() == 0 && a.st.TxnID == ""
+}
+
+// pump starts the next step if none is running: sending the pending
+// transaction when its retry time has come, or building the next one.
+func (a *serverActor) pump(ctx actor.Context) {
+	if a.sending {
+		return
+	}
+	now := a.dir.cfg.Now().UnixMilli()
+	if a.st.RetryAtMS > now {
+		a.armRetry(ctx, time.Duration(a.st.RetryAtMS-now)*time.Millisecond)
+		return
+	}
+	if a.txn != nil {
+		a.send(ctx, a.txn)
+		return
+	}
+	if !a.more && a.edus.len() == 0 && a.st.TxnID == "" {
+		a.armIdle(ctx)
+		return
+	}
+	a.build(ctx)
+}
+
+// build reads up to MaxPDUs outbox rows and takes up to MaxEDUs EDUs in a
+// goroutine, records the transaction (ID and rows) durably when it holds
+// PDUs, and posts it back.
+func (a *serverActor) build(ctx actor.Context) {
+	a.sending = true
+	d, self, dest := a.dir, ctx.Self(), a.dest
+	st := a.st
+	edus := a.edus.take(d.cfg.MaxEDUs)
+	a.more = false
+	d.work.Add(1)
+	go func() {
+		defer d.work.Done()
+		txn, full, err := d.buildTxn(dest, st, edus)
+		d.root.Send(self, built{txn: txn, full: full, err: err})
+	}()
+}
+
+func (a *serverActor) onBuilt(ctx actor.Context, m built) {
+	a.sending = false
+	if m.err != nil {
+		a.log.Warn("building a transaction", zap.Error(m.err))
+		a.fail(ctx, m.err)
+		return
+	}
+	a.more = a.more || m.full
+	if m.txn == nil {
+		// Nothing to send; a recorded transaction whose rows are gone is
+		// finished.
+		a.st.TxnID, a.st.Streams = "", nil
+		a.pump(ctx)
+		return
+	}
+	if m.txn.id != a.st.TxnID {
+		a.st.Seq++
+	}
+	if len(m.txn.streams) > 0 {
+		a.st.TxnID, a.st.Streams = m.txn.id, m.txn.streams
+	}
+	a.txn = m.txn
+	a.send(ctx, m.txn)
+}
+
+func (a *serverActor) send(ctx actor.Context, txn *pendingTxn) {
+	a.sending = true
+	d, self, dest := a.dir, ctx.Self(), a.dest
+	st := a.st
+	d.work.Add(1)
+	go func() {
+		defer d.work.Done()
+		c, cancel := contextWithTimeout(d.ctx, d.cfg.RequestTimeout)
+		_, err := d.cfg.Sender.SendTransaction(c, dest, txn.id, txn.body)
+		cancel()
+		if err == nil && len(txn.streams) > 0 {
+			st.TxnID, st.Streams, st.Failures, st.RetryAtMS = "", nil, 0, 0
+			st.LastSuccessMS = d.cfg.Now().UnixMilli()
+			err = d.ackErr(d.cfg.Store.AckOutbox(dest, txn.streams, st))
+		}
+		d.root.Send(self, sent{txn: txn, err: err})
+	}()
+}
+
+func (a *serverActor) onSent(ctx actor.Context, m sent) {
+	a.sending = false
+	if m.err != nil {
+		a.dir.failed.Add(1)
+		a.fail(ctx, m.err)
+		return
+	}
+	a.dir.sent.Add(1)
+	if len(m.txn.streams) > 0 {
+		a.more = true // the rows are gone; look for the next ones
+	}
+	a.txn = nil
+	a.st.TxnID, a.st.Streams, a.st.Failures, a.st.RetryAtMS = "", nil, 0, 0
+	a.st.LastSuccessMS = a.dir.cfg.Now().UnixMilli()
+	a.pump(ctx)
+}
+
+// fail schedules a retry with backoff; the transaction keeps its ID.
+func (a *serverActor) fail(ctx actor.Context, err error) {
+	a.st.Failures++
+	delay := backoff(a.st.Failures, a.dir.cfg.BackoffBase, a.dir.cfg.BackoffMax, a.dir.cfg.Jitter)
+	a.st.RetryAtMS = a.dir.cfg.Now().Add(delay).UnixMilli()
+	if a.st.Failures >= 3 {
+		before := a.edus.shed
+		a.edus.dropTransient()
+		a.dir.shed.Add(a.edus.shed - before)
+	}
+	if ce := a.log.Check(zap.DebugLevel, "transaction failed"); ce != nil {
+		ce.Write(zap.Int("failures", a.st.Failures), zap.Duration("retry_in", delay), zap.Error(err))
+	}
+	a.armRetry(ctx, delay)
+}
+
+func (a *serverActor) armRetry(ctx actor.Context, d time.Duration) {
+	if a.retry != nil {
+		return
+	}
+	root, self := a.dir.root, ctx.Self()
+	a.retry = time.AfterFunc(max(d, time.Millisecond), func() { root.Send(self, retryTick{}) })
+}
+
+func (a *serverActor) stopRetry() {
+	if a.retry != nil {
+		a.retry.Stop()
+		a.retry = nil
+	}
+}
+
+func (a *serverActor) armIdle(ctx actor.Context) {
+	if a.idleT != nil {
+		return
+	}
+	root, self := a.dir.root, ctx.Self()
+	a.idleT = time.AfterFunc(a.dir.cfg.IdleTimeout, func() { root.Send(self, idleCheck{}) })
+}
+
+// buildTxn reads the outbox and assembles a transaction. A transaction
+// recorded in flight (st.TxnID with rows) is rebuilt with the same ID and
+// the same rows; otherwise the next ID is used, and recorded with its rows
+// before it is sent.
+func (d *Directory) buildTxn(dest string, st persistence.DestinationState, edus []federation.EDU) (*pendingTxn, bool, error) {
+	var streams, nids []uint64
+	full := false
+	txnID := st.TxnID
+	if txnID != "" && len(st.Streams) > 0 {
+		rows, err := d.cfg.Store.Outbox(dest, 1<<20)
+		if err != nil {
+			return nil, false, err
+		}
+		want := make(map[uint64]bool, len(st.Streams))
+		for _, s := range st.Streams {
+			want[s] = true
+		}
+		for _, r := range rows {
+			if want[r.Stream] {
+				streams, nids = append(streams, r.Stream), append(nids, r.NID)
+			}
+		}
+		full = true
+	} else {
+		rows, err := d.cfg.Store.Outbox(dest, d.cfg.MaxPDUs)
+		if err != nil {
+			return nil, false, err
+		}
+		full = len(rows) == d.cfg.MaxPDUs
+		for _, r := range rows {
+			streams, nids = append(streams, r.Stream), append(nids, r.NID)
+		}
+		txnID = d.txnID(st.Seq + 1)
+	}
+	if len(nids) == 0 && len(edus) == 0 {
+		return nil, false, nil
+	}
+	pdus, err := d.pdus.get(d.cfg.Store, nids)
+	if err != nil {
+		return nil, false, err
+	}
+	if txnID != st.TxnID {
+		st.Seq++
+	}
+	if len(streams) > 0 {
+		st.TxnID, st.Streams = txnID, streams
+		if err := d.cfg.Store.PutDestination(dest, st); err != nil {
+			return nil, false, err
+		}
+	}
+	body := federation.EncodeTransaction(d.cfg.ServerName, d.cfg.Now().UnixMilli(), pdus, edus)
+	return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus)}, full, nil
+}
+
+func (d *Directory) txnID(seq uint64) string {
+	return d.epoch + "." + itoa(seq)
+}
+
+// ackErr marks a failure to record an acknowledged transaction: the rows
+// stay and go again (the receiver dedupes the transaction ID).
+func (d *Directory) ackErr(err error) error {
+	if err != nil {
+		d.cfg.Log.Warn("recording a delivered transaction", zap.Error(err))
+	}
+	return err
+}
