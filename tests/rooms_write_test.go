@@ -330,3 +330,31 @@ func TestRoomRestrictedJoin(t *testing.T) {
 	_, err = carol.JoinRoomByID(ctx, inner.RoomID)
 	wantMatrixError(t, "outsider joins", err, http.StatusForbidden, "M_FORBIDDEN")
 }
+
+// createRoom with room_alias_name and visibility public creates the alias
+// and publishes the room in the directory.
+func TestCreateRoomAliasAndVisibility(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice := member(t, srv, "alice")
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Visibility: "public", RoomAliasName: "town", Name: "Town"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alias, err := alice.ResolveAlias(ctx, id.RoomAlias("#town:"+configs.DefaultServerName))
+	if err != nil || alias.RoomID != created.RoomID {
+		t.Fatalf("alias resolves to %v, %v; want %s", alias, err, created.RoomID)
+	}
+	r := call(t, srv, "GET", "/_matrix/client/v3/directory/list/room/"+created.RoomID.String(), "", nil)
+	if r.status != 200 || r.str("visibility") != "public" {
+		t.Fatalf("directory visibility: %d %v", r.status, r.body)
+	}
+	private, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = call(t, srv, "GET", "/_matrix/client/v3/directory/list/room/"+private.RoomID.String(), "", nil)
+	if r.status != 200 || r.str("visibility") != "private" {
+		t.Fatalf("private room's directory visibility: %d %v", r.status, r.body)
+	}
+}
