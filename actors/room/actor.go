@@ -37,6 +37,10 @@ type roomActor struct {
 	txns      map[string]*pending // txn key → pending proposal, for retries within a batch
 	scheduled bool                // a flushNow is in the mailbox
 
+	inflight     []*pending // the batch being committed (PipelineCommits)
+	inflightDone chan error
+	staleState   bool // a redaction changed the state the room core holds
+
 	lastActive time.Time
 	idle       *time.Timer
 	retired    bool // passivation requested
@@ -51,7 +55,9 @@ func (a *roomActor) Receive(ctx actor.Context) {
 		a.propose(ctx, m)
 	case flushNow:
 		a.scheduled = false
-		a.flush()
+		a.flush(ctx)
+	case committed:
+		a.committed(ctx)
 	case idleCheck:
 		a.idle = nil
 		if a.retired {
@@ -66,7 +72,10 @@ func (a *roomActor) Receive(ctx actor.Context) {
 		if a.idle != nil {
 			a.idle.Stop()
 		}
-		a.flush() // a flushNow sent after the poison would never arrive
+		// Messages sent to ourselves after the poison never arrive: finish
+		// the commit in flight and commit what is pending here.
+		a.awaitInflight()
+		a.flush(nil)
 	}
 }
 
@@ -104,8 +113,8 @@ func (a *roomActor) propose(ctx actor.Context, m *envelope) {
 		}
 		return
 	}
-	if len(a.pending) >= a.dir.cfg.MaxBatch {
-		a.flush()
+	if len(a.pending) >= a.dir.cfg.MaxBatch && a.inflight == nil {
+		a.flush(ctx)
 		return
 	}
 	if !a.scheduled {
@@ -180,23 +189,84 @@ func (a *roomActor) tryPropose(m *envelope) (eventID string, err error, queued b
 	return "", nil, true
 }
 
-// flush commits every pending proposal as one batch, then replies. On
-// failure the room and writer are discarded (they are ahead of storage) and
-// every waiting request gets the error.
-func (a *roomActor) flush() {
-	if len(a.pending) == 0 {
+// flush commits every pending proposal as one batch, then replies. The
+// rows are built here; the commit (fsync) runs here too, or, with
+// Config.PipelineCommits, in a goroutine that posts committed back while
+// the actor goes on applying proposals for the next batch. With ctx nil it
+// always commits here. One batch is in flight at a time, so batches commit
+// in order.
+func (a *roomActor) flush(ctx actor.Context) {
+	if len(a.pending) == 0 || a.inflight != nil {
 		return
 	}
 	batch := a.pending
-	a.pending, a.txns = nil, nil
-	err := a.commit(batch)
+	a.pending = nil
+	b, err := a.prepare(batch)
+	if err != nil {
+		a.finish(batch, err)
+		return
+	}
+	if ctx == nil || !a.dir.cfg.PipelineCommits {
+		a.finish(batch, a.dir.commitBatch(b))
+		return
+	}
+	a.inflight = batch
+	done := make(chan error, 1)
+	a.inflightDone = done
+	d, self := a.dir, ctx.Self()
+	go func() {
+		done <- d.commitBatch(b)
+		d.root.Send(self, committed{})
+	}()
+}
+
+// committed tells the actor its batch in flight has been committed (or
+// failed).
+type committed struct{}
+
+func (a *roomActor) committed(ctx actor.Context) {
+	if a.inflight == nil {
+		return // already finished by awaitInflight
+	}
+	a.awaitInflight()
+	if len(a.pending) > 0 {
+		a.flush(ctx)
+	}
+}
+
+// awaitInflight waits for the batch in flight, if any, and finishes it.
+func (a *roomActor) awaitInflight() {
+	if a.inflight == nil {
+		return
+	}
+	batch, err := a.inflight, <-a.inflightDone
+	a.inflight, a.inflightDone = nil, nil
+	a.finish(batch, err)
+}
+
+// finish replies to a batch's requests. On failure the room and writer are
+// discarded (they are ahead of storage), and the proposals applied on top of
+// the failed batch fail with it.
+func (a *roomActor) finish(batch []*pending, err error) {
 	if err == nil {
 		a.notifyCommitted(batch)
 	}
 	if err != nil {
-		a.room, a.w = nil, nil
-	} else if a.w.redactedState {
-		a.room, a.w = nil, nil // reload so the auth rules read the redacted state
+		batch = append(batch, a.pending...)
+		a.pending, a.txns, a.room, a.w = nil, nil, nil, nil
+	} else {
+		for _, p := range batch {
+			if p.txn != nil {
+				delete(a.txns, txnKey(p.txn))
+			}
+		}
+		if a.w != nil && a.w.redactedState {
+			a.staleState = true
+		}
+		if a.staleState && len(a.pending) == 0 {
+			// Reload so the auth rules read the redacted state.
+			a.room, a.w, a.staleState = nil, nil, false
+		}
 	}
 	for _, p := range batch {
 		r := result{eventID: p.eff.Event.ID}
@@ -209,33 +279,45 @@ func (a *roomActor) flush() {
 	}
 }
 
-func (a *roomActor) commit(batch []*pending) (err error) {
+// prepare writes a batch's rows into a new RoomBatch.
+func (a *roomActor) prepare(batch []*pending) (b *persistence.RoomBatch, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: panic: %v", ErrInternal, r)
+			if b != nil {
+				b.Close()
+			}
+			b, err = nil, fmt.Errorf("%w: panic: %v", ErrInternal, r)
 		}
 	}()
-	b, err := a.dir.cfg.Store.NewRoomBatch()
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrCommit, err)
+	if b, err = a.dir.cfg.Store.NewRoomBatch(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCommit, err)
 	}
-	defer b.Close()
 	a.w.begin()
 	for _, p := range batch {
 		if err := a.w.write(b, p.eff, p.txn); err != nil {
-			return fmt.Errorf("%w: %w", ErrCommit, err)
+			b.Close()
+			return nil, fmt.Errorf("%w: %w", ErrCommit, err)
 		}
 	}
 	b.PutRoom(a.roomID, a.w.info)
-	if err := a.dir.cfg.commit(b); err != nil {
+	return b, nil
+}
+
+// commitBatch commits b with fsync; it touches no actor state, so it may
+// run outside the actor.
+func (d *Directory) commitBatch(b *persistence.RoomBatch) error {
+	defer b.Close()
+	if err := d.cfg.commit(b); err != nil {
 		return fmt.Errorf("%w: %w", ErrCommit, err)
 	}
-	a.dir.flushes.Add(1)
+	d.flushes.Add(1)
 	return nil
 }
 
-// fail discards the room after a panic and fails everything pending.
+// fail discards the room after a panic and fails everything pending. A
+// batch in flight is waited for first, so that the reload sees it.
 func (a *roomActor) fail(err error) {
+	a.awaitInflight()
 	for _, p := range a.pending {
 		for _, ch := range p.replies {
 			ch <- result{err: err}

@@ -34,6 +34,10 @@ type Config struct {
 	ReplyTimeout time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// PipelineCommits runs each batch's fsync in a goroutine while the
+	// actor applies the next proposals, instead of inside Receive (see
+	// BenchmarkFlush for the two compared).
+	PipelineCommits bool
 	// OnCommit, when set, hears of every committed batch (notify.go).
 	OnCommit CommitHook
 	// OnOutbox, when set, hears after a commit which destinations have new
