@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/axonhs/axon/bench/internal/proc"
+	"github.com/axonhs/axon/bench/report"
+)
+
+// drive runs the timed phase, the drain and the delivery check, and fills
+// sum.
+func (r *runner) drive(ctx context.Context, srv *serverWatch, sum *report.Summary, out io.Writer) (*report.Summary, error) {
+	o := r.o
+	tallies := make([]tally, len(r.w.syncers))
+	var syncWG, workWG sync.WaitGroup
+	for i, sy := range r.w.syncers {
+		syncWG.Add(1)
+		go func() { defer syncWG.Done(); r.syncLoop(sy, &tallies[i]) }()
+	}
+	if srv != nil {
+		go srv.loop(r)
+	}
+	go r.watch(ctx)
+	self0 := proc.SelfCPU()
+	var tickets chan time.Time
+	if o.rate > 0 {
+		tickets = make(chan time.Time, o.concurrency)
+		go r.pace(tickets)
+	}
+	for i := range o.concurrency {
+		workWG.Add(1)
+		go func() { defer workWG.Done(); r.worker(i, tickets) }()
+	}
+	progress := report.StartProgress(out, o.progress, r.progressLine)
+
+	timer := time.NewTimer(o.duration)
+	select {
+	case <-timer.C:
+	case <-r.abortCh:
+		timer.Stop()
+	}
+	close(r.sendStop)
+	workWG.Wait()
+	sendWall := r.rec.Elapsed()
+	selfCPU := proc.SelfCPU() - self0
+	if srv != nil {
+		srv.stop()
+	}
+	progress.Stop()
+	r.drain(out)
+	r.stopping.Store(true)
+	close(r.stopCh)
+	r.syncs.Close()
+	syncWG.Wait()
+
+	r.rec.Fill(sum)
+	sum.Seconds = sendWall.Seconds() // rates are over the sending phase
+	var ops, okOps int64
+	for k, s := range r.opSeries {
+		if s == nil {
+			continue
+		}
+		st := s.Stats()
+		ops += int64(st.Count + st.Failed)
+		okOps += int64(st.Count)
+		sum.Counts[kind(k).String()+" ok"] = int64(st.Count)
+		sum.Counts[kind(k).String()+" failed"] = int64(st.Failed)
+	}
+	r.errMu.Lock()
+	maps.Copy(sum.Errors, r.errs)
+	r.errMu.Unlock()
+	v := r.verify(tallies)
+	sum.Counts["deliveries expected"] = v.expected
+	sum.Counts["deliveries"] = v.delivered
+	sum.Counts["deliveries lost"] = v.lost
+	sum.Counts["deliveries duplicated"] = v.duplicates
+	sum.Counts["timeline gaps"] = v.gaps
+	sum.Counts["messages of this run seen outside watched rooms"] = v.unexpected
+	sum.Counts["sync polls"] = v.polls
+	sum.Counts["operations skipped"] = r.skipped.Load()
+	if o.rate > 0 {
+		sum.Counts["tickets behind schedule"] = r.behind.Load()
+	}
+	sum.Notes = append(sum.Notes,
+		fmt.Sprintf("sending phase %.1f s, %d operations (%.0f/s); load generator CPU %.0f µs per operation; machine load average %s at the end",
+			sendWall.Seconds(), ops, float64(ops)/sendWall.Seconds(), float64(selfCPU.Microseconds())/float64(max(ops, 1)), proc.LoadAverage()),
+		"delivery latency runs from the start of a message's send request until the message appears in a syncing member's /sync",
+	)
+	if srv != nil {
+		sum.Server = srv.summary(sendWall, ops)
+	}
+	writeText(out, sum)
+
+	switch {
+	case r.abortErr != nil:
+		return sum, r.abortErr
+	case ops > 0 && okOps == 0:
+		return sum, fmt.Errorf("%w: %d operations failed", ErrNothingWorked, ops)
+	case v.lost > 0 || v.duplicates > 0:
+		return sum, fmt.Errorf("%w: %d of %d deliveries lost, %d duplicated (%d limited timelines)", ErrDelivery, v.lost, v.expected, v.duplicates, v.gaps)
+	}
+	return sum, nil
+}
+
+// verdict is the delivery check's result.
+type verdict struct {
+	expected, delivered, lost, duplicates, gaps, unexpected, polls int64
+}
+
+// verify checks, after the syncers stopped, that every message sent with a
+// 200 reached every syncer watching its room exactly once.
+func (r *runner) verify(tallies []tally) verdict {
+	var v verdict
+	for i, sy := range r.w.syncers {
+		t := &tallies[i]
+		v.duplicates += t.duplicates
+		v.gaps += t.gaps
+		v.unexpected += t.unexpected
+		v.polls += t.polls
+		for seq := range r.ledger.len() {
+			e := r.ledger.get(seq)
+			if !sy.expects[e.room.Load()] {
+				continue
+			}
+			n := t.seen[seq]
+			if n > 0 {
+				v.delivered++
+			}
+			if e.state.Load() != sendOK {
+				continue
+			}
+			v.expected++
+			if n == 0 {
+				v.lost++
+			}
+		}
+	}
+	return v
+}
+
+// writeOutputs writes the JSON summary and the HTML report where asked.
+func writeOutputs(o *options, rec *report.Recorder, sum *report.Summary) error {
+	if sum.Timeline.Series == nil {
+		rec.Fill(sum)
+	}
+	var errs []error
+	if o.jsonPath != "" {
+		errs = append(errs, report.WriteJSON(o.jsonPath, sum))
+	}
+	if o.htmlPath != "" {
+		errs = append(errs, report.WriteHTML(o.htmlPath, sum))
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeText prints the summary for people.
+func writeText(out io.Writer, s *report.Summary) {
+	fmt.Fprintf(out, "\n%-10s %9s %7s %9s %9s %9s %9s %9s\n", "series", "count", "failed", "rate/s", "p50", "p90", "p99", "max")
+	for _, st := range s.Latency {
+		fmt.Fprintf(out, "%-10s %9d %7d %9.1f %9s %9s %9s %9s\n", st.Name, st.Count, st.Failed, float64(st.Count)/max(s.Seconds, 1e-9),
+			report.Ms(st.P50), report.Ms(st.P90), report.Ms(st.P99), report.Ms(st.Max))
+	}
+	for _, k := range []string{"deliveries expected", "deliveries", "deliveries lost", "deliveries duplicated", "timeline gaps"} {
+		fmt.Fprintf(out, "%s %d  ", k, s.Counts[k])
+	}
+	fmt.Fprintln(out)
+	if len(s.Errors) > 0 {
+		fmt.Fprint(out, "errors:")
+		for code, n := range s.Errors {
+			fmt.Fprintf(out, " %s=%d", code, n)
+		}
+		fmt.Fprintln(out)
+	}
+	if sv := s.Server; sv != nil {
+		fmt.Fprintf(out, "server pid %d: CPU %.2f s (%.0f%% of one core), %.0f µs per operation, RSS max %.1f MiB\n",
+			sv.PID, sv.CPUSeconds, sv.CPUPercent, sv.CPUPerOp, float64(sv.RSSMaxBytes)/(1<<20))
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintln(out, n)
+	}
+}

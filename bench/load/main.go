@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/internal/proc"
+	"github.com/axonhs/axon/bench/report"
+)
+
+func main() {
+	var o options
+	var sizes, mixFlag string
+	flag.StringVar(&o.url, "url", "http://127.0.0.1:8008", "client API base URL of the homeserver")
+	flag.IntVar(&o.users, "users", 20, "users to register")
+	flag.IntVar(&o.rooms, "rooms", 10, "rooms to create")
+	flag.StringVar(&sizes, "room-size", "5", "members per room, or a comma-separated list the rooms cycle through (e.g. 2,5,50)")
+	flag.IntVar(&o.syncers, "syncers", 10, "/sync long-polls to keep open (each its own device of a member)")
+	flag.Float64Var(&o.rate, "rate", 0, "operations per second over all kinds; 0 sends as fast as -concurrency allows")
+	flag.IntVar(&o.concurrency, "concurrency", 16, "operations in flight at most")
+	flag.StringVar(&mixFlag, "mix", "message=80,typing=8,receipt=8,state=2,joinleave=2", "relative weights of message, typing, receipt, state, joinleave")
+	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long to drive traffic")
+	flag.DurationVar(&o.drain, "drain", 10*time.Second, "how long to wait after the traffic for deliveries still in flight")
+	flag.DurationVar(&o.syncTimeout, "sync-timeout", 10*time.Second, "timeout parameter of each /sync long-poll")
+	flag.DurationVar(&o.giveUp, "give-up", 10*time.Second, "stop when the homeserver has answered nothing for this long")
+	flag.StringVar(&o.sharedSecret, "shared-secret", "", "register through shared-secret registration instead of UIA m.login.dummy")
+	flag.StringVar(&o.password, "password", "load-password-1", "password of the users")
+	flag.StringVar(&o.prefix, "prefix", fmt.Sprintf("load%d", time.Now().Unix()), "localpart prefix of the users (existing users with the same password are reused)")
+	flag.IntVar(&o.pid, "pid", 0, "PID of the homeserver, to report its CPU time and RSS from /proc")
+	flag.StringVar(&o.jsonPath, "json", "", "write the JSON summary to this file")
+	flag.StringVar(&o.htmlPath, "html", "", "write the HTML report to this file")
+	flag.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress lines when stdout is not a terminal")
+	flag.Parse()
+	var err error
+	if o.roomSizes, err = parseSizes(sizes); err == nil {
+		o.mix, err = parseMix(mixFlag)
+	}
+	if err == nil {
+		err = o.validate()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if _, err := run(ctx, &o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+// run sets up, drives the traffic, checks deliveries and writes the
+// outputs. Whatever happens after the target answered, the JSON and HTML
+// files hold what was measured, with the reason in Outcome.
+func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, err error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	c, err := mx.New(o.url, o.concurrency+4, time.Minute)
+	if err != nil {
+		return nil, fmt.Errorf("-url: %w", err)
+	}
+	defer c.Close()
+	syncs, _ := mx.New(o.url, o.syncers+1, o.syncTimeout+time.Minute)
+	defer syncs.Close()
+
+	sum = &report.Summary{Tool: "bench/load", Target: c.Base(), Params: o.params(), Counts: map[string]int64{}, Errors: map[string]int64{}}
+	rec := report.NewRecorder()
+	defer func() {
+		if err != nil {
+			sum.Outcome = err.Error()
+		} else {
+			sum.Outcome = "ok"
+		}
+		if werr := writeOutputs(o, rec, sum); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}()
+
+	fmt.Fprintf(out, "target %s, GOMAXPROCS %d, %d CPUs, load average %s\n", c.Base(), runtime.GOMAXPROCS(0), runtime.NumCPU(), proc.LoadAverage())
+	if err := c.Do("GET", "/_matrix/client/versions", "", nil, nil); err != nil {
+		return sum, fmt.Errorf("%s does not answer GET /_matrix/client/versions like a homeserver: %w", c.Base(), err)
+	}
+	var srv *serverWatch
+	if o.pid > 0 {
+		if srv, err = startServerWatch(o.pid); err != nil {
+			return sum, err
+		}
+	}
+	w, err := setUp(c, o, out, func(k string, n int64) { sum.Counts[k] = n })
+	if err != nil {
+		return sum, err
+	}
+
+	id := make([]byte, 4)
+	_, _ = rand.Read(id)
+	r := &runner{
+		o: o, c: c, syncs: syncs, w: w, runID: hex.EncodeToString(id),
+		rec: report.NewRecorder(), lastEvent: make([]atomic.Pointer[string], len(w.rooms)),
+		churnJoined: map[[2]int]bool{}, churnBusy: map[[2]int]bool{}, errs: map[string]int64{},
+		sendStop: make(chan struct{}), stopCh: make(chan struct{}), abortCh: make(chan struct{}),
+	}
+	rec = r.rec
+	r.ledger = newLedger(rec.Start())
+	r.opSeries[opMessage] = rec.Series("send") // receipts fall back to messages
+	for k := range numKinds {
+		if o.mix[k] > 0 {
+			r.opSeries[k] = rec.Series(k.seriesName())
+		}
+	}
+	r.deliverySeries = rec.Series("delivery")
+	r.syncSeries = rec.Series("sync")
+	r.perSyncer = rec.Group("delivery latency by syncer")
+	r.lastOK.mark()
+	return r.drive(ctx, srv, sum, out)
+}
