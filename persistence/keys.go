@@ -46,6 +46,14 @@ import (
 //	prefix 'p'  p | lp(localpart)                                 → Profile (profile.go)
 //	prefix 'C'  C | pos                                           → localpart: the device-list change log (devicelists.go)
 //
+// Streams with many writers, positions allocated under a mutex (streamlog.go).
+// Receipts use 'Y' because the rooms' stream index took 'y':
+//
+//	prefix 'Y'  Y | 0 | lp(roomID) | lp(type) | lp(userID) | lp(threadID) → Receipt (receipts.go)
+//	prefix 'Y'  Y | 1 | pos                                       → the receipt's four key components: the receipt stream
+//	prefix 'z'  z | 0 | lp(userID)                                → Presence (presence.go)
+//	prefix 'z'  z | 1 | pos                                       → userID: the presence stream
+//
 // Federation (see outbox.go and federation_txn.go). 'O' rows are written by
 // the room actor in the event's own batch and deleted by the destination's
 // server actor, which alone writes 'D'; 'I' is written by the inbound /send

@@ -1,0 +1,88 @@
+package persistence
+
+import (
+	"fmt"
+)
+
+// Presence (spec: client-server-api module "Presence") is one stream
+// across local users, written by the HTTP edge under the stream-log mutex
+// (streamlog.go):
+//
+//	z | 0 | lp(userID) → Presence
+//	z | 1 | pos        → userID: the presence stream
+//
+// An update deletes the user's previous stream row, so the log holds one
+// row per user and a sync reads only the users that changed.
+const (
+	prefixPresence   byte = 'z'
+	subPresenceState byte = 0
+)
+
+// Presence is one user's presence.
+type Presence struct {
+	UserID          string `json:"-"`
+	Presence        string `json:"presence"`
+	StatusMsg       string `json:"status_msg,omitempty"`
+	LastActiveTS    int64  `json:"last_active_ts"`
+	CurrentlyActive bool   `json:"currently_active,omitempty"`
+	Pos             uint64 `json:"pos"`
+}
+
+func presenceKey(userID string) []byte {
+	return appendComponent([]byte{prefixPresence, subPresenceState}, userID)
+}
+
+// PutPresence stores p for p.UserID and returns its stream position.
+func (s *Store) PutPresence(p Presence) (uint64, error) {
+	if tooLong(p.UserID) {
+		return 0, ErrKeyTooLong
+	}
+	b := s.NewBatch()
+	return s.commitLogged(prefixPresence, b, func(pos uint64) {
+		var old Presence
+		if err := s.getJSON(presenceKey(p.UserID), &old); err == nil && old.Pos != 0 {
+			b.delete(logKey(prefixPresence, old.Pos))
+		}
+		p.Pos = pos
+		b.setJSON(presenceKey(p.UserID), p)
+		b.set(logKey(prefixPresence, pos), []byte(p.UserID))
+	})
+}
+
+// PresenceOf returns a user's stored presence, or ErrNotFound.
+func (s *Store) PresenceOf(userID string) (Presence, error) {
+	var p Presence
+	if tooLong(userID) {
+		return p, ErrNotFound
+	}
+	err := s.getJSON(presenceKey(userID), &p)
+	p.UserID = userID
+	return p, err
+}
+
+// PresencePosition is the last position of the presence stream.
+func (s *Store) PresencePosition() (uint64, error) { return s.logPosition(prefixPresence) }
+
+// PresenceSince returns the presence of the users whose presence changed
+// at positions in (from, to], in order.
+func (s *Store) PresenceSince(from, to uint64) ([]Presence, error) {
+	if to <= from {
+		return nil, nil
+	}
+	var out []Presence
+	err := s.scanPrefix(logKey(prefixPresence, from+1), logKey(prefixPresence, to+1), func(k, v []byte) (bool, error) {
+		if len(k) != 10 {
+			return false, fmt.Errorf("%w: presence log key", ErrCorrupt)
+		}
+		p, err := s.PresenceOf(string(v))
+		if err == ErrNotFound {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		out = append(out, p)
+		return true, nil
+	})
+	return out, err
+}

@@ -1,0 +1,85 @@
+package persistence
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/axonhs/axon/rooms/event"
+)
+
+// RoomStreamTail returns the last limit events of a room with stream
+// positions in (after, upTo], oldest first, and whether older events in
+// that range were left out: the timeline of a sync and its "limited" flag.
+// upTo is capped at the visible watermark.
+func (s *Store) RoomStreamTail(roomID string, after, upTo uint64, limit int) ([]StoredEvent, bool, error) {
+	visible, err := s.StreamPosition()
+	if err != nil {
+		return nil, false, err
+	}
+	upTo = min(upTo, visible)
+	if after >= upTo || limit <= 0 {
+		return nil, false, nil
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{
+		LowerBound: roomStreamKey(roomID, after+1),
+		UpperBound: roomStreamKey(roomID, upTo+1),
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("persistence: iterating: %w", err)
+	}
+	defer it.Close()
+	var nids []uint64
+	ok := it.Last()
+	for ; ok && len(nids) < limit; ok = it.Prev() {
+		nids = append(nids, binary.BigEndian.Uint64(it.Value()))
+	}
+	if err := it.Error(); err != nil {
+		return nil, false, err
+	}
+	more := ok
+	out := make([]StoredEvent, len(nids))
+	for i, nid := range nids {
+		e, err := s.EventByNID(nid)
+		if err != nil {
+			return nil, false, err
+		}
+		out[len(nids)-1-i] = e
+	}
+	return out, more, nil
+}
+
+// RoomChangedSince reports whether a room has an event with a stream
+// position in (after, upTo].
+func (s *Store) RoomChangedSince(roomID string, after, upTo uint64) (bool, error) {
+	if after >= upTo {
+		return false, nil
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{
+		LowerBound: roomStreamKey(roomID, after+1),
+		UpperBound: roomStreamKey(roomID, upTo+1),
+	})
+	if err != nil {
+		return false, fmt.Errorf("persistence: iterating: %w", err)
+	}
+	defer it.Close()
+	return it.First(), it.Error()
+}
+
+// MembersOf returns a state's m.room.member events by user ID with their
+// membership.
+func (s *Store) MembersOf(st StateMap) (map[string]StoredEvent, error) {
+	out := make(map[string]StoredEvent)
+	for k, nid := range st {
+		if k.Type != event.TypeMember {
+			continue
+		}
+		e, err := s.EventByNID(nid)
+		if err != nil {
+			return nil, err
+		}
+		out[k.StateKey] = e
+	}
+	return out, nil
+}
