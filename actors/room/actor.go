@@ -23,6 +23,7 @@ type pending struct {
 	eff     *core.Effects
 	txn     *Txn
 	replies []chan result
+	stream  uint64 // the event's stream position, once written to a batch
 }
 
 // roomActor applies the proposals of one room, one at a time, and commits
@@ -297,6 +298,9 @@ func (a *roomActor) prepare(batch []*pending) (b *persistence.RoomBatch, err err
 		if err := a.w.write(b, p.eff, p.txn); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("%w: %w", ErrCommit, err)
+		}
+		if rec := a.w.batch[p.eff.Event.ID]; rec != nil {
+			p.stream = rec.Stream
 		}
 	}
 	b.PutRoom(a.roomID, a.w.info)

@@ -11,12 +11,12 @@ type CommitHook func(roomID string, pos uint64, userIDs []string)
 func (a *roomActor) notifyCommitted(batch []*pending) {
 	a.notifyOutbox(batch)
 	h := a.dir.cfg.OnCommit
-	if h == nil || a.room == nil || a.w == nil {
+	if h == nil || a.room == nil {
 		return
 	}
 	var pos uint64
-	for _, e := range a.w.batch {
-		pos = max(pos, e.Stream)
+	for _, p := range batch {
+		pos = max(pos, p.stream)
 	}
 	seen := make(map[string]bool)
 	var users []string

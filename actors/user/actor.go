@@ -35,11 +35,20 @@ func (u *userActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		ctx.SetReceiveTimeout(u.st.cfg.IdleTimeout)
 	case *envelope:
+		before := u.st.deviceListBefore(m.cmd)
 		val, err := u.run(m.cmd)
 		if m.reply != nil {
 			m.reply <- result{val: val, err: err}
 		}
+		if err == nil {
+			u.st.afterCommand(m.cmd, before)
+		}
+	case *wake:
+		u.st.wakeWaiters(m.eventPos)
 	case *actor.ReceiveTimeout:
+		if len(u.st.waiters) > 0 {
+			return // parked syncs keep the actor; each unparks within its timeout
+		}
 		// Ask the shard to retire us; it stops routing to this PID first,
 		// then poisons it, so queued commands still run here.
 		ctx.CancelReceiveTimeout()

@@ -47,6 +47,8 @@ type Directory struct {
 	stopped  atomic.Bool
 	// profileHook is told of profile changes (userdata_reads.go).
 	profileHook atomic.Pointer[ProfileHook]
+	// syncHooks wake parked syncs (sync_waiters.go).
+	syncHooks syncHooks
 }
 
 // NewDirectory spawns the shards in sys.

@@ -35,6 +35,10 @@ func (s *shard) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *envelope:
 		s.route(ctx, m)
+	case *wake:
+		if pid, ok := s.children[m.localpart]; ok {
+			ctx.Send(pid, m)
+		}
 	case *passivate:
 		if pid, ok := s.children[m.localpart]; ok && pid.Equal(m.pid) {
 			delete(s.children, m.localpart)
@@ -77,7 +81,7 @@ func (s *shard) child(ctx actor.Context, localpart string) *actor.PID {
 	}
 	d := s.dir
 	props := actor.PropsFromProducer(func() actor.Actor {
-		return &userActor{st: state{localpart: localpart, store: d.cfg.Store, cache: d.cache, cfg: &d.cfg, onProfile: &d.profileHook}}
+		return &userActor{st: state{localpart: localpart, store: d.cfg.Store, cache: d.cache, cfg: &d.cfg, onProfile: &d.profileHook, hooks: &d.syncHooks}}
 	})
 	pid := ctx.Spawn(props)
 	s.children[localpart] = pid

@@ -26,6 +26,10 @@ type state struct {
 	claimed map[string]string
 	// deviceListChanged makes commit record a device-list change.
 	deviceListChanged bool
+	// waiters are the user's parked /sync requests and hooks the
+	// directory's sync hooks (sync_waiters.go).
+	waiters map[*Waiter]struct{}
+	hooks   *syncHooks
 }
 
 func (s *state) nowMS() int64 { return s.cfg.Now().UnixMilli() }
