@@ -45,6 +45,12 @@ type Config struct {
 	TurnSharedSecret string   `yaml:"turn_shared_secret"`
 	TurnUserLifetime Duration `yaml:"turn_user_lifetime"`
 
+	// UsePresence turns presence on (Synapse's use_presence, default true);
+	// off, presence reads as offline and /sync carries no presence.
+	UsePresence bool `yaml:"use_presence"`
+	// SyncMaxTimeout caps the timeout of a /sync long-poll (default 30s).
+	SyncMaxTimeout Duration `yaml:"sync_max_timeout"`
+
 	Log Log `yaml:"log"`
 
 	// Federation: keys, notaries and how to reach other servers.

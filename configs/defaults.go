@@ -42,6 +42,8 @@ func Default() *Config {
 		MaxUploadSize:    50 << 20, // Synapse's default, 50M
 		TurnURIs:         []string{},
 		TurnUserLifetime: Duration(24 * time.Hour), // Synapse's default
+		UsePresence:      true,
+		SyncMaxTimeout:   Duration(30 * time.Second),
 		Log: Log{
 			Level:  "info",
 			Format: "console",

@@ -54,6 +54,14 @@ type Config struct {
 	// token for GET /keys/changes; nil accepts a bare decimal position.
 	DeviceListPosition func(token string) (uint64, error)
 
+	// UsePresence turns presence on (GET/PUT /presence and the presence
+	// section of /sync); off, presence reads as offline and /sync has no
+	// presence section, as Synapse's use_presence: false.
+	UsePresence bool
+	// SyncMaxTimeout caps a /sync long-poll's timeout (default
+	// DefaultSyncMaxTimeout).
+	SyncMaxTimeout time.Duration
+
 	// RequestTimeout bounds how long a handler waits for an actor.
 	RequestTimeout time.Duration
 	Now            func() time.Time
@@ -65,6 +73,8 @@ type API struct {
 	uia  *uiaSessions
 	log  *zap.Logger
 	fake string // a valid bcrypt hash, compared against for unknown users
+	// typing is the in-memory typing state /sync reads (typing.go).
+	typing *typingTracker
 }
 
 // New builds the API; call Mount to register its routes.
@@ -84,6 +94,7 @@ func New(cfg Config) *API {
 	a := &API{cfg: cfg, log: cfg.Log}
 	a.uia = newUIASessions(10_000, 15*time.Minute, cfg.Now, a.releaseSession)
 	a.fake, _ = hashPassword("not a password", cfg.BcryptCost)
+	a.typing = newTypingTracker(cfg.Now, func(roomID string) { go a.wakeRoom(roomID) })
 	return a
 }
 
@@ -121,6 +132,7 @@ func (a *API) Mount(rt *axhttp.Router) {
 		a.mountRoomWrites(rt, p)
 		a.mountRoomReads(rt, p)
 		a.mountUserData(rt, p)
+		a.mountSync(rt, p)
 	}
 	// Synapse also serves these under /unstable, where older clients (and
 	// Element's key backup code) still call them.

@@ -13,5 +13,11 @@ func (s *Server) newRooms() (*room.Directory, error) {
 	return room.NewDirectory(s.sys, room.Config{
 		Store:  s.store,
 		Signer: core.Signer{ServerName: s.cfg.ServerName, Key: s.key, Rand: rand.Reader},
+		// Commits wake the parked /syncs of the room's local users.
+		OnCommit: func(roomID string, pos uint64, userIDs []string) {
+			if api := s.clientAPI.Load(); api != nil {
+				api.WakeCommitted(roomID, pos, userIDs)
+			}
+		},
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -46,7 +47,9 @@ type Server struct {
 
 	fed federationParts
 
-	client, federation     *fasthttp.Server
+	client, federation *fasthttp.Server
+	// clientAPI is the client API, for the room actors' commit hook.
+	clientAPI              atomic.Pointer[client.API]
 	tlsConfig              *tls.Config
 	clientLn, federationLn net.Listener
 
@@ -156,7 +159,12 @@ func (s *Server) clientServer() *fasthttp.Server {
 		TurnURIs:                  s.cfg.TurnURIs,
 		TurnSharedSecret:          s.cfg.TurnSharedSecret,
 		TurnUserLifetime:          time.Duration(s.cfg.TurnUserLifetime),
+		UsePresence:               s.cfg.UsePresence,
+		SyncMaxTimeout:            time.Duration(s.cfg.SyncMaxTimeout),
+		DeviceListPosition:        client.DeviceListPositionOf,
 	})
+	s.clientAPI.Store(api)
+	s.users.OnDeviceListChange(api.WakeDeviceListChange)
 	api.Mount(rt)
 	return axhttp.NewServer("Axon", rt, clientMaxBody, log)
 }

@@ -1,0 +1,231 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/axonhs/axon/http/client/push"
+	"github.com/axonhs/axon/persistence"
+	"github.com/axonhs/axon/rooms/event"
+)
+
+// Limits of the room summary and of unread counting.
+const (
+	maxHeroes     = 5
+	maxUnreadScan = 100
+)
+
+// roomMembers is the membership of a room's current state.
+type roomMembers struct {
+	joined, invited int
+	heroes          []string
+	ownName         string
+}
+
+func (b *syncBuilder) members(v *roomView) (roomMembers, error) {
+	var rm roomMembers
+	st, err := b.a.cfg.Store.CurrentStateOfType(v.roomID, event.TypeMember)
+	if err != nil {
+		return rm, err
+	}
+	byUser, err := b.a.cfg.Store.MembersOf(st)
+	if err != nil {
+		return rm, err
+	}
+	var candidates []string
+	for uid, se := range byUser {
+		h, err := v.header(se)
+		if err != nil {
+			return rm, err
+		}
+		switch contentMembership(h.Content) {
+		case event.MembershipJoin:
+			rm.joined++
+		case event.MembershipInvite:
+			rm.invited++
+		default:
+			continue
+		}
+		if uid == b.req.userID {
+			rm.ownName = contentString(h.Content, "displayname")
+			continue
+		}
+		candidates = append(candidates, uid)
+	}
+	slices.Sort(candidates)
+	rm.heroes = candidates[:min(len(candidates), maxHeroes)]
+	return rm, nil
+}
+
+// summary is the room summary (client-server-api "Calculating the display
+// name for a room"): member counts, and heroes when the room has neither a
+// name nor a canonical alias.
+func (b *syncBuilder) summary(v *roomView) (*roomSummary, error) {
+	rm, err := b.members(v)
+	if err != nil {
+		return nil, err
+	}
+	s := &roomSummary{Joined: &rm.joined, Invited: &rm.invited}
+	named, err := b.hasState(v.roomID, "m.room.name")
+	if err != nil {
+		return nil, err
+	}
+	aliased, err := b.hasState(v.roomID, "m.room.canonical_alias")
+	if err != nil {
+		return nil, err
+	}
+	if !named && !aliased {
+		s.Heroes = rm.heroes
+	}
+	return s, nil
+}
+
+func (b *syncBuilder) hasState(roomID, typ string) (bool, error) {
+	_, err := b.a.cfg.Store.CurrentStateEvent(roomID, typ, "")
+	if errors.Is(err, persistence.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// unread counts the events after the user's read receipt that notify or
+// highlight under the default push rules (client-server-api "Receiving
+// notifications"), looking at most at the last maxUnreadScan of them. The
+// user's own events never count.
+func (b *syncBuilder) unread(v *roomView) (*unreadCounts, error) {
+	st := b.a.cfg.Store
+	var after uint64
+	for _, typ := range []string{receiptRead, receiptReadPrivate} {
+		r, err := st.ReceiptOf(v.roomID, typ, b.req.userID, "")
+		if errors.Is(err, persistence.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		se, err := st.EventByID(r.EventID)
+		if err == nil && se.Stream > after {
+			after = se.Stream
+		}
+	}
+	after = max(after, v.member.Stream) // nothing before the user's join counts
+	events, _, err := st.RoomStreamTail(v.roomID, after, b.to.Events, maxUnreadScan)
+	if err != nil {
+		return nil, err
+	}
+	counts := &unreadCounts{}
+	var pc *push.Context
+	rules := push.Defaults(b.req.userID)
+	for _, se := range events {
+		if se.Outcome != persistence.OutcomeAccepted {
+			continue
+		}
+		h, err := v.header(se)
+		if err != nil {
+			return nil, err
+		}
+		if h.Sender == b.req.userID || b.ignored[h.Sender] {
+			continue
+		}
+		if pc == nil {
+			if pc, err = b.pushContext(v); err != nil {
+				return nil, err
+			}
+		}
+		pc.SenderPowerLevel = b.powerOf(v, h.Sender)
+		notify, highlight := push.Evaluate(rules, se.Raw, *pc)
+		if notify {
+			counts.Notification++
+		}
+		if highlight {
+			counts.Highlight++
+		}
+	}
+	return counts, nil
+}
+
+// pushContext reads what the push rules need of the room once.
+func (b *syncBuilder) pushContext(v *roomView) (*push.Context, error) {
+	rm, err := b.members(v)
+	if err != nil {
+		return nil, err
+	}
+	pc := &push.Context{UserID: b.req.userID, DisplayName: rm.ownName, MemberCount: rm.joined}
+	pl, err := b.a.cfg.Store.CurrentStateEvent(v.roomID, "m.room.power_levels", "")
+	switch {
+	case err == nil:
+		h, err := v.header(pl)
+		if err != nil {
+			return nil, err
+		}
+		b.levels = parsePowerLevels(h.Content)
+		pc.NotificationPowerLevels = b.levels.Notifications
+	case errors.Is(err, persistence.ErrNotFound):
+		b.levels = powerLevels{}
+	default:
+		return nil, err
+	}
+	return pc, nil
+}
+
+func (b *syncBuilder) powerOf(_ *roomView, userID string) int {
+	if lvl, ok := b.levels.Users[userID]; ok {
+		return lvl
+	}
+	return b.levels.UsersDefault
+}
+
+// powerLevels is what unread counting reads of m.room.power_levels.
+type powerLevels struct {
+	Users         map[string]int
+	UsersDefault  int
+	Notifications map[string]int
+}
+
+// parsePowerLevels reads power levels leniently: old room versions allow
+// numbers written as strings, and a malformed value counts as 0.
+func parsePowerLevels(c json.RawMessage) powerLevels {
+	var raw struct {
+		Users         map[string]json.RawMessage `json:"users"`
+		UsersDefault  json.RawMessage            `json:"users_default"`
+		Notifications map[string]json.RawMessage `json:"notifications"`
+	}
+	_ = json.Unmarshal(c, &raw)
+	pl := powerLevels{Users: map[string]int{}, Notifications: map[string]int{}, UsersDefault: lenientInt(raw.UsersDefault)}
+	for k, v := range raw.Users {
+		pl.Users[k] = lenientInt(v)
+	}
+	for k, v := range raw.Notifications {
+		pl.Notifications[k] = lenientInt(v)
+	}
+	return pl
+}
+
+func lenientInt(v json.RawMessage) int {
+	var n json.Number
+	if json.Unmarshal(v, &n) != nil {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return 0
+		}
+		n = json.Number(strings.TrimSpace(s))
+	}
+	i, err := n.Int64()
+	if err != nil {
+		return 0
+	}
+	return int(i)
+}
+
+// contentString reads a string field of event content, "" when absent.
+func contentString(c json.RawMessage, field string) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(c, &m) != nil {
+		return ""
+	}
+	var s string
+	_ = json.Unmarshal(m[field], &s)
+	return s
+}

@@ -1,0 +1,496 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/axonhs/axon/cmd/axon/homeserver"
+)
+
+// syncJSON is a raw /sync response.
+type syncJSON map[string]any
+
+// doSync runs GET /sync with the query parameters and wants 200.
+func doSync(t *testing.T, srv *homeserver.Server, token string, q url.Values) syncJSON {
+	t.Helper()
+	r := call(t, srv, "GET", v3+"/sync?"+q.Encode(), token, nil)
+	if r.status != 200 {
+		t.Fatalf("sync %v: %d %v", q, r.status, r.body)
+	}
+	return syncJSON(r.body)
+}
+
+func (s syncJSON) next() string { return s["next_batch"].(string) }
+
+// path walks nested objects; nil when any step is missing.
+func (s syncJSON) path(keys ...string) any {
+	var cur any = map[string]any(s)
+	for _, k := range keys {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[k]
+	}
+	return cur
+}
+
+// events returns the events of a section such as rooms.join.!r.timeline.
+func (s syncJSON) events(keys ...string) []map[string]any {
+	list, _ := s.path(append(keys, "events")...).([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, e := range list {
+		out = append(out, e.(map[string]any))
+	}
+	return out
+}
+
+func msgBodies(evs []map[string]any) []string {
+	var out []string
+	for _, e := range evs {
+		if e["type"] == "m.room.message" {
+			out = append(out, e["content"].(map[string]any)["body"].(string))
+		}
+	}
+	return out
+}
+
+// roomWith makes alice create a public room and the others join it.
+func roomWith(t *testing.T, alice *mautrix.Client, others ...*mautrix.Client) id.RoomID {
+	t.Helper()
+	ctx := bg(t)
+	r, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range others {
+		if _, err := o.JoinRoomByID(ctx, r.RoomID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r.RoomID
+}
+
+func q(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
+func TestSyncLongPollWakesOnMessage(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob := udUser(t, srv, "alice"), udUser(t, srv, "bob")
+	roomID := roomWith(t, alice, bob)
+
+	first, err := bob.SyncRequest(ctx, 0, "", "", false, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := first.Rooms.Join[roomID]; !ok {
+		t.Fatalf("initial sync lacks the joined room %s", roomID)
+	}
+	type result struct {
+		resp *mautrix.RespSync
+		took time.Duration
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		start := time.Now()
+		resp, err := bob.SyncRequest(ctx, 30_000, first.NextBatch, "", false, "")
+		done <- result{resp, time.Since(start), err}
+	}()
+	time.Sleep(300 * time.Millisecond) // let the request park
+	if _, err := alice.SendText(ctx, roomID, "wake up"); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.took > 5*time.Second {
+		t.Fatalf("long-poll returned after %v, want well before its 30 s timeout", r.took)
+	}
+	var got []string
+	for _, e := range r.resp.Rooms.Join[roomID].Timeline.Events {
+		if e.Type == event.EventMessage {
+			body, _ := e.Content.Raw["body"].(string)
+			got = append(got, body)
+		}
+	}
+	if !slices.Equal(got, []string{"wake up"}) {
+		t.Fatalf("woken sync timeline messages = %q", got)
+	}
+
+	// A long-poll with nothing to return waits its timeout and returns an
+	// empty response with a token.
+	start := time.Now()
+	empty := doSync(t, srv, bob.AccessToken, q("since", r.resp.NextBatch, "timeout", "300"))
+	if time.Since(start) < 250*time.Millisecond {
+		t.Fatalf("an idle long-poll returned after %v, before its timeout", time.Since(start))
+	}
+	if empty.path("rooms") != nil || empty.next() == "" {
+		t.Fatalf("idle long-poll: %v", empty)
+	}
+}
+
+func TestSyncTypingAndReceipts(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob := udUser(t, srv, "alice"), udUser(t, srv, "bob")
+	roomID := roomWith(t, alice, bob)
+	sent, err := alice.SendText(ctx, roomID, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := doSync(t, srv, bob.AccessToken, nil).next()
+
+	if _, err := alice.UserTyping(ctx, roomID, true, 1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	s := doSync(t, srv, bob.AccessToken, q("since", since, "timeout", "5000"))
+	typing := findEphemeral(s, roomID, "m.typing")
+	if typing == nil || fmt.Sprint(typing["content"].(map[string]any)["user_ids"]) != fmt.Sprint([]any{alice.UserID.String()}) {
+		t.Fatalf("bob's sync after alice typed: ephemeral %v", s.path("rooms", "join", roomID.String(), "ephemeral"))
+	}
+	// The notice expires by itself: a long-poll wakes with the empty set.
+	start := time.Now()
+	s = doSync(t, srv, bob.AccessToken, q("since", s.next(), "timeout", "10000"))
+	typing = findEphemeral(s, roomID, "m.typing")
+	if typing == nil || len(typing["content"].(map[string]any)["user_ids"].([]any)) != 0 {
+		t.Fatalf("after the typing timeout: %v", s.path("rooms"))
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("typing expiry took %v", time.Since(start))
+	}
+
+	// Someone else's typing is refused.
+	wantReply(t, "typing as another user", call(t, srv, "PUT", v3+"/rooms/"+url.PathEscape(roomID.String())+"/typing/"+url.PathEscape(bob.UserID.String()),
+		alice.AccessToken, map[string]any{"typing": true, "timeout": 1000}), 403, "M_FORBIDDEN")
+
+	// A public receipt reaches bob; a private one does not.
+	if err := alice.SendReceipt(ctx, roomID, sent.EventID, event.ReceiptTypeRead, nil); err != nil {
+		t.Fatal(err)
+	}
+	s = doSync(t, srv, bob.AccessToken, q("since", s.next(), "timeout", "5000"))
+	receipt := findEphemeral(s, roomID, "m.receipt")
+	if receipt == nil {
+		t.Fatalf("no m.receipt for bob: %v", s.path("rooms"))
+	}
+	if _, ok := receipt["content"].(map[string]any)[sent.EventID.String()].(map[string]any)["m.read"].(map[string]any)[alice.UserID.String()]; !ok {
+		t.Fatalf("receipt content %v lacks alice's m.read of %s", receipt["content"], sent.EventID)
+	}
+	if err := alice.SendReceipt(ctx, roomID, sent.EventID, event.ReceiptTypeReadPrivate, nil); err != nil {
+		t.Fatal(err)
+	}
+	s2 := doSync(t, srv, bob.AccessToken, q("since", s.next()))
+	if r := findEphemeral(s2, roomID, "m.receipt"); r != nil {
+		t.Fatalf("bob sees alice's private receipt: %v", r)
+	}
+	mine := doSync(t, srv, alice.AccessToken, nil)
+	r := findEphemeral(mine, roomID, "m.receipt")
+	if r == nil || !strings.Contains(fmt.Sprint(r["content"]), "m.read.private") {
+		t.Fatalf("alice does not see her own private receipt: %v", r)
+	}
+	// Read markers set m.fully_read room account data.
+	wantReply(t, "read markers", call(t, srv, "POST", v3+"/rooms/"+url.PathEscape(roomID.String())+"/read_markers", bob.AccessToken,
+		map[string]any{"m.fully_read": sent.EventID, "m.read": sent.EventID}), 200, "")
+	bs := doSync(t, srv, bob.AccessToken, nil)
+	ad := bs.events("rooms", "join", roomID.String(), "account_data")
+	if len(ad) != 1 || ad[0]["type"] != "m.fully_read" {
+		t.Fatalf("room account data after read_markers: %v", ad)
+	}
+	if n := bs.path("rooms", "join", roomID.String(), "unread_notifications", "notification_count"); n != float64(0) {
+		t.Fatalf("bob read everything, notification_count = %v", n)
+	}
+}
+
+func findEphemeral(s syncJSON, roomID id.RoomID, typ string) map[string]any {
+	for _, e := range s.events("rooms", "join", roomID.String(), "ephemeral") {
+		if e["type"] == typ {
+			return e
+		}
+	}
+	return nil
+}
+
+func TestSyncLazyLoadedMembersAreTheSenders(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob, carol := udUser(t, srv, "alice"), udUser(t, srv, "bob"), udUser(t, srv, "carol")
+	roomID := roomWith(t, alice, bob, carol)
+	for i := range 3 {
+		if _, err := bob.SendText(ctx, roomID, fmt.Sprint("from bob ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	filter := `{"room":{"timeline":{"limit":3},"state":{"lazy_load_members":true}}}`
+	s := doSync(t, srv, carol.AccessToken, q("filter", filter))
+	room := []string{"rooms", "join", roomID.String()}
+	var members []string
+	for _, e := range s.events(append(room, "state")...) {
+		if e["type"] == "m.room.member" {
+			members = append(members, e["state_key"].(string))
+		}
+	}
+	senders := map[string]bool{}
+	for _, e := range s.events(append(room, "timeline")...) {
+		senders[e["sender"].(string)] = true
+	}
+	var want []string
+	for u := range senders {
+		want = append(want, u)
+	}
+	sort.Strings(want)
+	sort.Strings(members)
+	if !slices.Equal(members, want) || !slices.Equal(want, []string{bob.UserID.String()}) {
+		t.Fatalf("lazy members %v, timeline senders %v", members, want)
+	}
+	// Without lazy loading every member is there.
+	full := doSync(t, srv, carol.AccessToken, q("filter", `{"room":{"timeline":{"limit":3}}}`))
+	n := 0
+	for _, e := range full.events(append(room, "state")...) {
+		if e["type"] == "m.room.member" {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Fatalf("full state has %d members, want 3", n)
+	}
+	if j := full.path(append(room, "summary", "m.joined_member_count")...); j != float64(3) {
+		t.Fatalf("summary joined count %v", j)
+	}
+}
+
+func TestSyncGappyTimelineAndPrevBatch(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob := udUser(t, srv, "alice"), udUser(t, srv, "bob")
+	roomID := roomWith(t, alice, bob)
+	since := doSync(t, srv, bob.AccessToken, nil).next()
+	var want []string
+	for i := range 20 {
+		body := fmt.Sprint("msg ", i)
+		want = append(want, body)
+		if _, err := alice.SendText(ctx, roomID, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := doSync(t, srv, bob.AccessToken, q("since", since, "filter", `{"room":{"timeline":{"limit":5}}}`))
+	tl := []string{"rooms", "join", roomID.String(), "timeline"}
+	if s.path(append(tl, "limited")...) != true {
+		t.Fatalf("20 events with limit 5 not limited: %v", s.path(tl...))
+	}
+	got := msgBodies(s.events(tl...))
+	if !slices.Equal(got, want[15:]) {
+		t.Fatalf("timeline %q, want %q", got, want[15:])
+	}
+	prev, _ := s.path(append(tl, "prev_batch")...).(string)
+	if prev == "" {
+		t.Fatal("limited timeline without prev_batch")
+	}
+	r := call(t, srv, "GET", v3+"/rooms/"+url.PathEscape(roomID.String())+"/messages?dir=b&limit=15&from="+url.QueryEscape(prev), bob.AccessToken, nil)
+	if r.status != 200 {
+		t.Fatalf("messages from prev_batch: %d %v", r.status, r.body)
+	}
+	var gap []string
+	for _, e := range r.body["chunk"].([]any) {
+		m := e.(map[string]any)
+		if m["type"] == "m.room.message" {
+			gap = append([]string{m["content"].(map[string]any)["body"].(string)}, gap...)
+		}
+	}
+	if !slices.Equal(gap, want[:15]) {
+		t.Fatalf("/messages from prev_batch filled %q, want %q", gap, want[:15])
+	}
+}
+
+func TestSyncPresence(t *testing.T) {
+	t.Run("off", func(t *testing.T) {
+		cfg := testConfig(t, tempDir(t))
+		cfg.UsePresence = false
+		srv := startServer(t, cfg)
+		alice, bob := udUser(t, srv, "alice"), udUser(t, srv, "bob")
+		roomWith(t, alice, bob)
+		wantReply(t, "put presence", call(t, srv, "PUT", v3+"/presence/"+url.PathEscape(alice.UserID.String())+"/status", alice.AccessToken,
+			map[string]any{"presence": "online", "status_msg": "here"}), 200, "")
+		s := doSync(t, srv, bob.AccessToken, q("set_presence", "online"))
+		if _, ok := s["presence"]; ok {
+			t.Fatalf("presence off but sync has a presence section: %v", s["presence"])
+		}
+		r := call(t, srv, "GET", v3+"/presence/"+url.PathEscape(alice.UserID.String())+"/status", bob.AccessToken, nil)
+		if r.status != 200 || r.str("presence") != "offline" {
+			t.Fatalf("presence off: GET answers %d %v", r.status, r.body)
+		}
+	})
+	t.Run("on", func(t *testing.T) {
+		srv := startServer(t, testConfig(t, tempDir(t)))
+		alice, bob, carol := udUser(t, srv, "alice"), udUser(t, srv, "bob"), udUser(t, srv, "carol")
+		roomWith(t, alice, bob)
+		since := doSync(t, srv, bob.AccessToken, nil).next()
+		wantReply(t, "put presence", call(t, srv, "PUT", v3+"/presence/"+url.PathEscape(alice.UserID.String())+"/status", alice.AccessToken,
+			map[string]any{"presence": "unavailable", "status_msg": "lunch"}), 200, "")
+		s := doSync(t, srv, bob.AccessToken, q("since", since, "timeout", "5000"))
+		ps := s.events("presence")
+		if len(ps) != 1 || ps[0]["sender"] != alice.UserID.String() || ps[0]["content"].(map[string]any)["status_msg"] != "lunch" {
+			t.Fatalf("bob's presence section: %v", ps)
+		}
+		if c := doSync(t, srv, carol.AccessToken, nil); len(c.events("presence")) != 0 {
+			t.Fatalf("carol shares no room with alice but sees %v", c.events("presence"))
+		}
+		wantReply(t, "carol reads alice's presence", call(t, srv, "GET", v3+"/presence/"+url.PathEscape(alice.UserID.String())+"/status", carol.AccessToken, nil), 403, "M_FORBIDDEN")
+		wantReply(t, "alice sets bob's presence", call(t, srv, "PUT", v3+"/presence/"+url.PathEscape(bob.UserID.String())+"/status", alice.AccessToken,
+			map[string]any{"presence": "online"}), 403, "M_FORBIDDEN")
+	})
+}
+
+func TestSyncToDeviceExactlyOnceAcrossRestart(t *testing.T) {
+	cfg := testConfig(t, tempDir(t))
+	srv := startServer(t, cfg)
+	alice, bob := udUser(t, srv, "alice"), udUser(t, srv, "bob")
+	send := func(srv *homeserver.Server, txn, body string) {
+		t.Helper()
+		wantReply(t, "sendToDevice", call(t, srv, "PUT", v3+"/sendToDevice/m.test/"+txn, alice.AccessToken, map[string]any{
+			"messages": map[string]any{bob.UserID.String(): map[string]any{bob.DeviceID.String(): map[string]any{"body": body}}},
+		}), 200, "")
+	}
+	toDevice := func(s syncJSON) []string {
+		var out []string
+		for _, e := range s.events("to_device") {
+			out = append(out, e["content"].(map[string]any)["body"].(string))
+		}
+		return out
+	}
+	send(srv, "t1", "one")
+	s1 := doSync(t, srv, bob.AccessToken, nil)
+	if got := toDevice(s1); !slices.Equal(got, []string{"one"}) {
+		t.Fatalf("first sync to-device %q", got)
+	}
+	send(srv, "t2", "two")
+	stopServer(t, srv)
+	srv = startServer(t, cfg)
+	s2 := doSync(t, srv, bob.AccessToken, q("since", s1.next()))
+	if got := toDevice(s2); !slices.Equal(got, []string{"two"}) {
+		t.Fatalf("after restart to-device %q, want only the unacknowledged one", got)
+	}
+	s3 := doSync(t, srv, bob.AccessToken, q("since", s2.next()))
+	if got := toDevice(s3); len(got) != 0 {
+		t.Fatalf("acknowledged messages delivered again: %q", got)
+	}
+	// A retry of the same transaction is not delivered twice.
+	send(srv, "t2", "two")
+	if got := toDevice(doSync(t, srv, bob.AccessToken, q("since", s3.next()))); len(got) != 0 {
+		t.Fatalf("retried transaction delivered again: %q", got)
+	}
+}
+
+func TestSyncDeviceListsReachRoommatesOnly(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob, carol := udUser(t, srv, "alice"), udUser(t, srv, "bob"), udUser(t, srv, "carol")
+	roomWith(t, alice, bob)
+	bobSince := doSync(t, srv, bob.AccessToken, nil).next()
+	carolSince := doSync(t, srv, carol.AccessToken, nil).next()
+
+	k := newTestKey(t)
+	done := make(chan syncJSON, 1)
+	go func() { done <- doSync(t, srv, bob.AccessToken, q("since", bobSince, "timeout", "20000")) }()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	if _, err := alice.UploadKeys(ctx, &mautrix.ReqUploadKeys{}); err != nil {
+		t.Fatal(err)
+	}
+	body := map[string]any{"device_keys": deviceKeysFor(t, alice, k, "curve-a")}
+	wantReply(t, "upload keys", call(t, srv, "POST", v3+"/keys/upload", alice.AccessToken, body), 200, "")
+	s := <-done
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("bob's long-poll woke %v after alice's key upload", time.Since(start))
+	}
+	changed, _ := s.path("device_lists", "changed").([]any)
+	if !slices.Contains(changed, any(alice.UserID.String())) {
+		t.Fatalf("bob's device_lists %v lack alice", s.path("device_lists"))
+	}
+	c := doSync(t, srv, carol.AccessToken, q("since", carolSince))
+	if dl := c.path("device_lists"); dl != nil {
+		t.Fatalf("carol shares no room with alice but got device_lists %v", dl)
+	}
+}
+
+func TestSyncInitialWith500Rooms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates 500 rooms")
+	}
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice := udUser(t, srv, "alice")
+	want := map[id.RoomID]bool{}
+	for range 500 {
+		r, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[r.RoomID] = true
+	}
+	resp, err := alice.SyncRequest(ctx, 0, "", "", false, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Rooms.Join) != 500 {
+		t.Fatalf("initial sync has %d joined rooms, want 500", len(resp.Rooms.Join))
+	}
+	for r := range want {
+		if _, ok := resp.Rooms.Join[r]; !ok {
+			t.Fatalf("room %s missing", r)
+		}
+	}
+}
+
+func TestSyncBadInput(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	alice, bob := udUser(t, srv, "alice"), udUser(t, srv, "bob")
+	good := doSync(t, srv, alice.AccessToken, nil).next()
+	r := call(t, srv, "POST", v3+"/user/"+url.PathEscape(bob.UserID.String())+"/filter", bob.AccessToken, map[string]any{"room": map[string]any{}})
+	bobFilter := r.str("filter_id")
+	for _, tc := range []struct {
+		name, query, code string
+	}{
+		{"garbage since", "since=garbage", "M_INVALID_PARAM"},
+		{"too few fields", "since=s1_2_3", "M_INVALID_PARAM"},
+		{"leading zero", "since=" + strings.Replace(good, "s", "s0", 1), "M_INVALID_PARAM"},
+		{"pagination token", "since=t1_2", "M_INVALID_PARAM"},
+		{"ahead of the server", "since=s999999999_0_0_0_0_0_0", "M_INVALID_PARAM"},
+		{"negative timeout", "timeout=-1", "M_INVALID_PARAM"},
+		{"bad set_presence", "set_presence=busy", "M_INVALID_PARAM"},
+		{"malformed inline filter", "filter=" + url.QueryEscape(`{"room":`), "M_NOT_JSON"},
+		{"ill-typed filter", "filter=" + url.QueryEscape(`{"room":{"timeline":{"limit":"x"}}}`), "M_BAD_JSON"},
+		{"another user's filter", "filter=" + bobFilter, "M_INVALID_PARAM"},
+	} {
+		r := call(t, srv, "GET", v3+"/sync?"+tc.query, alice.AccessToken, nil)
+		if r.status != 400 || (r.errcode() != tc.code && !(tc.code == "M_NOT_JSON" && r.errcode() == "M_BAD_JSON")) {
+			t.Errorf("%s: %d %v, want 400 %s", tc.name, r.status, r.body, tc.code)
+		}
+	}
+	// A token of another user's account-data stream position is refused
+	// rather than answered with an empty success.
+	raw, _ := json.Marshal(map[string]any{"x": 1})
+	for i := range 3 {
+		wantReply(t, "account data", call(t, srv, "PUT", v3+"/user/"+url.PathEscape(bob.UserID.String())+"/account_data/m.test"+fmt.Sprint(i), bob.AccessToken, string(raw)), 200, "")
+	}
+	bobTok := doSync(t, srv, bob.AccessToken, nil).next()
+	if r := call(t, srv, "GET", v3+"/sync?since="+bobTok, alice.AccessToken, nil); r.status != 400 {
+		t.Errorf("alice with bob's token: %d %v", r.status, r.body)
+	}
+}
