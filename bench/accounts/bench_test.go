@@ -2,28 +2,19 @@ package main
 
 import (
 	"cmp"
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/bench/internal/axontest"
+	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/internal/parallel"
+	"github.com/axonhs/axon/bench/internal/proc"
+	"github.com/axonhs/axon/bench/report"
 	"github.com/axonhs/axon/configs"
-	"github.com/axonhs/axon/rooms/signing"
 )
 
 // benchConcurrency is the number of requests in flight in the in-process
@@ -32,100 +23,29 @@ const benchConcurrency = 8
 
 const benchPassword = "bench-password-1"
 
-// startAxon runs an in-process homeserver on loopback ports with its data
-// in a temporary directory, rate limits off and the given bcrypt cost, and
-// returns a client for it. The server stops when the benchmark ends.
-func startAxon(b testing.TB, bcryptRounds int) *client {
+// startAxon runs an in-process homeserver (bench/internal/axontest) at the
+// given bcrypt cost and returns a client for it.
+func startAxon(b testing.TB, bcryptRounds int) *mx.Client {
 	b.Helper()
-	cfg := configs.Default()
-	cfg.DataDir = b.TempDir()
-	cfg.Listeners.Client, cfg.Listeners.Federation = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.EnableRegistration = true
-	cfg.RateLimits.Enabled = false
-	cfg.BcryptRounds = bcryptRounds
-	cfg.Derive()
-	if err := cfg.Validate(); err != nil {
-		b.Fatal(err)
-	}
-	writeBenchKeys(b, cfg)
-	srv, err := homeserver.New(cfg, zap.NewNop())
+	c, err := mx.New(axontest.Start(b, axontest.Options{BcryptRounds: bcryptRounds}), 2*benchConcurrency, time.Minute)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := srv.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			b.Error(err)
-		}
-	})
-	c, err := newClient("http://"+srv.ClientAddr(), 2*benchConcurrency)
-	if err != nil {
-		b.Fatal(err)
-	}
+	b.Cleanup(c.Close)
 	return c
 }
 
-// axonURL is startAxon's server URL, for the program's own test.
-func axonURL(c *client) string { return c.base }
-
-// writeBenchKeys writes the signing key and a throwaway self-signed TLS
-// pair homeserver.New expects.
-func writeBenchKeys(b testing.TB, cfg *configs.Config) {
-	b.Helper()
-	k, err := signing.GenerateKey("bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	f, err := os.Create(cfg.SigningKeyPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	if err := signing.WriteKeyFile(f, k); err != nil {
-		b.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.Listeners.TLSCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.Listeners.TLSKey, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		b.Fatal(err)
-	}
-}
-
 // registerUsers creates n users through UIA and logs each in once.
-func registerUsers(b *testing.B, c *client, n int) (names, tokens []string) {
+func registerUsers(b *testing.B, c *mx.Client, n int) (names, tokens []string) {
 	b.Helper()
 	names, tokens = make([]string, n), make([]string, n)
-	err := parallel(benchConcurrency, n, func(i int) error {
+	err := parallel.Do(benchConcurrency, n, func(i int) error {
 		names[i] = fmt.Sprintf("bench-%d", i)
-		if err := c.register(names[i], benchPassword); err != nil {
+		if _, err := c.Register(names[i], benchPassword, true); err != nil {
 			return err
 		}
-		t, err := c.login(names[i], benchPassword)
-		tokens[i] = t
+		l, err := c.Login(names[i], benchPassword)
+		tokens[i] = l.AccessToken
 		return err
 	})
 	if err != nil {
@@ -148,7 +68,7 @@ func measure(b *testing.B, op func(i int) error) {
 	)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := selfCPU()
+	cpu0 := proc.SelfCPU()
 	for range benchConcurrency {
 		wg.Add(1)
 		go func() {
@@ -174,14 +94,14 @@ func measure(b *testing.B, op func(i int) error) {
 		}()
 	}
 	wg.Wait()
-	cpu := selfCPU() - cpu0
+	cpu := proc.SelfCPU() - cpu0
 	b.StopTimer()
 	if firstErr != nil {
 		b.Fatal(firstErr)
 	}
 	slices.Sort(latencies)
-	b.ReportMetric(float64(percentile(latencies, 50).Microseconds()), "p50-µs")
-	b.ReportMetric(float64(percentile(latencies, 99).Microseconds()), "p99-µs")
+	b.ReportMetric(float64(report.Percentile(latencies, 50).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(report.Percentile(latencies, 99).Microseconds()), "p99-µs")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
@@ -194,7 +114,7 @@ func BenchmarkLogin(b *testing.B) {
 			c := startAxon(b, rounds)
 			names, _ := registerUsers(b, c, 4)
 			measure(b, func(i int) error {
-				_, err := c.login(names[i%len(names)], benchPassword)
+				_, err := c.Login(names[i%len(names)], benchPassword)
 				return err
 			})
 		})
@@ -207,7 +127,7 @@ func BenchmarkWhoami(b *testing.B) {
 	c := startAxon(b, 4)
 	names, tokens := registerUsers(b, c, 16)
 	measure(b, func(i int) error {
-		id, err := c.whoami(tokens[i%len(tokens)])
+		id, err := c.Whoami(tokens[i%len(tokens)])
 		if err == nil && id != "@"+names[i%len(names)]+":localhost" {
 			err = fmt.Errorf("whoami answered %q for %s", id, names[i%len(names)])
 		}

@@ -10,6 +10,6 @@
 // BenchmarkLogin and BenchmarkWhoami run the same loops against an
 // in-process Axon (cmd/axon/homeserver) on a loopback port.
 //
-// It imports configs and cmd/axon/homeserver for the in-process benchmarks
-// only; the program itself speaks nothing but HTTP.
+// It speaks nothing but HTTP, through the shared bench/internal/mx client;
+// its tests start Axon through bench/internal/axontest.
 package main

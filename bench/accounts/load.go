@@ -5,6 +5,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/internal/proc"
 )
 
 // result is what one timed phase measured.
@@ -32,9 +35,9 @@ func drive(name string, concurrency int, duration time.Duration, pid int, op fun
 	r := result{name: name, targetCPU: -1}
 	target0, targetErr := time.Duration(0), error(nil)
 	if pid > 0 {
-		target0, targetErr = procCPU(pid)
+		target0, targetErr = proc.CPU(pid)
 	}
-	self0 := selfCPU()
+	self0 := proc.SelfCPU()
 	start := time.Now()
 	deadline := start.Add(duration)
 	var wg sync.WaitGroup
@@ -49,7 +52,7 @@ func drive(name string, concurrency int, duration time.Duration, pid int, op fun
 				switch {
 				case err == nil:
 					t.lat = append(t.lat, time.Since(t0))
-				case errors.Is(err, errRateLimited):
+				case errors.Is(err, mx.ErrRateLimited):
 					t.limits++
 				default:
 					t.failures++
@@ -62,9 +65,9 @@ func drive(name string, concurrency int, duration time.Duration, pid int, op fun
 	}
 	wg.Wait()
 	r.wall = time.Since(start)
-	r.selfCPU = selfCPU() - self0
+	r.selfCPU = proc.SelfCPU() - self0
 	if pid > 0 && targetErr == nil {
-		if t1, err := procCPU(pid); err == nil {
+		if t1, err := proc.CPU(pid); err == nil {
 			r.targetCPU = t1 - target0
 		}
 	}
@@ -79,15 +82,6 @@ func drive(name string, concurrency int, duration time.Duration, pid int, op fun
 	r.ops = len(r.latencies)
 	slices.Sort(r.latencies)
 	return r
-}
-
-// percentile is the nearest-rank p-th percentile (0 < p <= 100) of sorted.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(p/100*float64(len(sorted))+0.999999999) - 1
-	return sorted[max(0, min(rank, len(sorted)-1))]
 }
 
 func (r result) rate() float64 {

@@ -8,9 +8,12 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/internal/parallel"
+	"github.com/axonhs/axon/bench/report"
 )
 
 // setupAttempts bounds the retries of a rate-limited set-up request.
@@ -50,7 +53,7 @@ func run(o options, out io.Writer) error {
 	if o.users < 1 || o.concurrency < 1 || o.duration <= 0 {
 		return errors.New("accounts: -users and -concurrency must be at least 1, -duration positive")
 	}
-	c, err := newClient(o.url, o.concurrency)
+	c, err := mx.New(o.url, o.concurrency, time.Minute)
 	if err != nil {
 		return err
 	}
@@ -62,14 +65,17 @@ func run(o options, out io.Writer) error {
 		names[i] = fmt.Sprintf("%s-%d", o.prefix, i)
 	}
 	start := time.Now()
-	if err := parallel(o.concurrency, len(names), func(i int) error {
-		err := retrying(setupAttempts, func() error {
+	if err := parallel.Do(o.concurrency, len(names), func(i int) error {
+		err := mx.Retrying(setupAttempts, func() error {
+			var err error
 			if o.sharedSecret != "" {
-				return c.registerShared(o.sharedSecret, names[i], o.password)
+				_, err = c.RegisterShared(o.sharedSecret, names[i], o.password)
+			} else {
+				_, err = c.Register(names[i], o.password, true)
 			}
-			return c.register(names[i], o.password)
+			return err
 		})
-		if errors.Is(err, errUserInUse) {
+		if errors.Is(err, mx.ErrUserInUse) {
 			return nil
 		}
 		return err
@@ -79,10 +85,10 @@ func run(o options, out io.Writer) error {
 	fmt.Fprintf(out, "registered %d users in %s\n", len(names), time.Since(start).Round(time.Millisecond))
 
 	tokens := make([]string, len(names))
-	if err := parallel(o.concurrency, len(names), func(i int) error {
-		return retrying(setupAttempts, func() error {
-			t, err := c.login(names[i], o.password)
-			tokens[i] = t
+	if err := parallel.Do(o.concurrency, len(names), func(i int) error {
+		return mx.Retrying(setupAttempts, func() error {
+			l, err := c.Login(names[i], o.password)
+			tokens[i] = l.AccessToken
 			return err
 		})
 	}); err != nil {
@@ -96,73 +102,32 @@ func run(o options, out io.Writer) error {
 		switch strings.TrimSpace(phase) {
 		case "login":
 			r = drive("login", o.concurrency, o.duration, o.pid, func(_, _ int) error {
-				_, err := c.login(names[pick()], o.password)
+				_, err := c.Login(names[pick()], o.password)
 				return err
 			})
 		case "whoami":
 			r = drive("whoami", o.concurrency, o.duration, o.pid, func(_, _ int) error {
-				_, err := c.whoami(tokens[pick()])
+				_, err := c.Whoami(tokens[pick()])
 				return err
 			})
 		default:
 			return fmt.Errorf("accounts: unknown phase %q", phase)
 		}
-		report(out, r)
+		printResult(out, r)
 	}
 	return nil
 }
 
-// parallel calls f(0..n-1) from up to width goroutines and returns the
-// first error.
-func parallel(width, n int, f func(i int) error) error {
-	var (
-		next  atomic.Int64
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	for range min(width, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					once.Do(func() { first = err })
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
-}
-
-func report(out io.Writer, r result) {
+func printResult(out io.Writer, r result) {
 	fmt.Fprintf(out, "%-7s %8.1f req/s  ok %d  errors %d  rate-limited %d  p50 %s  p99 %s  max %s  client CPU %s/req",
 		r.name, r.rate(), r.ops, r.failures, r.limited,
-		fmtDur(percentile(r.latencies, 50)), fmtDur(percentile(r.latencies, 99)), fmtDur(percentile(r.latencies, 100)),
-		fmtDur(r.perOp(r.selfCPU)))
+		report.Dur(report.Percentile(r.latencies, 50)), report.Dur(report.Percentile(r.latencies, 99)), report.Dur(report.Percentile(r.latencies, 100)),
+		report.Dur(r.perOp(r.selfCPU)))
 	if r.targetCPU >= 0 {
-		fmt.Fprintf(out, "  server CPU %s/req (%.0f%% of one core)", fmtDur(r.perOp(r.targetCPU)), 100*r.targetCPU.Seconds()/r.wall.Seconds())
+		fmt.Fprintf(out, "  server CPU %s/req (%.0f%% of one core)", report.Dur(r.perOp(r.targetCPU)), 100*r.targetCPU.Seconds()/r.wall.Seconds())
 	}
 	fmt.Fprintln(out)
 	if r.firstErr != nil {
 		fmt.Fprintf(out, "        first error: %v\n", r.firstErr)
 	}
-}
-
-func fmtDur(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "n/a"
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
-	case d < time.Second:
-		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
 }

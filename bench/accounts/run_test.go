@@ -15,7 +15,7 @@ import (
 func TestRunAgainstAxon(t *testing.T) {
 	c := startAxon(t, 4)
 	o := options{
-		url:         axonURL(c),
+		url:         c.Base(),
 		users:       3,
 		concurrency: 2,
 		duration:    200 * time.Millisecond,

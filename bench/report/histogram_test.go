@@ -7,9 +7,32 @@ import (
 	"time"
 )
 
-// exactPercentile is the nearest-rank percentile of sorted values.
-func exactPercentile(sorted []time.Duration, p float64) time.Duration {
-	return sorted[rank(uint64(len(sorted)), p)-1]
+func TestPercentile(t *testing.T) {
+	var sorted []time.Duration
+	for i := 1; i <= 100; i++ {
+		sorted = append(sorted, time.Duration(i))
+	}
+	tests := []struct {
+		data []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{sorted, 50, 50},
+		{sorted, 99, 99},
+		{sorted, 99.5, 100},
+		{sorted, 100, 100},
+		{sorted, 1, 1},
+		{sorted, 0.001, 1},
+		{sorted[:1], 99, 1},
+		{sorted[:3], 50, 2},
+		{sorted[:4], 50, 2},
+		{nil, 50, 0},
+	}
+	for _, tt := range tests {
+		if got := Percentile(tt.data, tt.p); got != tt.want {
+			t.Errorf("Percentile(len %d, %v) = %v, want %v", len(tt.data), tt.p, got, tt.want)
+		}
+	}
 }
 
 func TestHistogramPercentilesAgainstExact(t *testing.T) {
@@ -40,7 +63,7 @@ func TestHistogramPercentilesAgainstExact(t *testing.T) {
 		}
 		slices.Sort(vals)
 		for _, p := range []float64{1, 10, 50, 90, 99, 99.9, 100} {
-			want := exactPercentile(vals, p)
+			want := Percentile(vals, p)
 			got := h.Percentile(p)
 			tol := time.Duration(float64(want) / 128)
 			if tt.name == "beyond the range" && p < 100 {

@@ -11,5 +11,6 @@
 // benchmarks start Axon in-process on 127.0.0.1:0 and send over real
 // loopback HTTP.
 //
-// It imports fasthttp and, in its tests only, Axon's homeserver assembly.
+// It speaks nothing but HTTP, through the shared bench/internal/mx client;
+// its tests start Axon through bench/internal/axontest.
 package main

@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/report"
 )
 
 // setup is a user with one device per sender and the rooms to send into.
@@ -17,21 +17,21 @@ type setup struct {
 	rooms  []string
 }
 
-func prepare(c *client, user string, senders, rooms int) (*setup, error) {
+func prepare(c *mx.Client, user string, senders, rooms int) (*setup, error) {
 	const password = "bench-password-1"
-	if err := c.register(user, password); err != nil {
+	if _, err := c.Register(user, password, true); err != nil {
 		return nil, err
 	}
 	s := &setup{}
 	for range senders {
-		t, err := c.login(user, password)
+		l, err := c.Login(user, password)
 		if err != nil {
 			return nil, err
 		}
-		s.tokens = append(s.tokens, t)
+		s.tokens = append(s.tokens, l.AccessToken)
 	}
 	for range rooms {
-		r, err := c.createRoom(s.tokens[0])
+		r, err := c.CreateRoom(s.tokens[0], "private_chat")
 		if err != nil {
 			return nil, err
 		}
@@ -58,7 +58,7 @@ func (r result) String() string {
 
 // run sends until total sends are done (total > 0) or until the deadline,
 // each sender cycling over the rooms from its own offset.
-func run(c *client, s *setup, total int, deadline time.Duration, cpu func() time.Duration) (result, error) {
+func run(c *mx.Client, s *setup, total int, deadline time.Duration, cpu func() time.Duration) (result, error) {
 	var (
 		next     atomic.Int64
 		mu       sync.Mutex
@@ -81,7 +81,7 @@ func run(c *client, s *setup, total int, deadline time.Duration, cpu func() time
 				}
 				room := s.rooms[(i+k)%len(s.rooms)]
 				t0 := time.Now()
-				if _, err := c.send(tok, room, fmt.Sprintf("t%d-%d", i, k), body); err != nil {
+				if _, err := c.Send(tok, room, "m.room.message", fmt.Sprintf("t%d-%d", i, k), body); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -99,36 +99,6 @@ func run(c *client, s *setup, total int, deadline time.Duration, cpu func() time
 	wg.Wait()
 	r := result{sends: len(lat), wall: time.Since(start), cpu: cpu() - cpu0}
 	slices.Sort(lat)
-	r.p50, r.p99 = percentile(lat, 50), percentile(lat, 99)
+	r.p50, r.p99 = report.Percentile(lat, 50), report.Percentile(lat, 99)
 	return r, firstErr
-}
-
-func percentile(sorted []time.Duration, p int) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return sorted[min(len(sorted)-1, len(sorted)*p/100)]
-}
-
-// selfCPU is this process's user plus system CPU time (getrusage).
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// loadAverage is the 1-minute load average, for reporting beside figures
-// measured on a shared machine.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return "?"
-	}
-	return f[0]
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/internal/proc"
 )
 
 func main() {
@@ -14,7 +17,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long to send")
 	user := flag.String("user", fmt.Sprintf("bench-rooms-%d", time.Now().UnixNano()), "user to register and send as")
 	flag.Parse()
-	c, err := newClient(*url, *senders)
+	c, err := mx.New(*url, *senders, time.Minute)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -26,8 +29,8 @@ func main() {
 	}
 	// CPU time here is the load generator's own; the server's is on its
 	// side of the socket.
-	r, err := run(c, s, 0, *duration, selfCPU)
-	fmt.Printf("senders=%d rooms=%d load1=%s: %s (client CPU)\n", *senders, *rooms, loadAverage(), r)
+	r, err := run(c, s, 0, *duration, proc.SelfCPU)
+	fmt.Printf("senders=%d rooms=%d load1=%s: %s (client CPU)\n", *senders, *rooms, proc.LoadAverage(), r)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "send:", err)
 		os.Exit(1)
