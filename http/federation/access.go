@@ -1,0 +1,114 @@
+package federation
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/axonhs/axon/persistence"
+	"github.com/axonhs/axon/rooms/event"
+	core "github.com/axonhs/axon/rooms/room"
+	"github.com/axonhs/axon/rooms/version"
+)
+
+// roomAccess checks a room-scoped request from origin: the room is one of
+// ours, the room's server ACL allows origin (client-server-api "Server
+// Access Control Lists": "all ... room-scoped federation requests"), and
+// origin has a member joined to the room now, without which it has no
+// business reading the room's history or state.
+func (a *API) roomAccess(roomID, origin string) (version.Spec, error) {
+	info, err := a.cfg.Store.Room(roomID)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return version.Spec{}, notFound("Unknown room")
+	}
+	if err != nil {
+		return version.Spec{}, err
+	}
+	v, err := version.Lookup(version.ID(info.Version))
+	if err != nil {
+		return version.Spec{}, err
+	}
+	if !a.aclAllows(roomID, origin) {
+		return v, forbidden("Server is banned from this room by its server ACL")
+	}
+	cur, err := a.cfg.Store.CurrentState(roomID)
+	if err != nil {
+		return v, err
+	}
+	if !a.serverHas(cur, origin, "join") {
+		return v, forbidden("Server is not in the room")
+	}
+	return v, nil
+}
+
+// serverHas reports whether a user of server has one of memberships in
+// the state s.
+func (a *API) serverHas(s persistence.StateMap, server string, memberships ...string) bool {
+	suffix := ":" + server
+	for k, nid := range s {
+		if k.Type != event.TypeMember || !strings.HasSuffix(k.StateKey, suffix) {
+			continue
+		}
+		rec, err := a.cfg.Store.EventByNID(nid)
+		if err != nil {
+			continue
+		}
+		ev, err := rec.Event()
+		if err != nil {
+			continue
+		}
+		m := core.MembershipOf(ev)
+		for _, want := range memberships {
+			if m == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// serverCanSee applies history visibility to a server
+// (server-server-api "Retrieving events": a server may see what its
+// users could; client-server-api module "Room History Visibility"):
+// world_readable and shared events are visible to any server in the room,
+// invited ones to a server with an invited or joined user at the event,
+// joined ones to a server with a joined user at the event.
+func (a *API) serverCanSee(rec persistence.StoredEvent, server string) bool {
+	if rec.Outcome != persistence.OutcomeAccepted {
+		return false
+	}
+	if ev, err := rec.Event(); err == nil && ev.Type == event.TypeMember && ev.StateKey != nil && serverOf(*ev.StateKey) == server {
+		// A user's own membership event is visible to them (the state
+		// after it applies; client-server-api "Room History Visibility").
+		return true
+	}
+	state, err := a.cfg.Store.StateBefore(rec)
+	if err != nil {
+		return false
+	}
+	vis := core.VisibilityShared
+	if hv, err := a.cfg.Store.StateEvent(state, "m.room.history_visibility", ""); err == nil && hv != nil {
+		if ev, err := hv.Event(); err == nil {
+			if v := core.VisibilityOf(ev); v != "" {
+				vis = v
+			}
+		}
+	}
+	switch vis {
+	case core.VisibilityInvited:
+		return a.serverHas(state, server, "join", "invite")
+	case core.VisibilityJoined:
+		return a.serverHas(state, server, "join")
+	}
+	return true
+}
+
+// storeEvents serves events by ID from the store, for stateres walks.
+type storeEvents struct{ st *persistence.Store }
+
+func (s storeEvents) Event(id string) (*event.Event, error) {
+	rec, err := s.st.EventByID(id)
+	if err != nil {
+		return nil, err
+	}
+	return rec.Event()
+}
