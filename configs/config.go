@@ -50,6 +50,11 @@ type Config struct {
 	UsePresence bool `yaml:"use_presence"`
 	// SyncMaxTimeout caps the timeout of a /sync long-poll (default 30s).
 	SyncMaxTimeout Duration `yaml:"sync_max_timeout"`
+	// DefaultRoomVersion is the room version of rooms created without
+	// room_version (POST /createRoom) and the one /capabilities announces
+	// as default; it must be a version rooms/version knows (default "12",
+	// spec: rooms/_index.md "Room versions").
+	DefaultRoomVersion string `yaml:"default_room_version"`
 
 	Log Log `yaml:"log"`
 

@@ -1,6 +1,10 @@
 package configs
 
-import "time"
+import (
+	"time"
+
+	"github.com/axonhs/axon/rooms/version"
+)
 
 // File and directory names under data_dir, and the default listeners.
 const (
@@ -39,11 +43,12 @@ func Default() *Config {
 			LoginPerSecond: 0.5,
 			LoginBurst:     10,
 		},
-		MaxUploadSize:    50 << 20, // Synapse's default, 50M
-		TurnURIs:         []string{},
-		TurnUserLifetime: Duration(24 * time.Hour), // Synapse's default
-		UsePresence:      true,
-		SyncMaxTimeout:   Duration(30 * time.Second),
+		MaxUploadSize:      50 << 20, // Synapse's default, 50M
+		TurnURIs:           []string{},
+		TurnUserLifetime:   Duration(24 * time.Hour), // Synapse's default
+		UsePresence:        true,
+		SyncMaxTimeout:     Duration(30 * time.Second),
+		DefaultRoomVersion: string(version.Default),
 		Log: Log{
 			Level:  "info",
 			Format: "console",

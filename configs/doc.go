@@ -5,5 +5,6 @@
 // every option.
 //
 // Of Axon's packages it imports only rooms/ids, to check server_name with
-// the same parser as every Matrix identifier.
+// the same parser as every Matrix identifier, and rooms/version, to check
+// default_room_version against the versions the server implements.
 package configs

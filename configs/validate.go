@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/axonhs/axon/rooms/version"
 )
 
 // Validate checks every option and returns all problems at once, each a
@@ -85,6 +87,9 @@ func (c *Config) Validate() error {
 		if rl.LoginBurst < 1 {
 			invalid("rate_limits.login_burst_count", "must be at least 1 when rate limits are enabled")
 		}
+	}
+	if _, err := version.Lookup(version.ID(c.DefaultRoomVersion)); err != nil {
+		invalid("default_room_version", "%q is not a room version this server implements", c.DefaultRoomVersion)
 	}
 	if c.MaxUploadSize <= 0 {
 		invalid("max_upload_size", "must be positive")

@@ -39,6 +39,8 @@ func TestValidateNamesKeys(t *testing.T) {
 		{"upload size zero", func(c *Config) { c.MaxUploadSize = 0 }, "max_upload_size", ErrInvalid},
 		{"log level", func(c *Config) { c.Log.Level = "loud" }, "log.level", ErrInvalid},
 		{"log format", func(c *Config) { c.Log.Format = "xml" }, "log.format", ErrInvalid},
+		{"unknown room version", func(c *Config) { c.DefaultRoomVersion = "13" }, "default_room_version", ErrInvalid},
+		{"empty room version", func(c *Config) { c.DefaultRoomVersion = "" }, "default_room_version", ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

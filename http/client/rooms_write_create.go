@@ -82,10 +82,7 @@ func (a *API) createRoom(ctx *fasthttp.RequestCtx, s user.Session) error {
 func (a *API) createParams(s user.Session, body *createRoomBody) (core.CreateParams, error) {
 	id := version.ID(body.RoomVersion)
 	if id == "" {
-		id = a.cfg.DefaultRoomVersion
-	}
-	if id == "" {
-		id = version.Default
+		id = a.defaultRoomVersion()
 	}
 	v, err := version.Lookup(id)
 	if err != nil {
@@ -130,4 +127,14 @@ func nullIsEmpty(m json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return m
+}
+
+// defaultRoomVersion is the version of rooms created without room_version,
+// also announced by /capabilities: the configured one, else
+// rooms/version.Default.
+func (a *API) defaultRoomVersion() version.ID {
+	if a.cfg.DefaultRoomVersion != "" {
+		return a.cfg.DefaultRoomVersion
+	}
+	return version.Default
 }

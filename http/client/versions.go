@@ -71,7 +71,7 @@ func (a *API) capabilities(ctx *fasthttp.RequestCtx, _ user.Session) error {
 	disabled := map[string]bool{"enabled": false}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]any{"capabilities": map[string]any{
 		"m.change_password": map[string]bool{"enabled": true},
-		"m.room_versions":   map[string]any{"default": string(version.Default), "available": available},
+		"m.room_versions":   map[string]any{"default": string(a.defaultRoomVersion()), "available": available},
 		"m.set_displayname": disabled,
 		"m.set_avatar_url":  disabled,
 		"m.3pid_changes":    disabled,

@@ -24,6 +24,7 @@ import (
 	"github.com/axonhs/axon/http/client"
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/signing"
+	"github.com/axonhs/axon/rooms/version"
 )
 
 // Sentinel errors of the assembly.
@@ -161,6 +162,7 @@ func (s *Server) clientServer() *fasthttp.Server {
 		TurnUserLifetime:          time.Duration(s.cfg.TurnUserLifetime),
 		UsePresence:               s.cfg.UsePresence,
 		SyncMaxTimeout:            time.Duration(s.cfg.SyncMaxTimeout),
+		DefaultRoomVersion:        version.ID(s.cfg.DefaultRoomVersion),
 		DeviceListPosition:        client.DeviceListPositionOf,
 	})
 	s.clientAPI.Store(api)
