@@ -47,11 +47,14 @@ func (b *Batch) PutDestination(destination string, st DestinationState) {
 	b.setJSON(destinationKey(destination), st)
 }
 
-// PutDestination records st for destination durably.
+// PutDestination records st for destination, without waiting for fsync:
+// it records which rows a transaction carries and its ID, and losing it to
+// an operating-system crash only means those rows go out again under a new
+// ID (receivers drop PDUs they already have by event ID).
 func (s *Store) PutDestination(destination string, st DestinationState) error {
 	b := s.NewBatch()
 	b.PutDestination(destination, st)
-	return b.Commit()
+	return b.CommitNoSync()
 }
 
 // Destination returns destination's state; ErrNotFound if none was kept.

@@ -85,14 +85,16 @@ func (s *Store) OutboxDestinations() ([]string, error) {
 }
 
 // AckOutbox removes the rows of an answered transaction and records the
-// destination's new state, durably and together: a crash between the two
-// would otherwise resend under a new transaction ID rows the destination
-// already has (harmless, since servers dedupe by event ID, but wasteful).
+// destination's new state, together. It does not wait for fsync: if an
+// operating-system crash loses the write, the rows and the recorded
+// transaction come back and the same transaction is sent again, which the
+// destination answers from its deduplication (or, at worst, receives PDUs
+// it already has, which servers drop by event ID). Nothing queued is lost.
 func (s *Store) AckOutbox(destination string, streams []uint64, st DestinationState) error {
 	b := s.NewBatch()
 	for _, pos := range streams {
 		b.delete(outboxKey(destination, pos))
 	}
 	b.PutDestination(destination, st)
-	return b.Commit()
+	return b.CommitNoSync()
 }
