@@ -45,3 +45,44 @@ func TestDefaultRoomVersionFromConfig(t *testing.T) {
 		t.Errorf("room created with room_version 10 has version %v", create["room_version"])
 	}
 }
+
+// A user who forgot a room, joins it again and leaves again has not
+// forgotten it: the history of the stay is readable.
+func TestForgottenClearedOnRejoin(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob := member(t, srv, "alice"), member(t, srv, "bob")
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := created.RoomID
+	messages := func(what string) int {
+		t.Helper()
+		return call(t, srv, "GET", "/_matrix/client/v3/rooms/"+string(room)+"/messages?dir=b", bob.AccessToken, nil).status
+	}
+	if _, err := bob.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.LeaveRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.ForgetRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if st := messages("after forgetting"); st != 403 {
+		t.Fatalf("/messages after forgetting: %d, want 403", st)
+	}
+	if _, err := bob.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.SendText(ctx, room, "back again"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.LeaveRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if st := messages("after rejoining and leaving"); st != 200 {
+		t.Fatalf("/messages after rejoining and leaving again: %d, want 200 (the room is not forgotten)", st)
+	}
+}

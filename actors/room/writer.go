@@ -88,6 +88,12 @@ func (w *writer) write(b *persistence.RoomBatch, eff *core.Effects, txn *Txn) er
 	}
 	for _, m := range eff.Memberships {
 		b.PutMembership(m.UserID, persistence.UserMembership{RoomID: w.roomID, Membership: m.New, EventNID: rec.NID, Stream: rec.Stream})
+		if eff.Outcome == core.Accepted && backInRoom(m.New) {
+			// A user who forgot the room and comes back has not forgotten
+			// it any more (client-server-api "Leaving rooms": forget
+			// applies to a room the user has left).
+			b.SetForgotten(m.UserID, w.roomID, false)
+		}
 	}
 	if eff.Relation != nil {
 		b.PutRelation(eff.Relation.EventID, eff.Relation.RelType, rec.Stream, rec.NID)
@@ -216,4 +222,14 @@ func outcomeOf(o core.Outcome) uint8 {
 		return persistence.OutcomeRejected
 	}
 	return persistence.OutcomeAccepted
+}
+
+// backInRoom reports a membership that puts the user back in touch with the
+// room: joined, invited or knocking.
+func backInRoom(membership string) bool {
+	switch membership {
+	case event.MembershipJoin, event.MembershipInvite, event.MembershipKnock:
+		return true
+	}
+	return false
 }
