@@ -153,9 +153,11 @@ func (a *serverActor) build(ctx actor.Context) {
 	st := a.st
 	edus := a.edus.take(d.cfg.MaxEDUs)
 	a.more = false
-	d.work.Add(1)
+	if !d.work.begin() {
+		return // stopping: the actor is about to be stopped too
+	}
 	go func() {
-		defer d.work.Done()
+		defer d.work.end()
 		txn, full, err := d.buildTxn(dest, st, edus)
 		d.root.Send(self, built{txn: txn, full: full, err: err})
 	}()
@@ -190,9 +192,11 @@ func (a *serverActor) send(ctx actor.Context, txn *pendingTxn) {
 	a.sending = true
 	d, self, dest := a.dir, ctx.Self(), a.dest
 	st := a.st
-	d.work.Add(1)
+	if !d.work.begin() {
+		return
+	}
 	go func() {
-		defer d.work.Done()
+		defer d.work.end()
 		c, cancel := contextWithTimeout(d.ctx, d.cfg.RequestTimeout)
 		_, err := d.cfg.Sender.SendTransaction(c, dest, txn.id, txn.body)
 		cancel()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,7 +67,7 @@ type Directory struct {
 	// the goroutines that use the store, which Stop waits for.
 	ctx    context.Context
 	cancel context.CancelFunc
-	work   sync.WaitGroup
+	work   workTracker
 
 	live, sent, failed, shed atomic.Int64
 }
@@ -194,7 +193,7 @@ func (d *Directory) Stop(ctx context.Context) error {
 		d.root.Poison(pid)
 	}
 	done := make(chan struct{})
-	go func() { d.work.Wait(); close(done) }()
+	go func() { d.work.closeAndWait(); close(done) }()
 	select {
 	case <-done:
 		return nil
