@@ -5,6 +5,7 @@ import (
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 )
 
 // A server configured with default_room_version "11" creates v11 rooms
@@ -84,5 +85,72 @@ func TestForgottenClearedOnRejoin(t *testing.T) {
 	}
 	if st := messages("after rejoining and leaving"); st != 200 {
 		t.Fatalf("/messages after rejoining and leaving again: %d, want 200 (the room is not forgotten)", st)
+	}
+}
+
+// memberContent is the content of userID's current m.room.member event.
+func memberContent(t *testing.T, cli *mautrix.Client, room id.RoomID, userID id.UserID) map[string]any {
+	t.Helper()
+	var c map[string]any
+	if err := cli.StateEvent(bg(t), room, event.StateMember, string(userID), &c); err != nil {
+		t.Fatalf("member event of %s: %v", userID, err)
+	}
+	return c
+}
+
+// Joins, invites and the creator's join carry the user's display name and
+// avatar from their profile; /members shows them.
+func TestMemberEventsCarryProfile(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob, carol := member(t, srv, "alice"), member(t, srv, "bob"), member(t, srv, "carol")
+	avatar := id.ContentURI{Homeserver: "localhost", FileID: "bobface"}
+	for _, step := range []struct {
+		cli  *mautrix.Client
+		name string
+	}{{alice, "Alice A."}, {bob, "Bob B."}, {carol, "Carol C."}} {
+		if err := step.cli.SetDisplayName(ctx, step.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bob.SetAvatarURL(ctx, avatar); err != nil {
+		t.Fatal(err)
+	}
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := created.RoomID
+	if _, err := bob.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: carol.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[id.UserID][3]string{
+		alice.UserID: {"join", "Alice A.", ""},
+		bob.UserID:   {"join", "Bob B.", avatar.String()},
+		carol.UserID: {"invite", "Carol C.", ""},
+	}
+	for u, w := range want {
+		c := memberContent(t, alice, room, u)
+		av, _ := c["avatar_url"].(string)
+		if c["membership"] != w[0] || c["displayname"] != w[1] || av != w[2] {
+			t.Errorf("member event of %s: %v, want membership %s, displayname %q, avatar %q", u, c, w[0], w[1], w[2])
+		}
+	}
+	members, err := alice.Members(ctx, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, ev := range members.Chunk {
+		w, ok := want[id.UserID(ev.GetStateKey())]
+		if ok && ev.Content.Raw["displayname"] == w[1] {
+			seen++
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("/members shows %d of %d display names: %v", seen, len(want), members.Chunk)
 	}
 }

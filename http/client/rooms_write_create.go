@@ -98,6 +98,11 @@ func (a *API) createParams(s user.Session, body *createRoomBody) (core.CreatePar
 		CreationContent: nullIsEmpty(body.CreationContent), PowerLevelOverride: nullIsEmpty(body.PowerLevelContentOverride),
 		Name: body.Name, Topic: body.Topic, IsDirect: body.IsDirect,
 	}
+	creator, err := a.withProfile(s.Localpart, core.MemberOptions{})
+	if err != nil {
+		return core.CreateParams{}, err
+	}
+	p.DisplayName, p.AvatarURL = creator.DisplayName, creator.AvatarURL
 	if body.RoomAliasName != "" {
 		alias, err := ids.ParseRoomAlias("#" + body.RoomAliasName + ":" + a.cfg.ServerName)
 		if err != nil {

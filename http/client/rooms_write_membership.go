@@ -93,9 +93,13 @@ func (a *API) join(ctx *fasthttp.RequestCtx, s user.Session, roomID string) erro
 	if err := axhttp.DecodeJSON(ctx, &body); err != nil {
 		return err
 	}
+	opts, err := a.withProfile(s.Localpart, core.MemberOptions{Reason: body.Reason})
+	if err != nil {
+		return err
+	}
 	c, cancel := a.ctx()
 	defer cancel()
-	if _, err := a.cfg.Rooms.Join(c, roomID, a.userID(s.Localpart), core.MemberOptions{Reason: body.Reason}); err != nil {
+	if _, err := a.cfg.Rooms.Join(c, roomID, a.userID(s.Localpart), opts); err != nil {
 		return roomWriteError(err)
 	}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]string{"room_id": roomID})
@@ -112,7 +116,11 @@ func (a *API) knock(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err := axhttp.DecodeJSON(ctx, &body); err != nil {
 		return err
 	}
-	p := core.Knock(a.userID(s.Localpart), core.MemberOptions{Reason: body.Reason})
+	opts, err := a.withProfile(s.Localpart, core.MemberOptions{Reason: body.Reason})
+	if err != nil {
+		return err
+	}
+	p := core.Knock(a.userID(s.Localpart), opts)
 	return a.proposeMembership(ctx, roomID, p, map[string]string{"room_id": roomID})
 }
 
@@ -186,7 +194,11 @@ func (a *API) memberAction(action string) func(*fasthttp.RequestCtx, user.Sessio
 			if target.Server() != ids.ServerName(a.cfg.ServerName) {
 				return axhttp.Errorf(axhttp.CodeForbidden, "Inviting users of other servers needs federation, which is not supported yet")
 			}
-			p = core.Invite(sender, t, core.MemberOptions{Reason: body.Reason})
+			opts, err := a.withProfile(target.Localpart(), core.MemberOptions{Reason: body.Reason})
+			if err != nil {
+				return err
+			}
+			p = core.Invite(sender, t, opts)
 		case "kick":
 			p = core.Kick(sender, t, body.Reason)
 		case "ban":
