@@ -16,6 +16,11 @@ import (
 // sum.
 func (r *runner) drive(ctx context.Context, srv *serverWatch, sum *report.Summary, out io.Writer) (*report.Summary, error) {
 	o := r.o
+	if srv != nil {
+		if err := srv.begin(); err != nil {
+			return sum, err
+		}
+	}
 	tallies := make([]tally, len(r.w.syncers))
 	var syncWG, workWG sync.WaitGroup
 	for i, sy := range r.w.syncers {
@@ -80,7 +85,7 @@ func (r *runner) drive(ctx context.Context, srv *serverWatch, sum *report.Summar
 	sum.Counts["deliveries lost"] = v.lost
 	sum.Counts["deliveries duplicated"] = v.duplicates
 	sum.Counts["timeline gaps"] = v.gaps
-	sum.Counts["messages of this run seen outside watched rooms"] = v.unexpected
+	sum.Counts["messages seen in rooms joined during the run (not checked)"] = v.unexpected
 	sum.Counts["sync polls"] = v.polls
 	sum.Counts["operations skipped"] = r.skipped.Load()
 	if o.rate > 0 {

@@ -35,7 +35,9 @@ func startServerWatch(pid int) (*serverWatch, error) {
 func (s *serverWatch) loop(r *runner) {
 	cpuGauge := r.rec.Gauge("server CPU", "% of one core")
 	rssGauge := r.rec.Gauge("server RSS", "MiB")
+	s.mu.Lock()
 	last, lastAt := s.cpu0, time.Now()
+	s.mu.Unlock()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -58,6 +60,19 @@ func (s *serverWatch) loop(r *runner) {
 		s.rssMax, s.rssEnd = max(s.rssMax, rss), rss
 		s.mu.Unlock()
 	}
+}
+
+// begin starts the measured span: the set-up's CPU time (bcrypt of every
+// registration and login) is not the traffic's.
+func (s *serverWatch) begin() error {
+	cpu, err := proc.CPU(s.pid)
+	if err != nil {
+		return fmt.Errorf("%w: pid %d: %w", ErrTargetExited, s.pid, err)
+	}
+	s.mu.Lock()
+	s.cpu0, s.cpuEnd = cpu, cpu
+	s.mu.Unlock()
+	return nil
 }
 
 // stop reads the CPU time at the end of the sending phase.

@@ -85,7 +85,7 @@ func view(s *Summary) pageView {
 			thr = append(thr, line{name: st.Name + " failed/s", color: palette[len(thr)%len(palette)], ys: fails})
 		}
 	}
-	v.Charts = append(v.Charts, template.HTML(lineChart("Throughput", "seconds", "/s", xs, thr)))
+	v.Charts = append(v.Charts, template.HTML(lineChart("Throughput", "seconds", "per second", xs, thr)))
 	for _, st := range tl.Series {
 		withData := func(f func(Point) float64) []float64 {
 			return pick(st.Points, func(p Point) float64 {
@@ -100,7 +100,7 @@ func view(s *Summary) pageView {
 			{"p90", palette[1], withData(func(p Point) float64 { return p.P90 })},
 			{"p99", palette[3], withData(func(p Point) float64 { return p.P99 })},
 		}
-		v.Charts = append(v.Charts, template.HTML(lineChart(st.Name+" latency percentiles per bucket", "seconds", " ms", xs[:min(len(xs), len(st.Points))], lines)))
+		v.Charts = append(v.Charts, template.HTML(lineChart(st.Name+" latency percentiles per bucket", "seconds", "ms", xs[:min(len(xs), len(st.Points))], lines)))
 	}
 	for i, g := range tl.Gauges {
 		gx := make([]float64, len(g.Points))
@@ -111,7 +111,7 @@ func view(s *Summary) pageView {
 		for _, p := range g.Points {
 			lines[0].ys = append(lines[0].ys, p.Mean)
 		}
-		v.Charts = append(v.Charts, template.HTML(lineChart(g.Name, "seconds", " "+g.Unit, gx, lines)))
+		v.Charts = append(v.Charts, template.HTML(lineChart(g.Name, "seconds", g.Unit, gx, lines)))
 	}
 	for _, d := range s.Distributions {
 		ranks := make([]float64, len(d.Keys))
@@ -121,7 +121,7 @@ func view(s *Summary) pageView {
 			p50[i], p99[i], mx[i] = k.P50, k.P99, k.Max
 		}
 		title := fmt.Sprintf("%s: %d keys ranked by p99", d.Name, len(d.Keys))
-		v.Dists = append(v.Dists, template.HTML(lineChart(title, "rank", " ms", ranks,
+		v.Dists = append(v.Dists, template.HTML(lineChart(title, "rank", "ms", ranks,
 			[]line{{"p50", palette[0], p50}, {"p99", palette[3], p99}, {"max", palette[7], mx}})))
 	}
 	return v

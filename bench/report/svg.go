@@ -23,11 +23,15 @@ const (
 	padT, padB     = 28, 40
 )
 
-// lineChart draws lines over a shared x axis as an inline SVG.
+// lineChart draws lines over a shared x axis as an inline SVG, with the
+// y unit at the top right and the legend below, wrapped to the width.
 func lineChart(title, xLabel, yUnit string, xs []float64, lines []line) string {
+	legendRows, legendAt := layoutLegend(lines)
+	h := chartH + 16*(legendRows-1)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s">`, chartW, chartH, chartW, chartH, esc(title))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s">`, chartW, h, chartW, h, esc(title))
 	fmt.Fprintf(&b, `<text x="%d" y="18" class="title">%s</text>`, padL, esc(title))
+	fmt.Fprintf(&b, `<text x="%d" y="18" class="tick" text-anchor="end">%s</text>`, chartW-padR, esc(strings.TrimSpace(yUnit)))
 	xmin, xmax := bounds(xs)
 	ymax := 0.0
 	for _, l := range lines {
@@ -41,14 +45,15 @@ func lineChart(title, xLabel, yUnit string, xs []float64, lines []line) string {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" class="empty">no data</text></svg>`, chartW/2-30, chartH/2)
 		return b.String()
 	}
-	ymax = niceCeil(ymax)
+	ystep := niceCeil(ymax / 4)
+	ymax = 4 * ystep
 	if xmax == xmin {
 		xmax = xmin + 1
 	}
 	pw, ph := float64(chartW-padL-padR), float64(chartH-padT-padB)
 	px := func(x float64) float64 { return float64(padL) + (x-xmin)/(xmax-xmin)*pw }
 	py := func(y float64) float64 { return float64(padT) + ph - y/ymax*ph }
-	axes(&b, xmin, xmax, ymax, xLabel, yUnit, px, py)
+	axes(&b, xmin, xmax, ymax, ystep, xLabel, px, py)
 	for i, l := range lines {
 		var d strings.Builder
 		pen := false
@@ -66,24 +71,40 @@ func lineChart(title, xLabel, yUnit string, xs []float64, lines []line) string {
 			pen = true
 		}
 		fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="1.8"><title>%s</title></path>`, strings.TrimSpace(d.String()), l.color, esc(l.name))
-		lx := padL + 8 + i*130
+		lx, row := legendAt[i][0], legendAt[i][1]
+		ly := chartH - 10 + 16*row
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="4" fill="%s"/><text x="%d" y="%d" class="legend">%s</text>`,
-			lx, chartH-10, l.color, lx+16, chartH-5, esc(l.name))
+			lx, ly, l.color, lx+16, ly+5, esc(l.name))
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
 }
 
-// axes draws the frame, grid lines and tick labels.
-func axes(b *strings.Builder, xmin, xmax, ymax float64, xLabel, yUnit string, px, py func(float64) float64) {
-	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%d" height="%d" class="frame"/>`, padL, padT, chartW-padL-padR, chartH-padT-padB)
-	for i := 0; i <= 4; i++ {
-		y := ymax * float64(i) / 4
-		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" class="grid"/>`, padL, chartW-padR, py(y), py(y))
-		fmt.Fprintf(b, `<text x="%d" y="%.1f" class="tick" text-anchor="end">%s</text>`, padL-4, py(y)+4, esc(tickLabel(y)+yUnit))
+// layoutLegend places each line's legend entry (x, row), wrapping rows at
+// the chart's width, and returns the number of rows.
+func layoutLegend(lines []line) (rows int, at [][2]int) {
+	x, row := padL, 0
+	for _, l := range lines {
+		w := 16 + 7*len([]rune(l.name)) + 18
+		if x+w > chartW-padR-70 && x > padL { // room for the x label
+			x, row = padL, row+1
+		}
+		at = append(at, [2]int{x, row})
+		x += w
 	}
-	for i := 0; i <= 5; i++ {
-		x := xmin + (xmax-xmin)*float64(i)/5
+	return row + 1, at
+}
+
+// axes draws the frame, grid lines and tick labels: four y steps of ystep,
+// x ticks at round numbers.
+func axes(b *strings.Builder, xmin, xmax, ymax, ystep float64, xLabel string, px, py func(float64) float64) {
+	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%d" height="%d" class="frame"/>`, padL, padT, chartW-padL-padR, chartH-padT-padB)
+	for y := 0.0; y <= ymax*1.0001; y += ystep {
+		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" class="grid"/>`, padL, chartW-padR, py(y), py(y))
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" class="tick" text-anchor="end">%s</text>`, padL-4, py(y)+4, esc(tickLabel(y)))
+	}
+	xstep := niceCeil((xmax - xmin) / 6)
+	for x := math.Ceil(xmin/xstep) * xstep; x <= xmax*1.0001; x += xstep {
 		fmt.Fprintf(b, `<text x="%.1f" y="%d" class="tick" text-anchor="middle">%s</text>`, px(x), chartH-padB+14, esc(tickLabel(x)))
 	}
 	fmt.Fprintf(b, `<text x="%d" y="%d" class="tick" text-anchor="end">%s</text>`, chartW-padR, chartH-padB+28, esc(xLabel))
