@@ -83,3 +83,38 @@ func (s *Store) MembersOf(st StateMap) (map[string]StoredEvent, error) {
 	}
 	return out, nil
 }
+
+// RoomStreamBackwards calls f with a room's events with stream positions
+// in (after, upTo], newest first, until f returns false or max events have
+// been read; upTo is capped at the visible watermark. Unread counting uses
+// it to stop at the user's own latest event.
+func (s *Store) RoomStreamBackwards(roomID string, after, upTo uint64, max int, f func(StoredEvent) bool) error {
+	visible, err := s.StreamPosition()
+	if err != nil {
+		return err
+	}
+	upTo = min(upTo, visible)
+	if after >= upTo {
+		return nil
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{
+		LowerBound: roomStreamKey(roomID, after+1),
+		UpperBound: roomStreamKey(roomID, upTo+1),
+	})
+	if err != nil {
+		return fmt.Errorf("persistence: iterating: %w", err)
+	}
+	defer it.Close()
+	n := 0
+	for ok := it.Last(); ok && n < max; ok = it.Prev() {
+		e, err := s.EventByNID(binary.BigEndian.Uint64(it.Value()))
+		if err != nil {
+			return err
+		}
+		n++
+		if !f(e) {
+			break
+		}
+	}
+	return it.Error()
+}

@@ -30,9 +30,10 @@ type syncBuilder struct {
 
 	ignored         map[string]bool
 	roomAccountData map[string][]json.RawMessage
-	receipts        map[string][]persistence.Receipt // incremental: changed receipts by room
-	changed, left   map[string]bool                  // device_lists
-	levels          powerLevels                      // of the room whose unread counts are being read
+	receipts        map[string][]persistence.Receipt   // incremental: changed receipts by room
+	changed, left   map[string]bool                    // device_lists
+	levels          powerLevels                        // of the room whose unread counts are being read
+	events          map[uint64]persistence.StoredEvent // read once per sync (event)
 	resp            *syncResponse
 }
 

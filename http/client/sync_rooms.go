@@ -82,15 +82,15 @@ func (b *syncBuilder) window(v *roomView, after, upTo uint64, full bool) (*roomW
 	case len(raw) > 0:
 		group = raw[0].StateBefore
 	}
-	st, err := b.a.cfg.Store.StateOfGroup(group)
+	g, err := v.group(group)
 	if err != nil {
 		return nil, err
 	}
-	states, err := b.stateEvents(v, st, after, full, w.events)
+	states, err := b.stateEvents(v, g.state, after, full, w.events)
 	if err != nil {
 		return nil, err
 	}
-	if w.state, err = v.serveEvents(states, b.now); err != nil {
+	if w.state, err = b.serveState(v, states); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -141,7 +141,7 @@ func (b *syncBuilder) stateEvents(v *roomView, st persistence.StateMap, after ui
 		if !b.req.useStateAfter && inTimeline[nid] {
 			continue
 		}
-		se, err := b.a.cfg.Store.EventByNID(nid)
+		se, err := b.event(nid)
 		if err != nil {
 			return nil, err
 		}
@@ -352,4 +352,23 @@ func (b *syncBuilder) membersChanged(v *roomView, timeline []persistence.StoredE
 		}
 	}
 	return false
+}
+
+// serveState formats state events without looking up the events they
+// replaced: prev_content is optional (ClientEvent's unsigned), and reading
+// each predecessor doubled the reads of an initial sync.
+func (b *syncBuilder) serveState(v *roomView, states []persistence.StoredEvent) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, 0, len(states))
+	for _, se := range states {
+		h, err := v.header(se)
+		if err != nil {
+			return nil, err
+		}
+		ce, err := formatClientEvent(se, h, b.now, nil, eventHeader{})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ce)
+	}
+	return out, nil
 }

@@ -26,16 +26,20 @@ type roomMembers struct {
 
 func (b *syncBuilder) members(v *roomView) (roomMembers, error) {
 	var rm roomMembers
-	st, err := b.a.cfg.Store.CurrentStateOfType(v.roomID, event.TypeMember)
-	if err != nil {
-		return rm, err
-	}
-	byUser, err := b.a.cfg.Store.MembersOf(st)
+	g, err := v.group(v.info.StateGroup)
 	if err != nil {
 		return rm, err
 	}
 	var candidates []string
-	for uid, se := range byUser {
+	for k, nid := range g.state {
+		if k.Type != event.TypeMember {
+			continue
+		}
+		uid := k.StateKey
+		se, err := b.event(nid)
+		if err != nil {
+			return rm, err
+		}
 		h, err := v.header(se)
 		if err != nil {
 			return rm, err
@@ -68,35 +72,28 @@ func (b *syncBuilder) summary(v *roomView) (*roomSummary, error) {
 		return nil, err
 	}
 	s := &roomSummary{Joined: &rm.joined, Invited: &rm.invited}
-	named, err := b.hasState(v.roomID, "m.room.name")
+	g, err := v.group(v.info.StateGroup)
 	if err != nil {
 		return nil, err
 	}
-	aliased, err := b.hasState(v.roomID, "m.room.canonical_alias")
-	if err != nil {
-		return nil, err
-	}
+	_, named := g.state[event.StateKey{Type: "m.room.name"}]
+	_, aliased := g.state[event.StateKey{Type: "m.room.canonical_alias"}]
 	if !named && !aliased {
 		s.Heroes = rm.heroes
 	}
 	return s, nil
 }
 
-func (b *syncBuilder) hasState(roomID, typ string) (bool, error) {
-	_, err := b.a.cfg.Store.CurrentStateEvent(roomID, typ, "")
-	if errors.Is(err, persistence.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// unread counts the events after the user's read receipt that notify or
+// unread counts the events after the user's read position that notify or
 // highlight under the default push rules (client-server-api "Receiving
 // notifications"), looking at most at the last maxUnreadScan of them. The
-// user's own events never count.
+// read position is the later of the user's read receipts (public or
+// private) and the user's own latest event: a user has read what came
+// before what they wrote (receipts module: clients "SHOULD NOT send read
+// receipts for events sent by their own user").
 func (b *syncBuilder) unread(v *roomView) (*unreadCounts, error) {
 	st := b.a.cfg.Store
-	var after uint64
+	after := v.member.Stream // nothing before the user's join counts
 	for _, typ := range []string{receiptRead, receiptReadPrivate} {
 		r, err := st.ReceiptOf(v.roomID, typ, b.req.userID, "")
 		if errors.Is(err, persistence.ErrNotFound) {
@@ -106,32 +103,32 @@ func (b *syncBuilder) unread(v *roomView) (*unreadCounts, error) {
 			return nil, err
 		}
 		se, err := st.EventByID(r.EventID)
-		if err == nil && se.Stream > after {
+		if err == nil && se.RoomID == v.roomID && se.Stream > after {
 			after = se.Stream
 		}
 	}
-	after = max(after, v.member.Stream) // nothing before the user's join counts
-	events, _, err := st.RoomStreamTail(v.roomID, after, b.to.Events, maxUnreadScan)
-	if err != nil {
-		return nil, err
-	}
 	counts := &unreadCounts{}
 	var pc *push.Context
+	var ferr error
 	rules := push.Defaults(b.req.userID)
-	for _, se := range events {
+	err := st.RoomStreamBackwards(v.roomID, after, b.to.Events, maxUnreadScan, func(se persistence.StoredEvent) bool {
 		if se.Outcome != persistence.OutcomeAccepted {
-			continue
+			return true
 		}
 		h, err := v.header(se)
 		if err != nil {
-			return nil, err
+			ferr = err
+			return false
 		}
-		if h.Sender == b.req.userID || b.ignored[h.Sender] {
-			continue
+		if h.Sender == b.req.userID {
+			return false
+		}
+		if b.ignored[h.Sender] {
+			return true
 		}
 		if pc == nil {
-			if pc, err = b.pushContext(v); err != nil {
-				return nil, err
+			if pc, ferr = b.pushContext(v); ferr != nil {
+				return false
 			}
 		}
 		pc.SenderPowerLevel = b.powerOf(v, h.Sender)
@@ -142,8 +139,12 @@ func (b *syncBuilder) unread(v *roomView) (*unreadCounts, error) {
 		if highlight {
 			counts.Highlight++
 		}
+		return true
+	})
+	if err == nil {
+		err = ferr
 	}
-	return counts, nil
+	return counts, err
 }
 
 // pushContext reads what the push rules need of the room once.
@@ -153,19 +154,22 @@ func (b *syncBuilder) pushContext(v *roomView) (*push.Context, error) {
 		return nil, err
 	}
 	pc := &push.Context{UserID: b.req.userID, DisplayName: rm.ownName, MemberCount: rm.joined}
-	pl, err := b.a.cfg.Store.CurrentStateEvent(v.roomID, "m.room.power_levels", "")
-	switch {
-	case err == nil:
+	b.levels = powerLevels{}
+	g, err := v.group(v.info.StateGroup)
+	if err != nil {
+		return nil, err
+	}
+	if nid, ok := g.state[event.StateKey{Type: "m.room.power_levels"}]; ok {
+		pl, err := b.event(nid)
+		if err != nil {
+			return nil, err
+		}
 		h, err := v.header(pl)
 		if err != nil {
 			return nil, err
 		}
 		b.levels = parsePowerLevels(h.Content)
 		pc.NotificationPowerLevels = b.levels.Notifications
-	case errors.Is(err, persistence.ErrNotFound):
-		b.levels = powerLevels{}
-	default:
-		return nil, err
 	}
 	return pc, nil
 }
@@ -228,4 +232,21 @@ func contentString(c json.RawMessage, field string) string {
 	var s string
 	_ = json.Unmarshal(m[field], &s)
 	return s
+}
+
+// event reads an event by NID once per sync: the state, the summary and
+// the push context of a room read many of the same events.
+func (b *syncBuilder) event(nid uint64) (persistence.StoredEvent, error) {
+	if se, ok := b.events[nid]; ok {
+		return se, nil
+	}
+	se, err := b.a.cfg.Store.EventByNID(nid)
+	if err != nil {
+		return se, err
+	}
+	if b.events == nil {
+		b.events = map[uint64]persistence.StoredEvent{}
+	}
+	b.events[nid] = se
+	return se, nil
 }

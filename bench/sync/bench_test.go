@@ -1,0 +1,249 @@
+package sync
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/axonhs/axon/bench/internal/axontest"
+	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/internal/parallel"
+	"github.com/axonhs/axon/bench/internal/proc"
+	"github.com/axonhs/axon/bench/report"
+)
+
+// Sizes from the issue: 1,000 rooms of 50 events; 1,000 parked long-polls
+// and 500 messages per second.
+const (
+	initialRooms      = 1000
+	eventsPerRoom     = 50
+	parkedSyncs       = 1000
+	usersPerRoom      = 10
+	messagesPerSecond = 500
+)
+
+// initialFixture is filled once per process: the fill costs far more than
+// the syncs measured.
+var initialFixture struct {
+	once  sync.Once
+	dir   string
+	base  string
+	token string
+	err   error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if initialFixture.dir != "" {
+		_ = os.RemoveAll(initialFixture.dir)
+	}
+	os.Exit(code)
+}
+
+// BenchmarkInitialSync1000Rooms measures one initial /sync (default
+// timeline limit 10) of a user joined to 1,000 rooms of 50 events each.
+func BenchmarkInitialSync1000Rooms(b *testing.B) {
+	f := &initialFixture
+	f.once.Do(func() {
+		if f.dir, f.err = os.MkdirTemp("", "axon-bench-sync-"); f.err != nil {
+			return
+		}
+		cfg, key := config(b, f.dir+"/data")
+		start := time.Now()
+		fillRooms(b, cfg, key, initialRooms, eventsPerRoom)
+		b.Logf("filled %d rooms × %d events in %v", initialRooms, eventsPerRoom, time.Since(start))
+		srv := startServerFor(cfg)
+		f.base = "http://" + srv
+		cli, err := mx.New(f.base, 4, time.Minute)
+		if err != nil {
+			f.err = err
+			return
+		}
+		defer cli.Close()
+		l, err := cli.Register(benchUser, "bench-password-1", false)
+		f.token, f.err = l.AccessToken, err
+	})
+	if f.err != nil {
+		b.Fatal(f.err)
+	}
+	cli, err := mx.New(f.base, 2, time.Minute)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	raw, err := cli.DoRaw("GET", "/_matrix/client/v3/sync", f.token, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var check mx.SyncResponse
+	if err := json.Unmarshal(raw, &check); err != nil || len(check.Rooms.Join) != initialRooms {
+		b.Fatalf("initial sync has %d joined rooms (%v), want %d", len(check.Rooms.Join), err, initialRooms)
+	}
+	cpu0 := proc.SelfCPU()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := cli.DoRaw("GET", "/_matrix/client/v3/sync", f.token, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((proc.SelfCPU()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(len(raw))/1e6, "MB/response")
+	b.Logf("load average: %s", proc.LoadAverage())
+}
+
+// BenchmarkWakeLatency1000Parked parks 1,000 long-polls (1,000 users, ten
+// to a room) and sends b.N messages at 500 per second; each op is one
+// message. It reports the latency from the start of the send (which
+// includes the durable commit) to each member's /sync returning with it,
+// and the memory each parked long-poll holds, client side included.
+func BenchmarkWakeLatency1000Parked(b *testing.B) {
+	base := axontest.Start(b, axontest.Options{})
+	cli, err := mx.New(base, parkedSyncs+200, time.Minute)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	sender, err := cli.Register("sender", "bench-password-1", false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rooms := make([]string, parkedSyncs/usersPerRoom)
+	if err := parallel.Do(16, len(rooms), func(i int) error {
+		rooms[i], err = cli.CreateRoom(sender.AccessToken, "public_chat")
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	users := make([]mx.Login, parkedSyncs)
+	since := make([]string, parkedSyncs)
+	if err := parallel.Do(32, parkedSyncs, func(i int) error {
+		l, err := cli.Register(fmt.Sprintf("u%d", i), "bench-password-1", false)
+		if err != nil {
+			return err
+		}
+		users[i] = l
+		if err := cli.Join(l.AccessToken, rooms[i/usersPerRoom]); err != nil {
+			return err
+		}
+		s, err := cli.Sync(l.AccessToken, "", "", 0)
+		if err != nil {
+			return err
+		}
+		since[i] = s.NextBatch
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		stop      atomic.Bool
+		pollers   sync.WaitGroup
+		pollErr   atomic.Value
+	)
+	runtime.GC()
+	var m0 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for i := range parkedSyncs {
+		pollers.Go(func() {
+			tok := since[i]
+			for !stop.Load() {
+				s, err := cli.Sync(users[i].AccessToken, tok, "", 30_000)
+				if err != nil {
+					pollErr.Store(err)
+					return
+				}
+				now := time.Now()
+				tok = s.NextBatch
+				for _, jr := range s.Rooms.Join {
+					for _, e := range jr.Timeline.Events {
+						if sent, ok := sentAt(e); ok {
+							mu.Lock()
+							latencies = append(latencies, now.Sub(sent))
+							mu.Unlock()
+						}
+					}
+				}
+			}
+		})
+	}
+	time.Sleep(2 * time.Second) // every poller parked
+	runtime.GC()
+	var m1 runtime.MemStats
+	runtime.ReadMemStats(&m1)
+	perParked := float64(int64(m1.HeapInuse+m1.StackInuse)-int64(m0.HeapInuse+m0.StackInuse)) / parkedSyncs
+
+	send := func(n int) {
+		body, _ := json.Marshal(map[string]any{"msgtype": "m.text", "body": "t=" + strconv.FormatInt(time.Now().UnixNano(), 10)})
+		if _, err := cli.Send(sender.AccessToken, rooms[n%len(rooms)], "m.room.message", fmt.Sprint("b", n), body); err != nil {
+			pollErr.Store(err)
+		}
+	}
+	cpu0 := proc.SelfCPU()
+	b.ResetTimer()
+	tick := time.NewTicker(time.Second / messagesPerSecond)
+	var sends sync.WaitGroup
+	for n := range b.N {
+		<-tick.C
+		sends.Go(func() { send(n) })
+	}
+	tick.Stop()
+	sends.Wait()
+	time.Sleep(500 * time.Millisecond) // the last deliveries
+	b.StopTimer()
+	cpu := proc.SelfCPU() - cpu0
+
+	stop.Store(true)
+	for i := range rooms { // wake every poller so that it sees stop
+		sends.Go(func() { send(b.N + i) })
+	}
+	sends.Wait()
+	pollers.Wait()
+	if err, _ := pollErr.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := b.N * usersPerRoom
+	if len(latencies) < want {
+		b.Fatalf("%d deliveries, want at least %d", len(latencies), want)
+	}
+	slices.Sort(latencies)
+	b.ReportMetric(float64(report.Percentile(latencies, 50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(report.Percentile(latencies, 99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(perParked, "bytes/parked")
+	b.Logf("%d deliveries; load average: %s", len(latencies), proc.LoadAverage())
+}
+
+// sentAt reads the send time a benchmark message carries.
+func sentAt(e mx.Event) (time.Time, bool) {
+	if e.Type != "m.room.message" {
+		return time.Time{}, false
+	}
+	var c struct {
+		Body string `json:"body"`
+	}
+	if json.Unmarshal(e.Content, &c) != nil {
+		return time.Time{}, false
+	}
+	ns, ok := strings.CutPrefix(c.Body, "t=")
+	if !ok {
+		return time.Time{}, false
+	}
+	v, err := strconv.ParseInt(ns, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, v), true
+}
