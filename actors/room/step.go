@@ -26,12 +26,13 @@ type StepResult struct {
 	Known bool
 }
 
-// stepRequest is a remote event on its way through the room actor. The
-// actor fills res before the reply, which orders the write before the
-// caller's read.
+// stepRequest carries remote events of one room through the room actor.
+// The actor fills res and errs before the reply, which orders the writes
+// before the caller's reads.
 type stepRequest struct {
-	ev  *event.Event
-	res StepResult
+	evs  []*event.Event
+	res  []StepResult
+	errs []error
 }
 
 // Step applies a remote PDU whose format, signatures and hashes the caller
@@ -42,47 +43,106 @@ type stepRequest struct {
 // outcome, in the actor's next batch, and Step returns once that batch has
 // committed.
 func (d *Directory) Step(ctx context.Context, ev *event.Event) (StepResult, error) {
-	req := &stepRequest{ev: ev}
-	_, err := d.send(ctx, &envelope{roomID: ev.RoomID, step: req})
+	res, errs, err := d.StepAll(ctx, []*event.Event{ev})
 	if err != nil {
 		return StepResult{}, err
 	}
-	return req.res, nil
+	return res[0], errs[0]
+}
+
+// StepAll is Step for several events of one room, in order, applied in one
+// visit of the room actor and committed together (the PDUs of one
+// transaction: each may cite the ones before it). errs[i] is the error
+// of evs[i] alone (ErrMissingPrev, for one); err fails them all.
+func (d *Directory) StepAll(ctx context.Context, evs []*event.Event) ([]StepResult, []error, error) {
+	if len(evs) == 0 {
+		return nil, nil, nil
+	}
+	req := &stepRequest{evs: evs, res: make([]StepResult, len(evs)), errs: make([]error, len(evs))}
+	if _, err := d.send(ctx, &envelope{roomID: evs[0].RoomID, step: req}); err != nil {
+		return nil, nil, err
+	}
+	return req.res, req.errs, nil
 }
 
 // applyStep runs a step request on the loaded room; like tryPropose it
-// reports whether the reply waits for the flush.
+// reports whether the reply waits for the flush. The reply goes with the
+// last event queued: batches commit in order, and a failed commit fails
+// everything pending after it too.
 func (a *roomActor) applyStep(m *envelope) (string, error, bool) {
 	req := m.step
-	ev := req.ev
+	var last *pending
+	for i, ev := range req.evs {
+		if ev.RoomID != a.roomID {
+			req.errs[i] = fmt.Errorf("%w: %s", core.ErrWrongRoom, ev.ID)
+			continue
+		}
+		p, known, err := a.stepOne(ev, &req.res[i])
+		switch {
+		case err != nil:
+			req.errs[i] = err
+		case known:
+			req.res[i].Known = true
+		default:
+			last = p
+		}
+	}
+	if last == nil {
+		return "", nil, false
+	}
+	last.replies = append(last.replies, m.reply)
+	return "", nil, true
+}
+
+// stepOne steps one event and queues its Effects.
+func (a *roomActor) stepOne(ev *event.Event, res *StepResult) (*pending, bool, error) {
+	if _, _, ok := a.pendingEvent(ev.ID); ok {
+		return nil, true, nil
+	}
 	if _, err := a.w.lookup(ev.ID); err == nil {
-		req.res.Known = true
-		return ev.ID, nil, false
+		return nil, true, nil
 	}
 	in, err := a.inbound(ev)
 	if err != nil {
-		return "", err, false
+		return nil, false, err
 	}
 	eff, err := a.room.Step(in)
 	if errors.Is(err, core.ErrKnownEvent) {
-		req.res.Known = true
-		return ev.ID, nil, false
+		return nil, true, nil
 	}
 	if err != nil {
-		return "", err, false
+		return nil, false, err
 	}
-	req.res.Outcome, req.res.Reason = eff.Outcome, eff.Reason
+	res.Outcome, res.Reason = eff.Outcome, eff.Reason
 	a.rememberState(eff)
-	a.pending = append(a.pending, &pending{eff: eff, replies: []chan result{m.reply}})
-	return "", nil, true
+	p := &pending{eff: eff}
+	a.pending = append(a.pending, p)
+	return p, false, nil
+}
+
+// pendingEvent finds an event applied to the room but not yet written to
+// a batch (an earlier PDU of the same transaction).
+func (a *roomActor) pendingEvent(id string) (*event.Event, core.Outcome, bool) {
+	for i := len(a.pending) - 1; i >= 0; i-- {
+		if e := a.pending[i].eff.Event; e.ID == id {
+			return e, a.pending[i].eff.Outcome, true
+		}
+	}
+	return nil, 0, false
 }
 
 // inbound gathers what rooms/room.Step needs from storage and from the
 // events of the batch being built.
 func (a *roomActor) inbound(ev *event.Event) (core.Inbound, error) {
-	src := &storedEvents{w: a.w}
+	src := &storedEvents{w: a.w, pending: a.pendingEvent}
 	in := core.Inbound{Event: ev, Events: src}
 	for _, id := range ev.AuthEvents {
+		if e, outcome, ok := a.pendingEvent(id); ok {
+			if outcome != core.Rejected {
+				in.AuthEvents = append(in.AuthEvents, e)
+			}
+			continue
+		}
 		rec, err := a.w.lookup(id)
 		if errors.Is(err, persistence.ErrNotFound) {
 			return in, fmt.Errorf("%w: auth event %s", ErrMissingPrev, id)
@@ -187,12 +247,16 @@ func (a *roomActor) rememberState(eff *core.Effects) {
 // storedEvents serves events to the room core's Step and state resolution
 // from the batch being built and from Pebble.
 type storedEvents struct {
-	w     *writer
-	cache map[string]*event.Event
+	w       *writer
+	pending func(id string) (*event.Event, core.Outcome, bool)
+	cache   map[string]*event.Event
 }
 
 func (s *storedEvents) Event(id string) (*event.Event, error) {
 	if e, ok := s.cache[id]; ok {
+		return e, nil
+	}
+	if e, _, ok := s.pending(id); ok {
 		return e, nil
 	}
 	rec, err := s.w.lookup(id)

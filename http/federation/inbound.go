@@ -60,14 +60,50 @@ func (a *API) processPDUs(ctx context.Context, origin string, raws []json.RawMes
 		}
 	}
 	a.checkSignatures(ctx, pdus)
+	a.stepRooms(ctx, origin, pdus)
 	results := make(map[string]pduResult, len(pdus))
 	for _, p := range pdus {
-		if p.err == "" {
-			p.err = a.stepPDU(ctx, origin, p.ev)
-		}
 		results[p.eventID] = pduResult{Error: p.err}
 	}
 	return results
+}
+
+// stepRooms hands the checked PDUs to their rooms' actors: each room's
+// PDUs in transaction order, in one visit and one commit, the rooms side
+// by side. A PDU whose prev_events are missing is retried alone after
+// fetching them from origin.
+func (a *API) stepRooms(ctx context.Context, origin string, pdus []*checkedPDU) {
+	byRoom := make(map[string][]*checkedPDU)
+	for _, p := range pdus {
+		if p.err == "" {
+			byRoom[p.roomID] = append(byRoom[p.roomID], p)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, list := range byRoom {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			evs := make([]*event.Event, len(list))
+			for i, p := range list {
+				evs[i] = p.ev
+			}
+			c, cancel := context.WithTimeout(ctx, stepTimeout)
+			res, errs, err := a.cfg.Rooms.StepAll(c, evs)
+			cancel()
+			for i, p := range list {
+				switch {
+				case err != nil:
+					p.err = a.stepText(p.ev, room.StepResult{}, err)
+				case errors.Is(errs[i], room.ErrMissingPrev):
+					p.err = a.stepPDU(ctx, origin, p.ev)
+				default:
+					p.err = a.stepText(p.ev, res[i], errs[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // identify finds a PDU's room, version and event ID and applies the room's
@@ -176,6 +212,11 @@ func (a *API) stepPDU(ctx context.Context, origin string, ev *event.Event) strin
 		a.fetchMissing(ctx, origin, ev)
 		res, err = a.step(ctx, ev)
 	}
+	return a.stepText(ev, res, err)
+}
+
+// stepText is the result's error text for what the room made of ev.
+func (a *API) stepText(ev *event.Event, res room.StepResult, err error) string {
 	switch {
 	case errors.Is(err, room.ErrMissingPrev):
 		return "Missing prev_events or auth_events that could not be fetched"
