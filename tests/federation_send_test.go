@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/axonhs/axon/cmd/axon/homeserver"
 	"github.com/axonhs/axon/federation/fedtest"
@@ -452,5 +455,48 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A PDU whose prev_event Axon lacks makes it ask the origin with
+// /get_missing_events, and both events are accepted; an origin answering
+// garbage costs only that PDU.
+func TestFederationFetchesMissingEvents(t *testing.T) {
+	r := newFedRoom(t, "peer.test")
+	bob := "@bob:peer.test"
+	join := r.join("peer.test", bob)
+	auth := []string{r.create, r.power, join.ID}
+	m1 := r.build("peer.test", "m.room.message", nil, bob, `{"msgtype":"m.text","body":"one"}`, []string{join.ID}, auth)
+	m2 := r.build("peer.test", "m.room.message", nil, bob, `{"msgtype":"m.text","body":"two"}`, []string{m1.ID}, auth)
+	var asked atomic.Int32
+	r.peer("peer.test").Handle("POST", "/_matrix/federation/v1/get_missing_events/", func(ctx *fasthttp.RequestCtx) {
+		asked.Add(1)
+		var req struct {
+			Latest []string `json:"latest_events"`
+		}
+		_ = json.Unmarshal(ctx.PostBody(), &req)
+		ctx.SetContentType("application/json")
+		if len(req.Latest) == 1 && req.Latest[0] == m2.ID {
+			body, _ := json.Marshal(map[string]any{"events": []json.RawMessage{m1.Raw}})
+			ctx.SetBody(body)
+			return
+		}
+		ctx.SetBodyString(`{"events": "garbage"}`)
+	})
+	res := r.send("peer.test", "txn-gap", m2.Raw)
+	if res.status != 200 || pduError(res, m2.ID) != "" || asked.Load() != 1 {
+		t.Fatalf("PDU after a gap: %d %s (asked %d times)", res.status, res.raw, asked.Load())
+	}
+	for _, id := range []string{m1.ID, m2.ID} {
+		if r.eventContent(id) == nil {
+			t.Errorf("alice does not see %s", id)
+		}
+	}
+	// The origin answers garbage for this gap.
+	m3 := r.build("peer.test", "m.room.message", nil, bob, `{"msgtype":"m.text","body":"three"}`, []string{m2.ID}, auth)
+	m4 := r.build("peer.test", "m.room.message", nil, bob, `{"msgtype":"m.text","body":"four"}`, []string{m3.ID}, auth)
+	res = r.send("peer.test", "txn-garbage", m4.Raw)
+	if res.status != 200 || !strings.Contains(pduError(res, m4.ID), "Missing prev_events") {
+		t.Fatalf("PDU after an unfillable gap: %d %s", res.status, res.raw)
 	}
 }

@@ -35,6 +35,9 @@ type Peer struct {
 	seen  map[string]bool
 	wake  chan struct{}
 	count atomic.Int64
+
+	handlersMu sync.Mutex
+	handlers   []route // handlers.go
 }
 
 // Transaction is one PUT /_matrix/federation/v1/send/{txnId} a peer
@@ -179,6 +182,10 @@ func (p *Peer) serve(ctx *fasthttp.RequestCtx) {
 	case strings.HasPrefix(path, sendPrefix) && ctx.IsPut():
 		p.receive(ctx, strings.TrimPrefix(path, sendPrefix))
 	default:
+		if h := p.handler(string(ctx.Method()), path); h != nil {
+			h(ctx)
+			return
+		}
 		writeError(ctx, fasthttp.StatusNotFound, "M_UNRECOGNIZED", "Unrecognized request")
 	}
 }
