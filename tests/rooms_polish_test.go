@@ -154,3 +154,42 @@ func TestMemberEventsCarryProfile(t *testing.T) {
 		t.Errorf("/members shows %d of %d display names: %v", seen, len(want), members.Chunk)
 	}
 }
+
+// A display name or avatar change reaches every room the user is joined
+// to as a new member event, and no room they left.
+func TestProfileChangePropagates(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob := member(t, srv, "alice"), member(t, srv, "bob")
+	var rooms []id.RoomID
+	for range 3 {
+		created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bob.JoinRoomByID(ctx, created.RoomID); err != nil {
+			t.Fatal(err)
+		}
+		rooms = append(rooms, created.RoomID)
+	}
+	left := rooms[2]
+	if _, err := bob.LeaveRoom(ctx, left); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.SetDisplayName(ctx, "Robert"); err != nil {
+		t.Fatal(err)
+	}
+	avatar := id.ContentURI{Homeserver: "localhost", FileID: "robert"}
+	if err := bob.SetAvatarURL(ctx, avatar); err != nil {
+		t.Fatal(err)
+	}
+	for _, room := range rooms[:2] {
+		c := memberContent(t, alice, room, bob.UserID)
+		if c["membership"] != "join" || c["displayname"] != "Robert" || c["avatar_url"] != avatar.String() {
+			t.Errorf("bob's member event in %s after the profile change: %v", room, c)
+		}
+	}
+	if c := memberContent(t, alice, left, bob.UserID); c["membership"] != "leave" || c["displayname"] != nil {
+		t.Errorf("bob's member event in the room he left: %v", c)
+	}
+}

@@ -140,6 +140,7 @@ func (a *API) putProfileField(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if _, err := a.doUser(s.Localpart, cmd); err != nil {
 		return err
 	}
+	a.propagateProfile(s.Localpart)
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
 	return nil
 }
@@ -174,6 +175,7 @@ func (a *API) deleteProfileField(ctx *fasthttp.RequestCtx, s user.Session) error
 	if _, err := a.doUser(s.Localpart, cmd); err != nil {
 		return err
 	}
+	a.propagateProfile(s.Localpart)
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
 	return nil
 }
