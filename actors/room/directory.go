@@ -197,6 +197,7 @@ func (d *Directory) Create(p core.CreateParams) (string, error) {
 	if err := d.cfg.commit(b); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrCommit, err)
 	}
+	d.wakeOutbox(effs)
 	return r.ID(), nil
 }
 

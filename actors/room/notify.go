@@ -1,5 +1,7 @@
 package room
 
+import core "github.com/axonhs/axon/rooms/room"
+
 // CommitHook hears, after a room's batch has committed, the highest stream
 // position of the batch and the users it may concern: the room's joined,
 // invited and knocking members and everyone whose membership the batch
@@ -41,14 +43,24 @@ func (a *roomActor) notifyCommitted(batch []*pending) {
 
 // notifyOutbox tells the server actors whose outbox the batch wrote to.
 func (a *roomActor) notifyOutbox(batch []*pending) {
-	h := a.dir.cfg.OnOutbox
+	effs := make([]*core.Effects, len(batch))
+	for i, p := range batch {
+		effs[i] = p.eff
+	}
+	a.dir.wakeOutbox(effs)
+}
+
+// wakeOutbox calls the outbox hook with the destinations of committed
+// Effects (a room's creation invites remote users, too).
+func (d *Directory) wakeOutbox(effs []*core.Effects) {
+	h := d.cfg.OnOutbox
 	if h == nil {
 		return
 	}
 	var dests []string
 	seen := make(map[string]bool)
-	for _, p := range batch {
-		for _, d := range p.eff.Destinations {
+	for _, eff := range effs {
+		for _, d := range eff.Destinations {
 			if !seen[d] {
 				seen[d] = true
 				dests = append(dests, d)

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -41,6 +42,7 @@ type API struct {
 	cfg     Config
 	txns    inflightTxns
 	fetches chan struct{}
+	sends   atomic.Int64 // transactions processed, for pruning (send.go)
 }
 
 // New returns the handlers for cfg.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
@@ -17,6 +18,13 @@ import (
 // sendMaxBody bounds a transaction: 50 PDUs of at most 64 KiB each, plus
 // 100 EDUs.
 const sendMaxBody = 4 << 20
+
+// Inbound transaction records are pruned every pruneEvery transactions,
+// dropping those older than txnRecordTTL.
+const (
+	pruneEvery   = 4096
+	txnRecordTTL = 24 * time.Hour
+)
 
 // inflightTxns makes a resend that arrives while the first copy is still
 // being processed wait for the first's answer instead of processing the
@@ -100,6 +108,15 @@ func (a *API) send(ctx *fasthttp.RequestCtx, origin string) error {
 	}
 	if err := a.cfg.Store.PutInboundTxnResult(origin, txnID, persistence.InboundTxn{Response: resp, TS: a.now().UnixMilli()}); err != nil {
 		a.cfg.Log.Warn("recording an inbound transaction", zap.String("server", origin), zap.Error(err))
+	}
+	if a.sends.Add(1)%pruneEvery == 0 {
+		// Senders retry a transaction for minutes, not days: older
+		// records only take space.
+		go func() {
+			if _, err := a.cfg.Store.PruneInboundTxns(a.now().Add(-txnRecordTTL).UnixMilli()); err != nil {
+				a.cfg.Log.Warn("pruning inbound transaction records", zap.Error(err))
+			}
+		}()
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("application/json")
