@@ -494,3 +494,44 @@ func TestSyncBadInput(t *testing.T) {
 		t.Errorf("alice with bob's token: %d %v", r.status, r.body)
 	}
 }
+
+func TestSyncUnreadCounts(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob := udUser(t, srv, "alice"), udUser(t, srv, "bob")
+	roomID := roomWith(t, alice, bob)
+	counts := func(s syncJSON) (any, any) {
+		u := []string{"rooms", "join", roomID.String(), "unread_notifications"}
+		return s.path(append(u, "notification_count")...), s.path(append(u, "highlight_count")...)
+	}
+	first := doSync(t, srv, bob.AccessToken, nil)
+	if _, err := alice.SendText(ctx, roomID, "hello there"); err != nil {
+		t.Fatal(err)
+	}
+	// Spec "Push Rules": .m.rule.is_user_mention highlights a message
+	// whose m.mentions names the user.
+	mention := map[string]any{"msgtype": "m.text", "body": "ping bob", "m.mentions": map[string]any{"user_ids": []string{bob.UserID.String()}}}
+	if _, err := alice.SendMessageEvent(ctx, roomID, event.EventMessage, mention); err != nil {
+		t.Fatal(err)
+	}
+	s := doSync(t, srv, bob.AccessToken, q("since", first.next()))
+	if n, h := counts(s); n != float64(2) || h != float64(1) {
+		t.Fatalf("after two messages, one mentioning bob: notification %v highlight %v", n, h)
+	}
+	// Counted again from the cache on the next sync with a new message.
+	if _, err := alice.SendText(ctx, roomID, "more"); err != nil {
+		t.Fatal(err)
+	}
+	s = doSync(t, srv, bob.AccessToken, q("since", s.next()))
+	if n, h := counts(s); n != float64(3) || h != float64(1) {
+		t.Fatalf("after a third message: notification %v highlight %v", n, h)
+	}
+	// Bob's own message reads everything before it.
+	if _, err := bob.SendText(ctx, roomID, "read it all"); err != nil {
+		t.Fatal(err)
+	}
+	s = doSync(t, srv, bob.AccessToken, q("since", s.next()))
+	if n, h := counts(s); n != float64(0) || h != float64(0) {
+		t.Fatalf("after bob wrote: notification %v highlight %v", n, h)
+	}
+}

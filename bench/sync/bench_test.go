@@ -107,11 +107,17 @@ func BenchmarkInitialSync1000Rooms(b *testing.B) {
 // and the memory each parked long-poll holds, client side included.
 func BenchmarkWakeLatency1000Parked(b *testing.B) {
 	base := axontest.Start(b, axontest.Options{})
-	cli, err := mx.New(base, parkedSyncs+200, time.Minute)
+	cli, err := mx.New(base, parkedSyncs+50, time.Minute)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer cli.Close()
+	// Sends get their own pool so that parked long-polls never starve them.
+	sendCli, err := mx.New(base, 512, time.Minute)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sendCli.Close()
 	sender, err := cli.Register("sender", "bench-password-1", false)
 	if err != nil {
 		b.Fatal(err)
@@ -185,7 +191,7 @@ func BenchmarkWakeLatency1000Parked(b *testing.B) {
 
 	send := func(n int) {
 		body, _ := json.Marshal(map[string]any{"msgtype": "m.text", "body": "t=" + strconv.FormatInt(time.Now().UnixNano(), 10)})
-		if _, err := cli.Send(sender.AccessToken, rooms[n%len(rooms)], "m.room.message", fmt.Sprint("b", n), body); err != nil {
+		if _, err := sendCli.Send(sender.AccessToken, rooms[n%len(rooms)], "m.room.message", fmt.Sprint("b", n), body); err != nil {
 			pollErr.Store(err)
 		}
 	}

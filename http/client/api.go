@@ -75,6 +75,8 @@ type API struct {
 	fake string // a valid bcrypt hash, compared against for unknown users
 	// typing is the in-memory typing state /sync reads (typing.go).
 	typing *typingTracker
+	// unread caches unread counts between syncs (sync_unread_cache.go).
+	unread *unreadCache
 }
 
 // New builds the API; call Mount to register its routes.
@@ -94,6 +96,7 @@ func New(cfg Config) *API {
 	a := &API{cfg: cfg, log: cfg.Log}
 	a.uia = newUIASessions(10_000, 15*time.Minute, cfg.Now, a.releaseSession)
 	a.fake, _ = hashPassword("not a password", cfg.BcryptCost)
+	a.unread = newUnreadCache(maxUnreadCacheEntries)
 	a.typing = newTypingTracker(cfg.Now, func(roomID string) { go a.wakeRoom(roomID) })
 	return a
 }

@@ -34,6 +34,7 @@ type syncBuilder struct {
 	changed, left   map[string]bool                    // device_lists
 	levels          powerLevels                        // of the room whose unread counts are being read
 	events          map[uint64]persistence.StoredEvent // read once per sync (event)
+	joined          map[string]bool                    // the caller's joined rooms (rooms)
 	resp            *syncResponse
 }
 
@@ -145,18 +146,31 @@ func (b *syncBuilder) deviceLists() error {
 	if err != nil {
 		return err
 	}
-	shares, err := b.a.sharesRoomWith(b.req.s.Localpart)
-	if err != nil {
-		return err
+	if len(lps)+len(b.changed)+len(b.left) == 0 {
+		return nil
 	}
+	// Members seen joining a shared room (b.changed) share it by
+	// construction; users from the change log and those seen leaving are
+	// checked against the caller's rooms.
 	for _, lp := range lps {
 		uid := b.a.userID(lp)
-		if uid == b.req.userID || shares(uid) {
+		if b.changed[uid] {
+			continue
+		}
+		shares, err := b.shares(uid)
+		if err != nil {
+			return err
+		}
+		if uid == b.req.userID || shares {
 			b.changed[uid] = true
 		}
 	}
 	for uid := range b.left {
-		if shares(uid) {
+		shares, err := b.shares(uid)
+		if err != nil {
+			return err
+		}
+		if shares {
 			delete(b.left, uid)
 		} else {
 			delete(b.changed, uid)
@@ -217,14 +231,16 @@ func (b *syncBuilder) presence() error {
 	if len(ps) == 0 {
 		return nil
 	}
-	shares, err := b.a.sharesRoomWith(b.req.s.Localpart)
-	if err != nil {
-		return err
-	}
 	var events []json.RawMessage
 	for _, p := range ps {
-		if p.UserID != b.req.userID && !shares(p.UserID) {
-			continue
+		if p.UserID != b.req.userID {
+			shares, err := b.shares(p.UserID)
+			if err != nil {
+				return err
+			}
+			if !shares {
+				continue
+			}
 		}
 		if !b.req.f.Presence.Match(filter.Event{Type: "m.presence", Sender: p.UserID}) {
 			continue
@@ -240,6 +256,12 @@ func (b *syncBuilder) rooms() error {
 	ms, err := b.a.cfg.Store.UserRooms(b.req.userID)
 	if err != nil {
 		return err
+	}
+	b.joined = map[string]bool{}
+	for _, m := range ms {
+		if m.Membership == event.MembershipJoin {
+			b.joined[m.RoomID] = true
+		}
 	}
 	rooms := &syncRooms{}
 	for _, m := range ms {
@@ -297,4 +319,19 @@ func (b *syncBuilder) rooms() error {
 		b.resp.Rooms = rooms
 	}
 	return nil
+}
+
+// shares reports whether userID is joined to a room the caller is joined
+// to: one read of userID's rooms against the set rooms() loaded.
+func (b *syncBuilder) shares(userID string) (bool, error) {
+	theirs, err := b.a.cfg.Store.UserRooms(userID, event.MembershipJoin)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range theirs {
+		if b.joined[m.RoomID] {
+			return true, nil
+		}
+	}
+	return false, nil
 }

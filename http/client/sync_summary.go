@@ -107,11 +107,20 @@ func (b *syncBuilder) unread(v *roomView) (*unreadCounts, error) {
 			after = se.Stream
 		}
 	}
+	key := unreadKey{userID: b.req.userID, roomID: v.roomID}
+	from, base, reset := after, unreadCounts{}, false
+	if c, ok := b.a.unread.get(key); ok && c.after == after && c.upTo <= b.to.Events {
+		if c.upTo == b.to.Events {
+			counts := c.counts
+			return &counts, nil
+		}
+		from, base = c.upTo, c.counts
+	}
 	counts := &unreadCounts{}
 	var pc *push.Context
 	var ferr error
 	rules := push.Defaults(b.req.userID)
-	err := st.RoomStreamBackwards(v.roomID, after, b.to.Events, maxUnreadScan, func(se persistence.StoredEvent) bool {
+	err := st.RoomStreamBackwards(v.roomID, from, b.to.Events, maxUnreadScan, func(se persistence.StoredEvent) bool {
 		if se.Outcome != persistence.OutcomeAccepted {
 			return true
 		}
@@ -121,6 +130,7 @@ func (b *syncBuilder) unread(v *roomView) (*unreadCounts, error) {
 			return false
 		}
 		if h.Sender == b.req.userID {
+			reset = true
 			return false
 		}
 		if b.ignored[h.Sender] {
@@ -144,7 +154,15 @@ func (b *syncBuilder) unread(v *roomView) (*unreadCounts, error) {
 	if err == nil {
 		err = ferr
 	}
-	return counts, err
+	if err != nil {
+		return nil, err
+	}
+	if !reset {
+		counts.Notification += base.Notification
+		counts.Highlight += base.Highlight
+	}
+	b.a.unread.put(key, unreadEntry{after: after, upTo: b.to.Events, counts: *counts})
+	return counts, nil
 }
 
 // pushContext reads what the push rules need of the room once.
