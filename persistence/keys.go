@@ -77,6 +77,7 @@ import (
 //	prefix 'G'  G | group                               → StateGroup: a snapshot or a delta on its parent
 //	prefix 'x'  x | lp(roomID) | lp(eventID)            → nid: the forward extremities
 //	prefix 'X'  X | lp(userID) | lp(deviceID) | lp(txnID) → TxnRecord: client transaction IDs
+//	prefix 'W'  W | nid                                 → EventTxn: the sender's device and txnId, for unsigned.transaction_id (eventtxn.go)
 //	prefix 'b'  b | lp(userID) | lp(roomID)             → UserMembership: every room a user has a membership in
 //	prefix 'l'  l | lp(parentEventID) | lp(relType) | stream → nid of the child: the relations index
 //

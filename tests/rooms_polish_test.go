@@ -193,3 +193,60 @@ func TestProfileChangePropagates(t *testing.T) {
 		t.Errorf("bob's member event in the room he left: %v", c)
 	}
 }
+
+// txnIDOf returns unsigned.transaction_id of a client event, or "".
+func txnIDOf(ev any) string {
+	m, _ := ev.(map[string]any)
+	u, _ := m["unsigned"].(map[string]any)
+	s, _ := u["transaction_id"].(string)
+	return s
+}
+
+// An event is served with unsigned.transaction_id to the device that sent
+// it, by GET /event, /messages and /context, and to no other device or
+// user.
+func TestTransactionIDForSendingDevice(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob := member(t, srv, "alice"), member(t, srv, "bob")
+	laptop := newClient(t, srv)
+	login(t, laptop, "alice", "password-alice")
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := string(created.RoomID)
+	if _, err := bob.JoinRoomByID(ctx, created.RoomID); err != nil {
+		t.Fatal(err)
+	}
+	const txnID = "phone.1-x"
+	sent := call(t, srv, "PUT", "/_matrix/client/v3/rooms/"+room+"/send/m.room.message/"+txnID, alice.AccessToken, text("hello"))
+	eventID := sent.str("event_id")
+	if sent.status != 200 || eventID == "" {
+		t.Fatalf("send: %d %v", sent.status, sent.body)
+	}
+	readers := []struct {
+		name  string
+		token string
+		want  string
+	}{
+		{"sending device", alice.AccessToken, txnID},
+		{"sender's other device", laptop.AccessToken, ""},
+		{"other user", bob.AccessToken, ""},
+	}
+	for _, r := range readers {
+		got := call(t, srv, "GET", "/_matrix/client/v3/rooms/"+room+"/event/"+eventID, r.token, nil)
+		if got.status != 200 || txnIDOf(got.body) != r.want {
+			t.Errorf("/event for %s: %d transaction_id %q, want %q", r.name, got.status, txnIDOf(got.body), r.want)
+		}
+		msgs := call(t, srv, "GET", "/_matrix/client/v3/rooms/"+room+"/messages?dir=b&limit=1", r.token, nil)
+		chunk, _ := msgs.body["chunk"].([]any)
+		if len(chunk) != 1 || txnIDOf(chunk[0]) != r.want {
+			t.Errorf("/messages for %s: %v, want transaction_id %q", r.name, msgs.body, r.want)
+		}
+		cx := call(t, srv, "GET", "/_matrix/client/v3/rooms/"+room+"/context/"+eventID, r.token, nil)
+		if cx.status != 200 || txnIDOf(cx.body["event"]) != r.want {
+			t.Errorf("/context for %s: %d %v, want transaction_id %q", r.name, cx.status, cx.body["event"], r.want)
+		}
+	}
+}

@@ -15,6 +15,10 @@ type Txn struct {
 	// "send\x00!room:hs\x00<txnId>".
 	ID      string
 	Request string
+	// ClientTxnID, when set, is the transaction ID as the client sent it;
+	// the event's batch then records it for unsigned.transaction_id
+	// (persistence.EventTxn).
+	ClientTxnID string
 }
 
 // envelope carries one proposal to one room's actor and the channel its

@@ -105,6 +105,9 @@ func (w *writer) write(b *persistence.RoomBatch, eff *core.Effects, txn *Txn) er
 	}
 	if txn != nil {
 		b.PutTxn(txn.UserID, txn.DeviceID, txn.ID, persistence.TxnRecord{EventID: ev.ID, RequestHash: txn.Request})
+		if txn.ClientTxnID != "" {
+			b.PutEventTxn(rec.NID, persistence.EventTxn{UserID: txn.UserID, DeviceID: txn.DeviceID, TxnID: txn.ClientTxnID})
+		}
 	}
 	return nil
 }

@@ -121,7 +121,10 @@ func (a *API) openFor(ctx *fasthttp.RequestCtx, s user.Session) (*roomView, erro
 		return nil, err
 	}
 	v, err := a.openRoomView(roomID, a.userID(s.Localpart))
-	return v, readError(err)
+	if err != nil {
+		return nil, readError(err)
+	}
+	return v.servedTo(s.DeviceID), nil
 }
 
 // pageLimitParam reads a limit query parameter: def when absent, capped at

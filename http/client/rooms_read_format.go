@@ -82,6 +82,12 @@ func storedMembership(se persistence.StoredEvent) string {
 // A redacted event's Raw already carries unsigned.redacted_because
 // (rooms/room.ApplyRedaction), which is kept.
 func formatClientEvent(se persistence.StoredEvent, h eventHeader, nowMS int64, prev *persistence.StoredEvent, ph eventHeader) (json.RawMessage, error) {
+	return formatClientEventTxn(se, h, nowMS, prev, ph, "")
+}
+
+// formatClientEventTxn is formatClientEvent with unsigned.transaction_id
+// set to txnID when it is not empty.
+func formatClientEventTxn(se persistence.StoredEvent, h eventHeader, nowMS int64, prev *persistence.StoredEvent, ph eventHeader, txnID string) (json.RawMessage, error) {
 	content := h.Content
 	if len(content) == 0 {
 		content = json.RawMessage("{}")
@@ -121,6 +127,9 @@ func formatClientEvent(se persistence.StoredEvent, h eventHeader, nowMS int64, p
 		unsigned["redacted_because"] = ce
 	}
 	unsigned["age"] = rawOf(max(nowMS-h.OriginServerTS, 0))
+	if txnID != "" {
+		unsigned["transaction_id"] = rawOf(txnID)
+	}
 	if prev != nil {
 		unsigned["replaces_state"] = rawOf(prev.EventID)
 		if len(ph.Content) > 0 {
@@ -180,18 +189,39 @@ func (v *roomView) serveEvent(se persistence.StoredEvent, nowMS int64) (json.Raw
 	if err != nil {
 		return nil, err
 	}
+	txnID, err := v.transactionID(se, h)
+	if err != nil {
+		return nil, err
+	}
 	prev, err := v.replaced(se, h)
 	if err != nil || prev == nil {
 		if err != nil {
 			return nil, err
 		}
-		return formatClientEvent(se, h, nowMS, nil, eventHeader{})
+		return formatClientEventTxn(se, h, nowMS, nil, eventHeader{}, txnID)
 	}
 	ph, err := v.header(*prev)
 	if err != nil {
 		return nil, err
 	}
-	return formatClientEvent(se, h, nowMS, prev, ph)
+	return formatClientEventTxn(se, h, nowMS, prev, ph, txnID)
+}
+
+// servedTo sets the device the view serves events to, so that the events
+// that device sent carry unsigned.transaction_id (client-server-api
+// "Transaction identifiers"). /sync calls it with the syncing device.
+func (v *roomView) servedTo(deviceID string) *roomView {
+	v.deviceID = deviceID
+	return v
+}
+
+// transactionID is the unsigned.transaction_id of se for the view's device:
+// only the user's own events are looked up.
+func (v *roomView) transactionID(se persistence.StoredEvent, h eventHeader) (string, error) {
+	if v.deviceID == "" || h.Sender != v.userID {
+		return "", nil
+	}
+	return v.store.TransactionIDFor(se.NID, v.userID, v.deviceID)
 }
 
 // replaced returns the state event se replaced, or nil.

@@ -29,7 +29,10 @@ type roomView struct {
 	store  *persistence.Store
 	roomID string
 	userID string
-	info   persistence.RoomInfo
+	// deviceID is the requesting device: events it sent are served with
+	// unsigned.transaction_id (servedTo).
+	deviceID string
+	info     persistence.RoomInfo
 	// member is the user's current membership; EventNID 0 means never.
 	member        persistence.UserMembership
 	forgotten     bool

@@ -88,6 +88,8 @@ func (a *API) txnFor(s user.Session, kind, roomID, target, txnID string, body []
 		DeviceID: s.DeviceID,
 		ID:       kind + "\x00" + roomID + "\x00" + target + "\x00" + txnID,
 		Request:  hex.EncodeToString(h[:]),
+		// Served back to this device as unsigned.transaction_id.
+		ClientTxnID: txnID,
 	}
 }
 

@@ -1,0 +1,40 @@
+package persistence
+
+import (
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Only the device that sent an event under a transaction ID is told it.
+func TestTransactionIDFor(t *testing.T) {
+	s := openMem(t, vfs.NewMem())
+	defer s.Close()
+	b, err := s.NewRoomBatch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.PutEventTxn(7, EventTxn{UserID: "@alice:hs", DeviceID: "PHONE", TxnID: "m1.2/3"})
+	mustCommit(t, b)
+	tests := []struct {
+		name         string
+		nid          uint64
+		user, device string
+		want         string
+	}{
+		{"sending device", 7, "@alice:hs", "PHONE", "m1.2/3"},
+		{"other device of the sender", 7, "@alice:hs", "LAPTOP", ""},
+		{"other user with the same device ID", 7, "@bob:hs", "PHONE", ""},
+		{"no device", 7, "@alice:hs", "", ""},
+		{"event sent without a transaction", 8, "@alice:hs", "PHONE", ""},
+	}
+	for _, tc := range tests {
+		got, err := s.TransactionIDFor(tc.nid, tc.user, tc.device)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := s.EventTxn(8); err != ErrNotFound {
+		t.Errorf("EventTxn of an event without a record: %v, want ErrNotFound", err)
+	}
+}
