@@ -500,3 +500,60 @@ func TestFederationFetchesMissingEvents(t *testing.T) {
 		t.Fatalf("PDU after an unfillable gap: %d %s", res.status, res.raw)
 	}
 }
+
+// Receipts and presence a fake server sends reach alice's /sync.
+func TestFederationInboundEDUs(t *testing.T) {
+	r := newFedRoom(t, "peer.test")
+	bob := "@bob:peer.test"
+	join := r.join("peer.test", bob)
+	edus := []map[string]any{
+		{"edu_type": "m.receipt", "content": map[string]any{r.roomID: map[string]any{"m.read": map[string]any{
+			bob: map[string]any{"event_ids": []string{join.ID}, "data": map[string]any{"ts": 1234}}}}}},
+		// A receipt claimed for another server's user is ignored.
+		{"edu_type": "m.receipt", "content": map[string]any{r.roomID: map[string]any{"m.read": map[string]any{
+			"@mallory:elsewhere.test": map[string]any{"event_ids": []string{join.ID}, "data": map[string]any{"ts": 1}}}}}},
+		{"edu_type": "m.presence", "content": map[string]any{"push": []any{map[string]any{
+			"user_id": bob, "presence": "online", "last_active_ago": 5, "currently_active": true}}}},
+		{"edu_type": "m.typing", "content": map[string]any{"room_id": r.roomID, "user_id": bob, "typing": true}},
+	}
+	body, _ := json.Marshal(map[string]any{"origin": "peer.test", "origin_server_ts": 1, "pdus": []any{}, "edus": edus})
+	if res := r.sendBody("peer.test", "edus-1", body); res.status != 200 {
+		t.Fatalf("EDU transaction: %d %s", res.status, res.raw)
+	}
+	var sync struct {
+		Rooms struct {
+			Join map[string]struct {
+				Ephemeral struct {
+					Events []struct {
+						Type    string                     `json:"type"`
+						Content map[string]json.RawMessage `json:"content"`
+					} `json:"events"`
+				} `json:"ephemeral"`
+			} `json:"join"`
+		} `json:"rooms"`
+		Presence struct {
+			Events []struct {
+				Sender string `json:"sender"`
+			} `json:"events"`
+		} `json:"presence"`
+	}
+	if st := r.get("/_matrix/client/v3/sync", &sync); st != 200 {
+		t.Fatalf("sync: %d", st)
+	}
+	var receipt string
+	for _, e := range sync.Rooms.Join[r.roomID].Ephemeral.Events {
+		if e.Type == "m.receipt" {
+			receipt = string(e.Content[join.ID])
+		}
+	}
+	if !strings.Contains(receipt, bob) || strings.Contains(receipt, "mallory") {
+		t.Fatalf("receipt for %s in alice's sync: %q", join.ID, receipt)
+	}
+	found := false
+	for _, e := range sync.Presence.Events {
+		found = found || e.Sender == bob
+	}
+	if !found {
+		t.Errorf("bob's presence is not in alice's sync: %+v", sync.Presence.Events)
+	}
+}
