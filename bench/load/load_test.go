@@ -147,6 +147,8 @@ func TestParseMix(t *testing.T) {
 		{" message = 1 ", mix{1, 0, 0, 0, 0}, true},
 		{"typing=3,", mix{0, 3, 0, 0, 0}, true},
 		{"message=0", mix{}, false},
+		{"message=5,message=0", mix{}, false},
+		{"typing=5,typing=2", mix{0, 2, 0, 0, 0}, true},
 		{"dance=4", mix{}, false},
 		{"message", mix{}, false},
 		{"message=-1", mix{}, false},
@@ -205,4 +207,26 @@ func TestParseSizesAndValidate(t *testing.T) {
 	if err := o.validate(); !errors.Is(err, ErrOptions) {
 		t.Errorf("prefix with ':' accepted: %v", err)
 	}
+}
+
+// FuzzParseMix: no input panics; an accepted mix has a positive total and
+// every pick lands on an operation with a weight.
+func FuzzParseMix(f *testing.F) {
+	f.Add("message=80,typing=8,receipt=8,state=2,joinleave=2")
+	f.Add("typing=1,,")
+	f.Add("message=1000000,message=0")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := parseMix(s)
+		if err != nil {
+			return
+		}
+		if m.total() <= 0 {
+			t.Fatalf("parseMix(%q) accepted a mix with total %d", s, m.total())
+		}
+		for r := range min(m.total(), 1000) {
+			if k := m.pick(r); m[k] == 0 {
+				t.Fatalf("pick(%d) of %v chose %v, which has no weight", r, m, k)
+			}
+		}
+	})
 }

@@ -40,7 +40,6 @@ type mix [numKinds]int
 
 func parseMix(s string) (mix, error) {
 	var m mix
-	total := 0
 	for part := range strings.SplitSeq(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
@@ -60,10 +59,9 @@ func parseMix(s string) (mix, error) {
 		if k < 0 {
 			return m, fmt.Errorf("%w: -mix: unknown operation %q (known: %s)", ErrOptions, name, strings.Join(kindNames[:], ", "))
 		}
-		m[k] = w
-		total += w
+		m[k] = w // a name given twice keeps its last weight
 	}
-	if total == 0 {
+	if m.total() == 0 {
 		return m, fmt.Errorf("%w: -mix %q: no operation has a weight", ErrOptions, s)
 	}
 	return m, nil
