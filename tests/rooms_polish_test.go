@@ -250,3 +250,23 @@ func TestTransactionIDForSendingDevice(t *testing.T) {
 		}
 	}
 }
+
+// /capabilities tells clients that display names and avatars can be
+// changed, which they can: clients hide profile editing otherwise.
+func TestCapabilitiesAllowProfileChanges(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	alice := member(t, srv, "alice")
+	caps := call(t, srv, "GET", "/_matrix/client/v3/capabilities", alice.AccessToken, nil)
+	c, _ := caps.body["capabilities"].(map[string]any)
+	for _, name := range []string{"m.set_displayname", "m.set_avatar_url", "m.profile_fields"} {
+		got, _ := c[name].(map[string]any)
+		if got["enabled"] != true {
+			t.Errorf("%s: %v, want enabled", name, c[name])
+		}
+	}
+	pf, _ := c["m.profile_fields"].(map[string]any)
+	allowed, _ := pf["allowed"].([]any)
+	if len(allowed) != 2 || allowed[0] != "displayname" || allowed[1] != "avatar_url" {
+		t.Errorf("m.profile_fields.allowed = %v, want [displayname avatar_url]", pf["allowed"])
+	}
+}

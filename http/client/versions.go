@@ -57,8 +57,12 @@ func (a *API) wellKnownServer(ctx *fasthttp.RequestCtx) error {
 	return nil
 }
 
-// capabilities (spec: GET /capabilities). Profile and 3PID endpoints do not
-// exist yet, so their capabilities are advertised as disabled.
+// capabilities (spec: GET /capabilities). 3PID changes and login tokens do
+// not exist yet, so they are advertised as disabled. Of the profile fields
+// only displayname and avatar_url are stored: m.profile_fields lists them,
+// and the deprecated m.set_displayname and m.set_avatar_url say the same
+// for older clients (spec v1.16 "m.profile_fields capability"). Guests,
+// who may set only their display name, cannot call this endpoint.
 func (a *API) capabilities(ctx *fasthttp.RequestCtx, _ user.Session) error {
 	available := map[string]string{}
 	for _, s := range version.All() {
@@ -72,8 +76,9 @@ func (a *API) capabilities(ctx *fasthttp.RequestCtx, _ user.Session) error {
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]any{"capabilities": map[string]any{
 		"m.change_password": map[string]bool{"enabled": true},
 		"m.room_versions":   map[string]any{"default": string(a.defaultRoomVersion()), "available": available},
-		"m.set_displayname": disabled,
-		"m.set_avatar_url":  disabled,
+		"m.profile_fields":  map[string]any{"enabled": true, "allowed": []string{"displayname", "avatar_url"}},
+		"m.set_displayname": map[string]bool{"enabled": true},
+		"m.set_avatar_url":  map[string]bool{"enabled": true},
 		"m.3pid_changes":    disabled,
 		"m.get_login_token": disabled,
 	}})
