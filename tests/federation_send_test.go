@@ -557,3 +557,56 @@ func TestFederationInboundEDUs(t *testing.T) {
 		t.Errorf("bob's presence is not in alice's sync: %+v", sync.Presence.Events)
 	}
 }
+
+// A destination that hangs holds up only its own queue: another server in
+// the room still gets every event, and the hanging one catches up once it
+// answers.
+func TestFederationHangingDestination(t *testing.T) {
+	r := newFedRoom(t, "slow.test", "fast.test")
+	r.join("slow.test", "@s:slow.test")
+	r.join("fast.test", "@f:fast.test")
+	slow, fast := r.peer("slow.test"), r.peer("fast.test")
+	slow.Hang()
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, r.sendMessage(fmt.Sprintf("h%d", i), fmt.Sprintf("message %d", i)))
+	}
+	if got := waitPDUs(t, fast, r.v, ids...); !inOrder(got, ids) {
+		t.Fatalf("fast.test received %v", got)
+	}
+	slow.Release()
+	if got := waitPDUs(t, slow, r.v, ids...); !inOrder(got, ids) {
+		t.Fatalf("slow.test received %v", got)
+	}
+}
+
+// An m.direct_to_device EDU reaches the recipient's to-device inbox.
+func TestFederationInboundToDevice(t *testing.T) {
+	r := newFedRoom(t, "peer.test")
+	edu := map[string]any{"edu_type": "m.direct_to_device", "content": map[string]any{
+		"sender": "@bob:peer.test", "type": "m.room_key_request", "message_id": "m1",
+		"messages": map[string]any{"@alice:hs-a.test": map[string]any{"*": map[string]any{"action": "request_cancellation", "request_id": "r1"}}},
+	}}
+	forged := map[string]any{"edu_type": "m.direct_to_device", "content": map[string]any{
+		"sender": "@eve:other.test", "type": "m.forged", "message_id": "m2",
+		"messages": map[string]any{"@alice:hs-a.test": map[string]any{"*": map[string]any{}}},
+	}}
+	body, _ := json.Marshal(map[string]any{"origin": "peer.test", "origin_server_ts": 1, "pdus": []any{}, "edus": []any{edu, forged}})
+	if res := r.sendBody("peer.test", "td-1", body); res.status != 200 {
+		t.Fatalf("to-device transaction: %d %s", res.status, res.raw)
+	}
+	var sync struct {
+		ToDevice struct {
+			Events []struct {
+				Sender string `json:"sender"`
+				Type   string `json:"type"`
+			} `json:"events"`
+		} `json:"to_device"`
+	}
+	if st := r.get("/_matrix/client/v3/sync", &sync); st != 200 {
+		t.Fatalf("sync: %d", st)
+	}
+	if len(sync.ToDevice.Events) != 1 || sync.ToDevice.Events[0].Sender != "@bob:peer.test" || sync.ToDevice.Events[0].Type != "m.room_key_request" {
+		t.Fatalf("alice's to-device events: %+v", sync.ToDevice.Events)
+	}
+}
