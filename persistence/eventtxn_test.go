@@ -38,3 +38,39 @@ func TestTransactionIDFor(t *testing.T) {
 		t.Errorf("EventTxn of an event without a record: %v, want ErrNotFound", err)
 	}
 }
+
+// BenchmarkTransactionIDFor is the extra read a read endpoint makes for
+// each event the requesting user sent: one with a record, one without.
+func BenchmarkTransactionIDFor(b *testing.B) {
+	s, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	rb, err := s.NewRoomBatch()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for nid := uint64(1); nid <= 10000; nid += 2 {
+		rb.PutEventTxn(nid, EventTxn{UserID: "@alice:hs", DeviceID: "PHONE", TxnID: "m1"})
+	}
+	if err := rb.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name  string
+		start uint64
+	}{{"with_record", 1}, {"without_record", 2}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var i uint64
+			for b.Loop() {
+				// Odd NIDs have records, even ones do not.
+				nid := bc.start + i%5000*2
+				if _, err := s.TransactionIDFor(nid, "@alice:hs", "PHONE"); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
