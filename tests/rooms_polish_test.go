@@ -6,6 +6,8 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/axonhs/axon/cmd/axon/homeserver"
 )
 
 // A server configured with default_room_version "11" creates v11 rooms
@@ -192,6 +194,30 @@ func TestProfileChangePropagates(t *testing.T) {
 	if c := memberContent(t, alice, left, bob.UserID); c["membership"] != "leave" || c["displayname"] != nil {
 		t.Errorf("bob's member event in the room he left: %v", c)
 	}
+	// Setting the same name again changes nothing, so no room gets a new
+	// member event.
+	before := memberEvents(t, srv, alice.AccessToken, rooms[0], bob.UserID)
+	if err := bob.SetDisplayName(ctx, "Robert"); err != nil {
+		t.Fatal(err)
+	}
+	if after := memberEvents(t, srv, alice.AccessToken, rooms[0], bob.UserID); after != before || before != 3 {
+		t.Errorf("bob's member events: %d before re-setting the same name, %d after; want 3 (join, name, avatar) both times", before, after)
+	}
+}
+
+// memberEvents counts userID's m.room.member events in the room's history.
+func memberEvents(t *testing.T, srv *homeserver.Server, token string, room id.RoomID, userID id.UserID) int {
+	t.Helper()
+	r := call(t, srv, "GET", "/_matrix/client/v3/rooms/"+string(room)+"/messages?dir=b&limit=100", token, nil)
+	chunk, _ := r.body["chunk"].([]any)
+	n := 0
+	for _, ev := range chunk {
+		m, _ := ev.(map[string]any)
+		if m["type"] == "m.room.member" && m["state_key"] == string(userID) {
+			n++
+		}
+	}
+	return n
 }
 
 // txnIDOf returns unsigned.transaction_id of a client event, or "".
