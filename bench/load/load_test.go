@@ -230,3 +230,31 @@ func FuzzParseMix(f *testing.F) {
 		}
 	})
 }
+
+// TestTargetStopsMidRun: a server that goes away during the traffic ends
+// the run with ErrTargetDown after -give-up, long before -duration, and the
+// summary says so.
+func TestTargetStopsMidRun(t *testing.T) {
+	url, stop := axontest.StartStoppable(t, axontest.Options{})
+	skipWithoutSync(t, url)
+	o := smokeOptions(url, t.TempDir())
+	o.prefix, o.pid = "dies", 0
+	o.duration, o.giveUp = time.Minute, time.Second
+	time.AfterFunc(1500*time.Millisecond, stop)
+	start := time.Now()
+	sum, err := run(context.Background(), o, new(strings.Builder))
+	if !errors.Is(err, ErrTargetDown) {
+		t.Fatalf("run ended with %v, want ErrTargetDown", err)
+	}
+	if took := time.Since(start); took > 40*time.Second {
+		t.Errorf("took %v to notice", took)
+	}
+	var back report.Summary
+	b, rerr := os.ReadFile(o.jsonPath)
+	if rerr != nil || json.Unmarshal(b, &back) != nil || !strings.Contains(back.Outcome, "stopped answering") {
+		t.Errorf("summary outcome %q, %v", back.Outcome, rerr)
+	}
+	if sum.Errors["transport"] == 0 {
+		t.Errorf("no transport errors counted: %v", sum.Errors)
+	}
+}
