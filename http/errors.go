@@ -34,6 +34,10 @@ const (
 	CodeUnsupportedRoomVer   Code = "M_UNSUPPORTED_ROOM_VERSION"
 	CodeInvalidRoomState     Code = "M_INVALID_ROOM_STATE"
 	CodeRoomInUse            Code = "M_ROOM_IN_USE"
+	// CodeIncompatibleRoomVer is the federation join/knock/invite refusal
+	// of a room version the other server does not support
+	// (server-server-api "Joining Rooms").
+	CodeIncompatibleRoomVer Code = "M_INCOMPATIBLE_ROOM_VERSION"
 )
 
 type tableEntry struct {
@@ -66,6 +70,7 @@ var table = map[Code]tableEntry{
 	CodeUnsupportedRoomVer:   {http.StatusBadRequest, "Room version not supported"},
 	CodeInvalidRoomState:     {http.StatusBadRequest, "Initial state of the room is invalid"},
 	CodeRoomInUse:            {http.StatusBadRequest, "Room alias already taken"},
+	CodeIncompatibleRoomVer:  {http.StatusBadRequest, "Room version not supported by the server"},
 }
 
 // Error is a Matrix error on its way to the client.

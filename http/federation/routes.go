@@ -27,4 +27,5 @@ func (a *API) mountRooms(rt *axhttp.Router) {
 	rt.Handle(post, p+"/user/keys/claim", axhttp.Route{MaxBody: keysMaxBody}, a.Authenticated(a.userKeysClaim))
 	rt.Handle(get, p+"/publicRooms", axhttp.Route{}, a.Authenticated(a.publicRoomsGet))
 	rt.Handle(post, p+"/publicRooms", axhttp.Route{}, a.Authenticated(a.publicRoomsPost))
+	a.mountMemberships(rt)
 }
