@@ -610,3 +610,62 @@ func TestFederationInboundToDevice(t *testing.T) {
 		t.Fatalf("alice's to-device events: %+v", sync.ToDevice.Events)
 	}
 }
+
+// Alice's typing notices, receipts and presence go to the servers in her
+// rooms as EDUs; queued while the server is down, typing coalesces to the
+// latest state.
+func TestFederationOutboundEDUs(t *testing.T) {
+	r := newFedRoom(t, "peer.test")
+	peer := r.peer("peer.test")
+	join := r.join("peer.test", "@bob:peer.test")
+	room := url.PathEscape(r.roomID)
+	typing := func(on bool) {
+		if res := call(t, r.srv, "PUT", "/_matrix/client/v3/rooms/"+room+"/typing/@alice:hs-a.test", r.token,
+			map[string]any{"typing": on, "timeout": 30000}); res.status != 200 {
+			t.Fatalf("typing: %d %v", res.status, res.body)
+		}
+	}
+	peer.FailWith(500)
+	if res := call(t, r.srv, "POST", "/_matrix/client/v3/rooms/"+room+"/receipt/m.read/"+url.PathEscape(join.ID), r.token, map[string]any{}); res.status != 200 {
+		t.Fatalf("receipt: %d %v", res.status, res.body)
+	}
+	waitFor(t, func() bool { return r.srv.Servers().Stats().Failed >= 1 }, "the receipt's failed attempt")
+	typing(true)
+	typing(false)
+	typing(true)
+	peer.FailWith(0)
+	if res := r.send("peer.test", "wake-up"); res.status != 200 {
+		t.Fatalf("empty transaction: %d", res.status)
+	}
+	var edus []map[string]any
+	waitFor(t, func() bool {
+		edus = edus[:0]
+		for _, txn := range peer.Transactions() {
+			for _, raw := range txn.EDUs {
+				var e map[string]any
+				_ = json.Unmarshal(raw, &e)
+				edus = append(edus, e)
+			}
+		}
+		n := 0
+		for _, e := range edus {
+			if e["edu_type"] == "m.typing" || e["edu_type"] == "m.receipt" {
+				n++
+			}
+		}
+		return n >= 2
+	}, "the receipt and typing EDUs")
+	var typings []any
+	receipts := 0
+	for _, e := range edus {
+		switch e["edu_type"] {
+		case "m.typing":
+			typings = append(typings, e["content"].(map[string]any)["typing"])
+		case "m.receipt":
+			receipts++
+		}
+	}
+	if len(typings) != 1 || typings[0] != true || receipts != 1 {
+		t.Fatalf("peer received typing %v and %d receipts, want one coalesced typing=true and one receipt", typings, receipts)
+	}
+}

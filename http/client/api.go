@@ -53,6 +53,10 @@ type Config struct {
 	// DeviceListPosition reads the device-list position out of a sync
 	// token for GET /keys/changes; nil accepts a bare decimal position.
 	DeviceListPosition func(token string) (uint64, error)
+	// Federate, when set, hears of local typing, public read receipts and
+	// presence changes, for the other servers in the rooms concerned
+	// (federation.go).
+	Federate EphemeralHook
 
 	// UsePresence turns presence on (GET/PUT /presence and the presence
 	// section of /sync); off, presence reads as offline and /sync has no

@@ -103,6 +103,9 @@ func (a *API) setPresence(userID, state string, statusMsg *string) error {
 		return err
 	}
 	go a.wakeSharing(userID)
+	if a.cfg.Federate != nil {
+		a.cfg.Federate.Presence(p)
+	}
 	return nil
 }
 

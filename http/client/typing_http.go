@@ -61,6 +61,9 @@ func (a *API) putTyping(ctx *fasthttp.RequestCtx, s user.Session) error {
 		timeout = time.Duration(min(*body.Timeout, int64(maxTypingTimeout/time.Millisecond))) * time.Millisecond
 	}
 	a.typing.set(roomID, a.userID(s.Localpart), *body.Typing, timeout)
+	if a.cfg.Federate != nil {
+		a.cfg.Federate.Typing(roomID, a.userID(s.Localpart), *body.Typing)
+	}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
 	return nil
 }

@@ -164,6 +164,7 @@ func (s *Server) clientServer() *fasthttp.Server {
 		SyncMaxTimeout:            time.Duration(s.cfg.SyncMaxTimeout),
 		DefaultRoomVersion:        version.ID(s.cfg.DefaultRoomVersion),
 		DeviceListPosition:        client.DeviceListPositionOf,
+		Federate:                  ephemeral{s},
 	})
 	s.clientAPI.Store(api)
 	s.users.OnDeviceListChange(api.WakeDeviceListChange)
