@@ -296,6 +296,8 @@ func TestFederationBadTransactions(t *testing.T) {
 	}
 	tooManyEDUs, _ := json.Marshal(map[string]any{"origin": "peer.test", "origin_server_ts": 1, "pdus": []any{}, "edus": edus})
 	tooManyPDUs, _ := json.Marshal(map[string]any{"origin": "peer.test", "origin_server_ts": 1, "pdus": pdus})
+	oversized, _ := json.Marshal(map[string]any{"origin": "peer.test", "origin_server_ts": 1, "pdus": []any{},
+		"edus": []any{map[string]any{"edu_type": "m.x", "content": map[string]any{"pad": strings.Repeat("x", 5<<20)}}}})
 	for _, tc := range []struct {
 		name, body string
 		status     int
@@ -315,6 +317,19 @@ func TestFederationBadTransactions(t *testing.T) {
 				t.Fatalf("got %d %s, want %d %s", res.status, res.raw, tc.status, tc.errcode)
 			}
 		})
+	}
+	// Over the 4 MiB bound: refused (413, or the connection closed while
+	// the body is still arriving), and the server carries on.
+	{
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		status, _, err := r.peer("peer.test").Do(ctx, r.srv.FederationAddr(), "hs-a.test", "PUT", "/_matrix/federation/v1/send/big", oversized, "")
+		cancel()
+		if err == nil && status != 413 {
+			t.Fatalf("oversized transaction answered %d", status)
+		}
+		if res := r.send("peer.test", "after-big"); res.status != 200 {
+			t.Fatalf("after an oversized body: %d %s", res.status, res.raw)
+		}
 	}
 	// Unsigned.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
