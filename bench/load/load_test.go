@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -231,16 +234,18 @@ func FuzzParseMix(f *testing.F) {
 	})
 }
 
-// TestTargetStopsMidRun: a server that goes away during the traffic ends
-// the run with ErrTargetDown after -give-up, long before -duration, and the
-// summary says so.
+// TestTargetStopsMidRun: a target that goes away during the traffic (here
+// a loopback proxy in front of Axon that closes its listener and every
+// connection) ends the run with ErrTargetDown after -give-up, long before
+// -duration, and the summary says so.
 func TestTargetStopsMidRun(t *testing.T) {
-	url, stop := axontest.StartStoppable(t, axontest.Options{})
+	url := axontest.Start(t, axontest.Options{})
 	skipWithoutSync(t, url)
-	o := smokeOptions(url, t.TempDir())
+	proxyURL, cut := startProxy(t, strings.TrimPrefix(url, "http://"))
+	o := smokeOptions(proxyURL, t.TempDir())
 	o.prefix, o.pid = "dies", 0
 	o.duration, o.giveUp = time.Minute, time.Second
-	time.AfterFunc(1500*time.Millisecond, stop)
+	time.AfterFunc(1500*time.Millisecond, cut)
 	start := time.Now()
 	sum, err := run(context.Background(), o, new(strings.Builder))
 	if !errors.Is(err, ErrTargetDown) {
@@ -257,4 +262,60 @@ func TestTargetStopsMidRun(t *testing.T) {
 	if sum.Errors["transport"] == 0 {
 		t.Errorf("no transport errors counted: %v", sum.Errors)
 	}
+}
+
+// startProxy forwards a loopback port to target until cut, which closes
+// the listener and every connection, as a server that died would.
+func startProxy(t *testing.T, target string) (url string, cut func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		dead  bool
+	)
+	track := func(c net.Conn) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if dead {
+			c.Close()
+			return false
+		}
+		conns = append(conns, c)
+		return true
+	}
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			if !track(in) || !track(out) {
+				in.Close()
+				out.Close()
+				continue
+			}
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+	cut = func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		dead = true
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	t.Cleanup(cut)
+	return "http://" + ln.Addr().String(), cut
 }

@@ -11,7 +11,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,15 +33,6 @@ type Options struct {
 // client API base URL. The server stops when the test ends.
 func Start(tb testing.TB, o Options) string {
 	tb.Helper()
-	url, _ := StartStoppable(tb, o)
-	return url
-}
-
-// StartStoppable is Start that also returns a function stopping the server
-// early, for tests of a target that goes away mid-run. Calling it more than
-// once, or letting the test end after it, is harmless.
-func StartStoppable(tb testing.TB, o Options) (url string, stop func()) {
-	tb.Helper()
 	cfg := configs.Default()
 	cfg.DataDir = tb.TempDir()
 	cfg.Listeners.Client, cfg.Listeners.Federation = "127.0.0.1:0", "127.0.0.1:0"
@@ -62,18 +52,14 @@ func StartStoppable(tb testing.TB, o Options) (url string, stop func()) {
 	if err := srv.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := srv.Shutdown(ctx); err != nil {
-				tb.Error(err)
-			}
-		})
-	}
-	tb.Cleanup(stop)
-	return "http://" + srv.ClientAddr(), stop
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			tb.Error(err)
+		}
+	})
+	return "http://" + srv.ClientAddr()
 }
 
 // writeKeys writes the signing key and the throwaway self-signed TLS pair
