@@ -3,6 +3,7 @@ package persistence
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -117,4 +118,44 @@ func (s *Store) RoomStreamBackwards(roomID string, after, upTo uint64, max int, 
 		}
 	}
 	return it.Error()
+}
+
+// stateCache keeps resolved state groups: a group never changes once
+// written, so a resolved map can be shared by every reader that does not
+// modify it. Bounded by count; when full, an arbitrary entry goes.
+type stateCache struct {
+	mu sync.Mutex
+	m  map[uint64]StateMap
+}
+
+const maxCachedStateGroups = 8192
+
+var stateCaches sync.Map // *Store → *stateCache
+
+// SharedStateOfGroup is StateOfGroup through a process-wide cache. The map
+// returned is shared: callers must not modify it. /sync and the room read
+// endpoints resolve the same few groups on every request.
+func (s *Store) SharedStateOfGroup(id uint64) (StateMap, error) {
+	v, _ := stateCaches.LoadOrStore(s, &stateCache{m: make(map[uint64]StateMap)})
+	c := v.(*stateCache)
+	c.mu.Lock()
+	st, ok := c.m[id]
+	c.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	st, err := s.StateOfGroup(id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxCachedStateGroups {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[id] = st
+	c.mu.Unlock()
+	return st, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/axonhs/axon/actors/room"
 	"github.com/axonhs/axon/actors/user"
+	"github.com/axonhs/axon/federation"
 	axhttp "github.com/axonhs/axon/http"
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/version"
@@ -66,6 +67,11 @@ type Config struct {
 	// DefaultSyncMaxTimeout).
 	SyncMaxTimeout time.Duration
 
+	// Federation, when set, gives the federation side of joins, knocks,
+	// leaves and invites of rooms and users of other servers
+	// (rooms_write_remote.go); nil keeps them local.
+	Federation func() *federation.Handshake
+
 	// RequestTimeout bounds how long a handler waits for an actor.
 	RequestTimeout time.Duration
 	Now            func() time.Time
@@ -81,6 +87,8 @@ type API struct {
 	typing *typingTracker
 	// unread caches unread counts between syncs (sync_unread_cache.go).
 	unread *unreadCache
+	// caches hold what /sync derives from immutable state groups.
+	caches syncCaches
 }
 
 // New builds the API; call Mount to register its routes.
@@ -101,6 +109,7 @@ func New(cfg Config) *API {
 	a.uia = newUIASessions(10_000, 15*time.Minute, cfg.Now, a.releaseSession)
 	a.fake, _ = hashPassword("not a password", cfg.BcryptCost)
 	a.unread = newUnreadCache(maxUnreadCacheEntries)
+	a.caches = newSyncCaches()
 	a.typing = newTypingTracker(cfg.Now, func(roomID string) { go a.wakeRoom(roomID) })
 	return a
 }

@@ -102,7 +102,7 @@ func (v *roomView) group(id uint64) (*groupView, error) {
 	if g, ok := v.groups[id]; ok {
 		return g, nil
 	}
-	st, err := v.store.StateOfGroup(id)
+	st, err := v.store.SharedStateOfGroup(id) // shared: never modified here
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/axonhs/axon/actors/user"
 	"github.com/axonhs/axon/http/client/filter"
+	"github.com/axonhs/axon/http/client/push"
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
 )
@@ -35,6 +36,7 @@ type syncBuilder struct {
 	levels          powerLevels                        // of the room whose unread counts are being read
 	events          map[uint64]persistence.StoredEvent // read once per sync (event)
 	joined          map[string]bool                    // the caller's joined rooms (rooms)
+	rules           *push.Ruleset                      // the default push rules, built on first use
 	resp            *syncResponse
 }
 
@@ -152,14 +154,24 @@ func (b *syncBuilder) deviceLists() error {
 	// Members seen joining a shared room (b.changed) share it by
 	// construction; users from the change log and those seen leaving are
 	// checked against the caller's rooms.
+	// Whichever is cheaper: each changed user's rooms against the
+	// caller's, or the members of the caller's rooms once.
+	var sharing map[string]bool
+	if len(lps) > len(b.joined) {
+		if sharing, err = b.sharingUsers(); err != nil {
+			return err
+		}
+	}
 	for _, lp := range lps {
 		uid := b.a.userID(lp)
 		if b.changed[uid] {
 			continue
 		}
-		shares, err := b.shares(uid)
-		if err != nil {
-			return err
+		shares := sharing[uid]
+		if sharing == nil {
+			if shares, err = b.shares(uid); err != nil {
+				return err
+			}
 		}
 		if uid == b.req.userID || shares {
 			b.changed[uid] = true
@@ -334,4 +346,29 @@ func (b *syncBuilder) shares(userID string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// sharingUsers returns the users joined to any room the caller is joined
+// to.
+func (b *syncBuilder) sharingUsers() (map[string]bool, error) {
+	out := map[string]bool{}
+	for roomID := range b.joined {
+		st, err := b.a.cfg.Store.CurrentStateOfType(roomID, event.TypeMember)
+		if err != nil {
+			return nil, err
+		}
+		for k, nid := range st {
+			if out[k.StateKey] {
+				continue
+			}
+			se, err := b.event(nid)
+			if err != nil {
+				return nil, err
+			}
+			if storedMembership(se) == event.MembershipJoin {
+				out[k.StateKey] = true
+			}
+		}
+	}
+	return out, nil
 }

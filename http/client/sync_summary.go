@@ -30,12 +30,40 @@ func (b *syncBuilder) members(v *roomView) (roomMembers, error) {
 	if err != nil {
 		return rm, err
 	}
-	var candidates []string
-	for k, nid := range g.state {
-		if k.Type != event.TypeMember {
-			continue
+	gm, ok := b.a.caches.members.get(v.info.StateGroup)
+	if !ok {
+		gm = &groupMembers{}
+		for k, nid := range g.state {
+			if k.Type != event.TypeMember {
+				continue
+			}
+			se, err := b.event(nid)
+			if err != nil {
+				return rm, err
+			}
+			switch storedMembership(se) {
+			case event.MembershipJoin:
+				gm.joined++
+			case event.MembershipInvite:
+				gm.invited++
+			default:
+				continue
+			}
+			gm.present = append(gm.present, k.StateKey)
 		}
-		uid := k.StateKey
+		slices.Sort(gm.present)
+		b.a.caches.members.put(v.info.StateGroup, gm)
+	}
+	rm.joined, rm.invited = gm.joined, gm.invited
+	for _, uid := range gm.present {
+		if len(rm.heroes) == maxHeroes {
+			break
+		}
+		if uid != b.req.userID {
+			rm.heroes = append(rm.heroes, uid)
+		}
+	}
+	if nid, ok := g.state[event.StateKey{Type: event.TypeMember, StateKey: b.req.userID}]; ok {
 		se, err := b.event(nid)
 		if err != nil {
 			return rm, err
@@ -44,22 +72,8 @@ func (b *syncBuilder) members(v *roomView) (roomMembers, error) {
 		if err != nil {
 			return rm, err
 		}
-		switch contentMembership(h.Content) {
-		case event.MembershipJoin:
-			rm.joined++
-		case event.MembershipInvite:
-			rm.invited++
-		default:
-			continue
-		}
-		if uid == b.req.userID {
-			rm.ownName = contentString(h.Content, "displayname")
-			continue
-		}
-		candidates = append(candidates, uid)
+		rm.ownName = contentString(h.Content, "displayname")
 	}
-	slices.Sort(candidates)
-	rm.heroes = candidates[:min(len(candidates), maxHeroes)]
 	return rm, nil
 }
 
@@ -119,7 +133,6 @@ func (b *syncBuilder) unread(v *roomView) (*unreadCounts, error) {
 	counts := &unreadCounts{}
 	var pc *push.Context
 	var ferr error
-	rules := push.Defaults(b.req.userID)
 	err := st.RoomStreamBackwards(v.roomID, from, b.to.Events, maxUnreadScan, func(se persistence.StoredEvent) bool {
 		if se.Outcome != persistence.OutcomeAccepted {
 			return true
@@ -140,9 +153,12 @@ func (b *syncBuilder) unread(v *roomView) (*unreadCounts, error) {
 			if pc, ferr = b.pushContext(v); ferr != nil {
 				return false
 			}
+			if b.rules == nil {
+				b.rules = b.a.pushRules(b.req.userID)
+			}
 		}
 		pc.SenderPowerLevel = b.powerOf(v, h.Sender)
-		notify, highlight := push.Evaluate(rules, se.Raw, *pc)
+		notify, highlight := push.Evaluate(*b.rules, se.Raw, *pc)
 		if notify {
 			counts.Notification++
 		}
