@@ -28,6 +28,9 @@ type serverActor struct {
 	retry    *time.Timer
 	idleT    *time.Timer
 	received uint64 // routed messages received, for the idle handshake
+	// incarnation tells this actor's transaction IDs from those of the
+	// destination's earlier actors in this process.
+	incarnation uint64
 }
 
 // pendingTxn is a built transaction.
@@ -40,7 +43,7 @@ type pendingTxn struct {
 
 func newServerActor(d *Directory, dest string) *serverActor {
 	return &serverActor{dir: d, dest: dest, log: d.cfg.Log.With(zap.String("destination", dest)),
-		edus: newEDUQueue(d.cfg.MaxQueuedEDUs), more: true}
+		edus: newEDUQueue(d.cfg.MaxQueuedEDUs), more: true, incarnation: d.incarnations.Add(1)}
 }
 
 // Messages the actor sends itself.
@@ -149,7 +152,7 @@ func (a *serverActor) pump(ctx actor.Context) {
 // PDUs, and posts it back.
 func (a *serverActor) build(ctx actor.Context) {
 	a.sending = true
-	d, self, dest := a.dir, ctx.Self(), a.dest
+	d, self, dest, incarnation := a.dir, ctx.Self(), a.dest, a.incarnation
 	st := a.st
 	edus := a.edus.take(d.cfg.MaxEDUs)
 	a.more = false
@@ -158,7 +161,7 @@ func (a *serverActor) build(ctx actor.Context) {
 	}
 	go func() {
 		defer d.work.end()
-		txn, full, err := d.buildTxn(dest, st, edus)
+		txn, full, err := d.buildTxn(dest, incarnation, st, edus)
 		d.root.Send(self, built{txn: txn, full: full, err: err})
 	}()
 }
@@ -269,7 +272,7 @@ func (a *serverActor) armIdle(ctx actor.Context) {
 // recorded in flight (st.TxnID with rows) is rebuilt with the same ID and
 // the same rows; otherwise the next ID is used, and recorded with its rows
 // before it is sent.
-func (d *Directory) buildTxn(dest string, st persistence.DestinationState, edus []federation.EDU) (*pendingTxn, bool, error) {
+func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.DestinationState, edus []federation.EDU) (*pendingTxn, bool, error) {
 	var streams, nids []uint64
 	full := false
 	txnID := st.TxnID
@@ -297,7 +300,7 @@ func (d *Directory) buildTxn(dest string, st persistence.DestinationState, edus 
 		for _, r := range rows {
 			streams, nids = append(streams, r.Stream), append(nids, r.NID)
 		}
-		txnID = d.txnID(st.Seq + 1)
+		txnID = d.txnID(incarnation, st.Seq+1)
 	}
 	if len(nids) == 0 && len(edus) == 0 {
 		return nil, false, nil
@@ -319,8 +322,12 @@ func (d *Directory) buildTxn(dest string, st persistence.DestinationState, edus 
 	return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus)}, full, nil
 }
 
-func (d *Directory) txnID(seq uint64) string {
-	return d.epoch + "." + itoa(seq)
+// txnID names a new transaction: the directory's epoch, the actor's
+// incarnation and its counter. Only transactions with PDUs record their
+// counter in Pebble, so a passivated actor's successor, which starts from
+// the recorded counter, is told apart by its incarnation.
+func (d *Directory) txnID(incarnation, seq uint64) string {
+	return d.epoch + "." + itoa(incarnation) + "." + itoa(seq)
 }
 
 // ackErr marks a failure to record an acknowledged transaction: the rows

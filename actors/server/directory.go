@@ -70,6 +70,7 @@ type Directory struct {
 	work   workTracker
 
 	live, sent, failed, shed atomic.Int64
+	incarnations             atomic.Uint64
 }
 
 // NewDirectory spawns the shards in sys.

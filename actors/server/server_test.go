@@ -313,3 +313,42 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("jitter range %v..%v, want 2s..~6s", lo, hi)
 	}
 }
+
+// An actor with nothing to send passivates; new rows start a fresh one.
+func TestPassivatesWhenIdle(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	s := &fakeSender{}
+	d := newDir(t, st, s, func(c *Config) { c.IdleTimeout = 10 * time.Millisecond })
+	defer d.Stop(context.Background())
+	first := queue(t, st, "idle.test", 2)
+	d.Wake([]string{"idle.test"})
+	waitUntil(t, "delivery", func() bool { got, _ := pdusOf(s.snapshot(), "idle.test"); return len(got) == 2 })
+	waitUntil(t, "passivation", func() bool { return d.Stats().LiveActors == 0 })
+	second := queue(t, st, "idle.test", 3)
+	d.Wake([]string{"idle.test"})
+	waitUntil(t, "delivery by a new actor", func() bool { got, _ := pdusOf(s.snapshot(), "idle.test"); return len(got) == 5 })
+	if got, _ := pdusOf(s.snapshot(), "idle.test"); !equalStrings(got, append(first, second...)) {
+		t.Fatalf("received %v", got)
+	}
+	// EDU-only transactions record no counter: the next actor's IDs must
+	// still be new, or the destination would take them for resends.
+	for i := range 2 {
+		waitUntil(t, "passivation", func() bool { return d.Stats().LiveActors == 0 })
+		d.SendEDU("idle.test", PresenceEDU("@p:axon.test", json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))))
+		waitUntil(t, "the EDU", func() bool {
+			n := 0
+			for _, txn := range s.snapshot() {
+				n += len(txn.body.EDUs)
+			}
+			return n == i+1
+		})
+	}
+	seen := map[string]bool{}
+	for _, txn := range s.snapshot() {
+		if seen[txn.id] {
+			t.Fatalf("transaction ID %s used twice", txn.id)
+		}
+		seen[txn.id] = true
+	}
+}
