@@ -57,6 +57,9 @@ func (r *runner) drive(ctx context.Context, srv *serverWatch, sum *report.Summar
 		srv.stop()
 	}
 	progress.Stop()
+	if r.abortErr == nil {
+		r.stopTyping()
+	}
 	r.drain(out)
 	r.stopping.Store(true)
 	close(r.stopCh)

@@ -110,7 +110,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	r := &runner{
 		o: o, c: c, syncs: syncs, w: w, runID: hex.EncodeToString(id),
 		rec: report.NewRecorder(), lastEvent: make([]atomic.Pointer[string], len(w.rooms)),
-		churnJoined: map[[2]int]bool{}, churnBusy: map[[2]int]bool{}, errs: map[string]int64{},
+		churnJoined: map[[2]int]bool{}, churnBusy: map[[2]int]bool{}, typed: map[[2]int]bool{}, errs: map[string]int64{},
 		sendStop: make(chan struct{}), stopCh: make(chan struct{}), abortCh: make(chan struct{}),
 	}
 	rec = r.rec

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/axonhs/axon/bench/internal/parallel"
 )
 
 // perform runs one operation of kind k and records it. It returns the
@@ -12,7 +14,8 @@ import (
 func (r *runner) perform(k kind, rng *rand.Rand) error {
 	ri := rng.IntN(len(r.w.rooms))
 	rm := &r.w.rooms[ri]
-	sender := &r.w.users[rm.members[rng.IntN(len(rm.members))]]
+	su := rm.members[rng.IntN(len(rm.members))]
+	sender := &r.w.users[su]
 	if k == opReceipt && r.lastEvent[ri].Load() == nil {
 		k = opMessage // nothing to acknowledge in this room yet
 	}
@@ -37,6 +40,11 @@ func (r *runner) perform(k kind, rng *rand.Rand) error {
 		}
 	case opTyping:
 		err = r.c.Typing(sender.token, rm.id, sender.id, true, 10_000)
+		if err == nil {
+			r.typedMu.Lock()
+			r.typed[[2]int{ri, su}] = true
+			r.typedMu.Unlock()
+		}
 	case opReceipt:
 		err = r.c.Receipt(sender.token, rm.id, *r.lastEvent[ri].Load())
 	case opState:
@@ -90,6 +98,25 @@ func (r *runner) joinLeave(ri int, rng *rand.Rand) error {
 	}
 	r.churnMu.Unlock()
 	return err
+}
+
+// stopTyping clears every typing notice the run set, as a client does
+// when its user stops typing, so the run leaves no typing state (and no
+// pending expiry) behind on the server.
+func (r *runner) stopTyping() {
+	r.typedMu.Lock()
+	pairs := make([][2]int, 0, len(r.typed))
+	for p := range r.typed {
+		pairs = append(pairs, p)
+	}
+	r.typedMu.Unlock()
+	_ = parallel.Do(min(r.o.concurrency, 16), len(pairs), func(i int) error {
+		u := &r.w.users[pairs[i][1]]
+		if err := r.c.Typing(u.token, r.w.rooms[pairs[i][0]].id, u.id, false, 0); err != nil {
+			r.fail(r.opSeries[opTyping], err)
+		}
+		return nil
+	})
 }
 
 // record counts one operation's outcome.

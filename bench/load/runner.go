@@ -42,6 +42,9 @@ type runner struct {
 	perSyncer      *report.Group
 	lastEvent      []atomic.Pointer[string] // per room, for receipts
 
+	typedMu sync.Mutex
+	typed   map[[2]int]bool // (room, user) pairs with a typing notice set
+
 	churnMu     sync.Mutex
 	churnJoined map[[2]int]bool
 	churnBusy   map[[2]int]bool
