@@ -33,6 +33,9 @@ type stepRequest struct {
 	evs  []*event.Event
 	res  []StepResult
 	errs []error
+	// forwardFrom, when set, makes the actor send each accepted event on
+	// to the other servers in the room but this one (forward.go).
+	forwardFrom string
 }
 
 // Step applies a remote PDU whose format, signatures and hashes the caller
@@ -85,6 +88,9 @@ func (a *roomActor) applyStep(m *envelope) (string, error, bool) {
 			req.res[i].Known = true
 		default:
 			last = p
+			if req.forwardFrom != "" {
+				a.forward(p.eff, req.forwardFrom)
+			}
 		}
 	}
 	if last == nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/axonhs/axon/actors/user"
+	"github.com/axonhs/axon/federation"
 	axhttp "github.com/axonhs/axon/http"
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
@@ -21,40 +22,59 @@ type reasonBody struct {
 	Reason string `json:"reason"`
 }
 
-// resolveRoom turns {roomIdOrAlias} into a room ID this server holds.
-// Rooms and aliases of other servers need federation, which Axon does not
-// speak to clients' rooms yet: they are M_NOT_FOUND with that said.
-func (a *API) resolveRoom(ctx *fasthttp.RequestCtx) (string, error) {
+// resolveRoom turns {roomIdOrAlias} into a room ID, with the servers to
+// reach it through when this server does not hold it: an alias of another
+// server is resolved by that server (GET /query/directory, server-server-api
+// "Querying directory information"), which also names the servers in the
+// room.
+func (a *API) resolveRoom(ctx *fasthttp.RequestCtx) (string, []string, error) {
 	s, err := axhttp.Param(ctx, "roomIdOrAlias")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if strings.HasPrefix(s, "#") {
 		alias, err := ids.ParseRoomAlias(s)
 		if err != nil {
-			return "", axhttp.Errorf(axhttp.CodeInvalidParam, "Malformed room alias: %v", err)
+			return "", nil, axhttp.Errorf(axhttp.CodeInvalidParam, "Malformed room alias: %v", err)
 		}
 		if alias.Server() != ids.ServerName(a.cfg.ServerName) {
-			return "", axhttp.Errorf(axhttp.CodeNotFound, "Room alias %s is on another server; joining over federation is not supported yet", s)
+			return a.resolveRemoteAlias(s, string(alias.Server()))
 		}
 		al, err := a.cfg.Store.ResolveAlias(s)
 		if errors.Is(err, persistence.ErrNotFound) {
-			return "", axhttp.Errorf(axhttp.CodeNotFound, "Room alias %s not found", s)
+			return "", nil, axhttp.Errorf(axhttp.CodeNotFound, "Room alias %s not found", s)
 		}
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
-		return al.RoomID, nil
+		return al.RoomID, nil, nil
 	}
 	if _, err := ids.ParseRoomID(s); err != nil {
-		return "", axhttp.Errorf(axhttp.CodeInvalidParam, "Not a room ID or alias: %v", err)
+		return "", nil, axhttp.Errorf(axhttp.CodeInvalidParam, "Not a room ID or alias: %v", err)
 	}
-	if _, err := a.cfg.Store.Room(s); errors.Is(err, persistence.ErrNotFound) {
-		return "", axhttp.Errorf(axhttp.CodeNotFound, "Room %s is not known to this server; joining over federation is not supported yet", s)
-	} else if err != nil {
-		return "", err
+	return s, nil, nil
+}
+
+// resolveRemoteAlias asks the alias's server for it.
+func (a *API) resolveRemoteAlias(alias, server string) (string, []string, error) {
+	hs := a.handshake()
+	if hs == nil {
+		return "", nil, axhttp.Errorf(axhttp.CodeNotFound, "Room alias %s is on another server and this server does not federate", alias)
 	}
-	return s, nil
+	c, cancel := a.ctx()
+	defer cancel()
+	roomID, servers, err := hs.QueryDirectory(c, alias, server)
+	var fe *federation.Error
+	if errors.As(err, &fe) && fe.Status == fasthttp.StatusNotFound {
+		return "", nil, axhttp.Errorf(axhttp.CodeNotFound, "Room alias %s not found", alias)
+	}
+	if err != nil {
+		return "", nil, axhttp.Errorf(axhttp.CodeUnknown, "Could not resolve %s through %s: %v", alias, server, err).WithStatus(fasthttp.StatusBadGateway)
+	}
+	if _, err := ids.ParseRoomID(roomID); err != nil {
+		return "", nil, axhttp.Errorf(axhttp.CodeUnknown, "%s answered an invalid room ID for %s", server, alias).WithStatus(fasthttp.StatusBadGateway)
+	}
+	return roomID, append([]string{server}, servers...), nil
 }
 
 func (a *API) proposeMembership(ctx *fasthttp.RequestCtx, roomID string, p core.Proposal, reply any) error {
@@ -69,11 +89,11 @@ func (a *API) proposeMembership(ctx *fasthttp.RequestCtx, roomID string, p core.
 
 // joinByIDOrAlias is POST /join/{roomIdOrAlias}.
 func (a *API) joinByIDOrAlias(ctx *fasthttp.RequestCtx, s user.Session) error {
-	roomID, err := a.resolveRoom(ctx)
+	roomID, via, err := a.resolveRoom(ctx)
 	if err != nil {
 		return err
 	}
-	return a.join(ctx, s, roomID)
+	return a.join(ctx, s, roomID, via)
 }
 
 // joinRoom is POST /rooms/{roomId}/join.
@@ -82,13 +102,13 @@ func (a *API) joinRoom(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.cfg.Store.Room(roomID); errors.Is(err, persistence.ErrNotFound) {
-		return axhttp.Errorf(axhttp.CodeNotFound, "Room %s is not known to this server; joining over federation is not supported yet", roomID)
-	}
-	return a.join(ctx, s, roomID)
+	return a.join(ctx, s, roomID, nil)
 }
 
-func (a *API) join(ctx *fasthttp.RequestCtx, s user.Session, roomID string) error {
+// join joins the user to roomID: locally when this server holds the room,
+// else over federation through via and the other servers viaServers
+// finds.
+func (a *API) join(ctx *fasthttp.RequestCtx, s user.Session, roomID string, via []string) error {
 	var body reasonBody
 	if err := axhttp.DecodeJSON(ctx, &body); err != nil {
 		return err
@@ -97,9 +117,21 @@ func (a *API) join(ctx *fasthttp.RequestCtx, s user.Session, roomID string) erro
 	if err != nil {
 		return err
 	}
+	uid := a.userID(s.Localpart)
+	held, err := a.holds(roomID)
+	if err != nil {
+		return err
+	}
+	if !held {
+		if err := a.remoteJoin(roomID, uid, a.viaServers(ctx, roomID, uid, via), opts); err != nil {
+			return err
+		}
+		axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]string{"room_id": roomID})
+		return nil
+	}
 	c, cancel := a.ctx()
 	defer cancel()
-	if _, err := a.cfg.Rooms.Join(c, roomID, a.userID(s.Localpart), opts); err != nil {
+	if _, err := a.cfg.Rooms.Join(c, roomID, uid, opts); err != nil {
 		return roomWriteError(err)
 	}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]string{"room_id": roomID})
@@ -108,7 +140,7 @@ func (a *API) join(ctx *fasthttp.RequestCtx, s user.Session, roomID string) erro
 
 // knock is POST /knock/{roomIdOrAlias} (knocking.yaml).
 func (a *API) knock(ctx *fasthttp.RequestCtx, s user.Session) error {
-	roomID, err := a.resolveRoom(ctx)
+	roomID, via, err := a.resolveRoom(ctx)
 	if err != nil {
 		return err
 	}
@@ -120,7 +152,17 @@ func (a *API) knock(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return err
 	}
-	p := core.Knock(a.userID(s.Localpart), opts)
+	uid := a.userID(s.Localpart)
+	if held, err := a.holds(roomID); err != nil {
+		return err
+	} else if !held {
+		if err := a.remoteMembership(roomID, uid, event.MembershipKnock, a.viaServers(ctx, roomID, uid, via), opts); err != nil {
+			return err
+		}
+		axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]string{"room_id": roomID})
+		return nil
+	}
+	p := core.Knock(uid, opts)
 	return a.proposeMembership(ctx, roomID, p, map[string]string{"room_id": roomID})
 }
 
@@ -135,7 +177,24 @@ func (a *API) leaveRoom(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err := axhttp.DecodeJSON(ctx, &body); err != nil {
 		return err
 	}
-	p := core.Leave(a.userID(s.Localpart), body.Reason)
+	uid := a.userID(s.Localpart)
+	if held, err := a.holds(roomID); err != nil {
+		return err
+	} else if !held {
+		// An invite or knock of a room this server is not in: rejected or
+		// withdrawn through the room's servers (make_leave/send_leave).
+		if m, err := a.cfg.Store.Membership(uid, roomID); err != nil {
+			return err
+		} else if m.Membership != event.MembershipInvite && m.Membership != event.MembershipKnock {
+			return axhttp.Errorf(axhttp.CodeNotFound, "User %s is not in room %s", uid, roomID)
+		}
+		if err := a.remoteMembership(roomID, uid, event.MembershipLeave, a.viaServers(ctx, roomID, uid, nil), core.MemberOptions{Reason: body.Reason}); err != nil {
+			return err
+		}
+		axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
+		return nil
+	}
+	p := core.Leave(uid, body.Reason)
 	return a.proposeMembership(ctx, roomID, p, struct{}{})
 }
 
@@ -192,7 +251,11 @@ func (a *API) memberAction(action string) func(*fasthttp.RequestCtx, user.Sessio
 		switch action {
 		case "invite":
 			if target.Server() != ids.ServerName(a.cfg.ServerName) {
-				return axhttp.Errorf(axhttp.CodeForbidden, "Inviting users of other servers needs federation, which is not supported yet")
+				if err := a.remoteInvite(roomID, core.Invite(sender, t, core.MemberOptions{Reason: body.Reason})); err != nil {
+					return err
+				}
+				axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
+				return nil
 			}
 			opts, err := a.withProfile(target.Localpart(), core.MemberOptions{Reason: body.Reason})
 			if err != nil {

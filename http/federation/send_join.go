@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -91,7 +92,9 @@ func (a *API) acceptMembership(ctx *fasthttp.RequestCtx, origin, membership stri
 			return nil, v, err
 		}
 	}
-	res, err := a.step(ctx, ev)
+	c, cancel := context.WithTimeout(ctx, stepTimeout)
+	res, err := a.cfg.Rooms.StepForward(c, ev, origin)
+	cancel()
 	if err != nil {
 		if text := a.stepText(ev, res, err); text != "" {
 			return nil, v, axhttp.Errorf(axhttp.CodeUnknown, "%s", text)

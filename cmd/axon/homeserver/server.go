@@ -165,6 +165,7 @@ func (s *Server) clientServer() *fasthttp.Server {
 		DefaultRoomVersion:        version.ID(s.cfg.DefaultRoomVersion),
 		DeviceListPosition:        client.DeviceListPositionOf,
 		Federate:                  ephemeral{s},
+		Federation:                s.handshake,
 	})
 	s.clientAPI.Store(api)
 	s.users.OnDeviceListChange(api.WakeDeviceListChange)

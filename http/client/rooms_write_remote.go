@@ -1,0 +1,263 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"go.uber.org/zap"
+
+	"github.com/axonhs/axon/actors/room"
+	"github.com/axonhs/axon/federation"
+	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/persistence"
+	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/ids"
+	core "github.com/axonhs/axon/rooms/room"
+)
+
+// remoteTimeout bounds one membership handshake with other servers
+// (all the servers tried, verification of the returned state included).
+const remoteTimeout = 2 * time.Minute
+
+// handshake returns the federation side of membership changes, or nil
+// when this server does not federate.
+func (a *API) handshake() *federation.Handshake {
+	if a.cfg.Federation == nil {
+		return nil
+	}
+	return a.cfg.Federation()
+}
+
+// viaServers collects the servers to try for a room this server does not
+// hold, in order, without duplicates and without this server: the ones
+// the caller found (alias resolution), the server_name and via query
+// parameters (joining.yaml, knocking.yaml), the server of the local
+// user's invite or knock, and the server part of a room ID that has one.
+func (a *API) viaServers(ctx *fasthttp.RequestCtx, roomID, userID string, found []string) []string {
+	var out []string
+	add := func(s string) {
+		if s != "" && s != a.cfg.ServerName && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, s := range found {
+		add(s)
+	}
+	for _, name := range []string{"server_name", "via"} {
+		for _, v := range ctx.QueryArgs().PeekMulti(name) {
+			add(string(v))
+		}
+	}
+	if m, err := a.cfg.Store.Membership(userID, roomID); err == nil && m.EventNID != 0 {
+		if rec, err := a.cfg.Store.EventByNID(m.EventNID); err == nil {
+			if ev, err := rec.Event(); err == nil {
+				add(serverPart(ev.Sender))
+			}
+		}
+	}
+	if rid, err := ids.ParseRoomID(roomID); err == nil {
+		add(serverPart(string(rid)))
+	}
+	return out
+}
+
+// serverPart is what follows the first colon of an ID ("" without one).
+func serverPart(id string) string {
+	for i := 0; i < len(id); i++ {
+		if id[i] == ':' {
+			return id[i+1:]
+		}
+	}
+	return ""
+}
+
+// holds reports whether this server has the room stored.
+func (a *API) holds(roomID string) (bool, error) {
+	_, err := a.cfg.Store.Room(roomID)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// memberContent is the content this server adds to a membership template:
+// the user's profile and the reason.
+func memberContent(o core.MemberOptions) map[string]any {
+	c := map[string]any{}
+	if o.DisplayName != "" {
+		c["displayname"] = o.DisplayName
+	}
+	if o.AvatarURL != "" {
+		c["avatar_url"] = o.AvatarURL
+	}
+	if o.Reason != "" {
+		c["reason"] = o.Reason
+	}
+	return c
+}
+
+// remoteJoin joins userID to a room this server does not hold
+// (server-server-api "Joining Rooms"), trying servers in order: make_join,
+// build and sign, send_join, verify the returned state and auth chain,
+// then the room actor adopts the room and this server participates in
+// it. A server that fails, or whose answer does not verify, is skipped.
+func (a *API) remoteJoin(roomID, userID string, servers []string, o core.MemberOptions) error {
+	hs := a.handshake()
+	if hs == nil || len(servers) == 0 {
+		return axhttp.Errorf(axhttp.CodeNotFound, "Room %s is not known to this server and no server to join it through is known", roomID)
+	}
+	c, cancel := context.WithTimeout(context.Background(), remoteTimeout)
+	defer cancel()
+	var last error
+	for _, srv := range servers {
+		ev, err := hs.Make(c, srv, roomID, userID, event.MembershipJoin, memberContent(o))
+		if err != nil {
+			last = err
+			continue
+		}
+		res, err := hs.SendJoin(c, srv, ev)
+		if err != nil {
+			a.log.Info("remote join refused or did not verify", zap.String("room_id", roomID), zap.String("destination", srv), zap.Error(err))
+			last = err
+			continue
+		}
+		err = a.cfg.Rooms.Adopt(c, room.Joined{Join: res.Join, State: res.State, AuthChain: res.AuthChain})
+		if errors.Is(err, room.ErrRoomHeld) {
+			// Another local user's join got there first: join locally.
+			_, err = a.cfg.Rooms.Join(c, roomID, userID, o)
+		}
+		return roomWriteError(err)
+	}
+	return remoteError(last)
+}
+
+// remoteError maps the last failure of a remote handshake to what the
+// client sees: the remote server's own refusal when it gave one.
+func remoteError(err error) error {
+	var fe *federation.Error
+	switch {
+	case errors.As(err, &fe) && fe.Status == fasthttp.StatusForbidden:
+		return axhttp.Errorf(axhttp.CodeForbidden, "Refused by the room's server: %s", fe.Message)
+	case errors.As(err, &fe) && fe.Code == string(axhttp.CodeIncompatibleRoomVer):
+		return axhttp.Errorf(axhttp.CodeIncompatibleRoomVer, "%s", fe.Message)
+	case errors.As(err, &fe) && fe.Status == fasthttp.StatusNotFound:
+		return axhttp.Errorf(axhttp.CodeNotFound, "The room's server does not know the room")
+	case errors.Is(err, federation.ErrUnsupportedVersion):
+		return axhttp.Errorf(axhttp.CodeIncompatibleRoomVer, "%v", err)
+	}
+	return axhttp.Errorf(axhttp.CodeUnknown, "Could not reach the room through any server: %v", err).WithStatus(fasthttp.StatusBadGateway)
+}
+
+// remoteMembership knocks on, or leaves (rejects an invite to, withdraws
+// a knock on), a room this server does not hold through the servers given
+// (make_knock/send_knock, make_leave/send_leave) and records the new
+// membership for the user's /sync.
+func (a *API) remoteMembership(roomID, userID, membership string, servers []string, o core.MemberOptions) error {
+	hs := a.handshake()
+	if hs == nil || len(servers) == 0 {
+		return axhttp.Errorf(axhttp.CodeNotFound, "Room %s is not known to this server and no server to reach it through is known", roomID)
+	}
+	c, cancel := context.WithTimeout(context.Background(), remoteTimeout)
+	defer cancel()
+	var last error
+	for _, srv := range servers {
+		ev, err := hs.Make(c, srv, roomID, userID, membership, memberContent(o))
+		if err != nil {
+			last = err
+			continue
+		}
+		if membership == event.MembershipKnock {
+			stripped, err := hs.SendKnock(c, srv, ev)
+			if err != nil {
+				last = err
+				continue
+			}
+			if ev, err = withStripped(ev, "knock_room_state", stripped); err != nil {
+				return err
+			}
+		} else if err := hs.SendLeave(c, srv, ev); err != nil {
+			last = err
+			continue
+		}
+		return roomWriteError(a.cfg.Rooms.RecordMembership(c, ev, membership))
+	}
+	return remoteError(last)
+}
+
+// withStripped returns ev with unsigned[key] = stripped (outside the
+// signatures).
+func withStripped(ev *event.Event, key string, stripped []json.RawMessage) (*event.Event, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(ev.Raw, &obj); err != nil {
+		return nil, err
+	}
+	if stripped == nil {
+		stripped = []json.RawMessage{}
+	}
+	u, err := json.Marshal(map[string]any{key: stripped})
+	if err != nil {
+		return nil, err
+	}
+	obj["unsigned"] = u
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	return event.Parse(raw, ev.Version)
+}
+
+// strippedTypes are the state events sent as stripped state with an
+// invite (client-server-api "Stripped state": the recommended types).
+var inviteStrippedTypes = []string{"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
+	"m.room.canonical_alias", "m.room.encryption", "m.room.topic"}
+
+// remoteInvite invites a user of another server: the invite is built and
+// committed by the room actor, then sent with the room's stripped state
+// to the invitee's server (PUT /v2/invite), whose countersigned copy must
+// verify.
+func (a *API) remoteInvite(roomID string, p core.Proposal) error {
+	hs := a.handshake()
+	if hs == nil {
+		return axhttp.Errorf(axhttp.CodeForbidden, "This server does not federate: users of other servers cannot be invited")
+	}
+	c, cancel := context.WithTimeout(context.Background(), remoteTimeout)
+	defer cancel()
+	id, err := a.cfg.Rooms.Propose(c, roomID, p, nil)
+	if err != nil {
+		return roomWriteError(err)
+	}
+	rec, err := a.cfg.Store.EventByID(id)
+	if err != nil {
+		return err
+	}
+	ev, err := rec.Event()
+	if err != nil {
+		return err
+	}
+	var stripped []json.RawMessage
+	for _, typ := range inviteStrippedTypes {
+		se, err := a.cfg.Store.CurrentStateEvent(roomID, typ, "")
+		if err != nil {
+			continue
+		}
+		s, err := se.Event()
+		if err != nil {
+			continue
+		}
+		raw, err := json.Marshal(map[string]any{"type": s.Type, "state_key": *s.StateKey, "content": s.Content, "sender": s.Sender})
+		if err != nil {
+			return err
+		}
+		stripped = append(stripped, raw)
+	}
+	if _, err := hs.SendInvite(c, ev, stripped); err != nil {
+		a.log.Info("remote invite refused", zap.String("room_id", roomID), zap.String("event_id", id), zap.Error(err))
+		return remoteError(fmt.Errorf("inviting through %s: %w", serverPart(*ev.StateKey), err))
+	}
+	return nil
+}

@@ -1,0 +1,211 @@
+package tests
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/axonhs/axon/cmd/axon/homeserver"
+)
+
+// trio is three Axon servers federating on loopback, with one user each.
+type trio struct {
+	t       *testing.T
+	srv     map[string]*homeserver.Server
+	token   map[string]string // user ID → access token
+	servers map[string]string // user ID → server name
+}
+
+func newTrio(t *testing.T) *trio {
+	t.Helper()
+	fs := fedConfigs(t, nil, nil, "hs-a.test", "hs-b.test", "hs-c.test")
+	tr := &trio{t: t, srv: map[string]*homeserver.Server{}, token: map[string]string{}, servers: map[string]string{}}
+	for i, f := range fs {
+		f.srv = startServer(t, f.cfg)
+		tr.srv[f.name] = f.srv
+		user := []string{"alice", "bob", "carol"}[i]
+		uid := "@" + user + ":" + f.name
+		tr.token[uid] = registerUser(t, f.srv, user, "correct horse battery", nil).str("access_token")
+		tr.servers[uid] = f.name
+	}
+	return tr
+}
+
+// as calls the client API of uid's server as uid.
+func (tr *trio) as(uid, method, path string, body any) reply {
+	tr.t.Helper()
+	return call(tr.t, tr.srv[tr.servers[uid]], method, path, tr.token[uid], body)
+}
+
+const (
+	alice = "@alice:hs-a.test"
+	bob   = "@bob:hs-b.test"
+	carol = "@carol:hs-c.test"
+)
+
+// say sends a text message as uid and returns its event ID.
+func (tr *trio) say(uid, roomID, txn, text string) string {
+	tr.t.Helper()
+	r := tr.as(uid, "PUT", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/send/m.room.message/"+txn,
+		map[string]any{"msgtype": "m.text", "body": text})
+	if r.status != 200 {
+		tr.t.Fatalf("%s says %q: %d %v", uid, text, r.status, r.body)
+	}
+	return r.str("event_id")
+}
+
+// bodies counts the message bodies uid's server shows in /messages.
+func (tr *trio) bodies(uid, roomID string) map[string]int {
+	tr.t.Helper()
+	r := tr.as(uid, "GET", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/messages?dir=b&limit=200", nil)
+	out := map[string]int{}
+	if r.status != 200 {
+		return out
+	}
+	chunk, _ := r.body["chunk"].([]any)
+	for _, e := range chunk {
+		ev, _ := e.(map[string]any)
+		if ev["type"] != "m.room.message" {
+			continue
+		}
+		c, _ := ev["content"].(map[string]any)
+		if b, ok := c["body"].(string); ok {
+			out[b]++
+		}
+	}
+	return out
+}
+
+// members lists the joined members uid's server holds for the room.
+func (tr *trio) membership(uid, roomID, member string) string {
+	tr.t.Helper()
+	r := tr.as(uid, "GET", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/state/m.room.member/"+url.PathEscape(member), nil)
+	if r.status != 200 {
+		return ""
+	}
+	return r.str("membership")
+}
+
+func (tr *trio) waitMembership(roomID, member, want string, viewers ...string) {
+	tr.t.Helper()
+	for _, v := range viewers {
+		waitFor(tr.t, func() bool { return tr.membership(v, roomID, member) == want },
+			v+" sees "+member+" "+want)
+	}
+}
+
+// A room created on A is joined by users of B and C through its alias;
+// all three talk, and every server's /messages shows every message once.
+// An invite from A reaches C's user, who joins; a knock from B is let in
+// by A; a leave from C reaches the others.
+func TestFederationJoinThreeServers(t *testing.T) {
+	tr := newTrio(t)
+	cr := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{
+		"preset": "public_chat", "room_alias_name": "lobby", "room_version": "11"})
+	if cr.status != 200 {
+		t.Fatalf("createRoom: %d %v", cr.status, cr.body)
+	}
+	roomID := cr.str("room_id")
+	alias := url.PathEscape("#lobby:hs-a.test")
+	for _, u := range []string{bob, carol} {
+		r := tr.as(u, "POST", "/_matrix/client/v3/join/"+alias, map[string]any{})
+		if r.status != 200 || r.str("room_id") != roomID {
+			t.Fatalf("%s joins by alias: %d %v", u, r.status, r.body)
+		}
+	}
+	tr.waitMembership(roomID, carol, "join", alice, bob, carol)
+	tr.waitMembership(roomID, bob, "join", alice, bob, carol)
+
+	want := map[string]string{}
+	for i, u := range []string{alice, bob, carol, alice, bob, carol} {
+		text := u + " message " + string(rune('0'+i))
+		tr.say(u, roomID, "t"+string(rune('0'+i)), text)
+		want[text] = u
+	}
+	for _, viewer := range []string{alice, bob, carol} {
+		waitFor(t, func() bool {
+			got := tr.bodies(viewer, roomID)
+			for text := range want {
+				if got[text] != 1 {
+					return false
+				}
+			}
+			return true
+		}, viewer+" sees every message exactly once")
+	}
+
+	// Leave from C propagates to A and B.
+	if r := tr.as(carol, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/leave", map[string]any{}); r.status != 200 {
+		t.Fatalf("carol leaves: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(roomID, carol, "leave", alice, bob)
+}
+
+// A invites C's user to a room C's server is not in: the invite shows up
+// in C's /sync, and accepting it joins through A.
+func TestFederationRemoteInvite(t *testing.T) {
+	tr := newTrio(t)
+	cr := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{"preset": "private_chat", "room_version": "10"})
+	if cr.status != 200 {
+		t.Fatalf("createRoom: %d %v", cr.status, cr.body)
+	}
+	roomID := cr.str("room_id")
+	if r := tr.as(alice, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/invite", map[string]any{"user_id": carol}); r.status != 200 {
+		t.Fatalf("invite carol: %d %v", r.status, r.body)
+	}
+	waitFor(t, func() bool {
+		r := tr.as(carol, "GET", "/_matrix/client/v3/sync?timeout=0", nil)
+		rooms, _ := r.body["rooms"].(map[string]any)
+		inv, _ := rooms["invite"].(map[string]any)
+		_, ok := inv[roomID]
+		return ok
+	}, "carol's /sync shows the invite")
+	// Without an alias or via, the invite's sender's server is where the
+	// join goes.
+	if r := tr.as(carol, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/join", map[string]any{}); r.status != 200 {
+		t.Fatalf("carol accepts: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(roomID, carol, "join", alice, carol)
+	tr.say(carol, roomID, "hi", "hello from C")
+	waitFor(t, func() bool { return tr.bodies(alice, roomID)["hello from C"] == 1 }, "alice sees carol's message")
+
+	// An invite rejected by a server not in the room goes through make_leave.
+	cr2 := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{"preset": "private_chat", "invite": []string{}})
+	room2 := cr2.str("room_id")
+	if r := tr.as(alice, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(room2)+"/invite", map[string]any{"user_id": bob}); r.status != 200 {
+		t.Fatalf("invite bob: %d %v", r.status, r.body)
+	}
+	if r := tr.as(bob, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(room2)+"/leave", map[string]any{}); r.status != 200 {
+		t.Fatalf("bob rejects: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(room2, bob, "leave", alice)
+}
+
+// B's user knocks on a room of A through make_knock/send_knock; alice
+// lets them in with an invite, and they join.
+func TestFederationRemoteKnock(t *testing.T) {
+	tr := newTrio(t)
+	cr := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{
+		"room_version": "10", "room_alias_name": "door",
+		"initial_state": []any{map[string]any{"type": "m.room.join_rules", "state_key": "", "content": map[string]any{"join_rule": "knock"}}}})
+	if cr.status != 200 {
+		t.Fatalf("createRoom: %d %v", cr.status, cr.body)
+	}
+	roomID := cr.str("room_id")
+	if r := tr.as(bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape("#door:hs-a.test"), map[string]any{}); r.status != 403 {
+		t.Fatalf("joining a knock room uninvited: %d %v", r.status, r.body)
+	}
+	if r := tr.as(bob, "POST", "/_matrix/client/v3/knock/"+url.PathEscape("#door:hs-a.test"), map[string]any{"reason": "let me in"}); r.status != 200 {
+		t.Fatalf("bob knocks: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(roomID, bob, "knock", alice)
+	if r := tr.as(alice, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/invite", map[string]any{"user_id": bob}); r.status != 200 {
+		t.Fatalf("alice approves: %d %v", r.status, r.body)
+	}
+	if r := tr.as(bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape(roomID), map[string]any{}); r.status != 200 {
+		t.Fatalf("bob joins: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(roomID, bob, "join", alice, bob)
+}
+
+var _ = time.Second
