@@ -57,7 +57,7 @@ func (r *runner) drive(ctx context.Context, srv *serverWatch, sum *report.Summar
 		srv.stop()
 	}
 	progress.Stop()
-	if r.abortErr == nil {
+	if r.aborted() == nil {
 		r.stopTyping()
 	}
 	r.drain(out)
@@ -105,8 +105,8 @@ func (r *runner) drive(ctx context.Context, srv *serverWatch, sum *report.Summar
 	writeText(out, sum)
 
 	switch {
-	case r.abortErr != nil:
-		return sum, r.abortErr
+	case r.aborted() != nil:
+		return sum, r.aborted()
 	case ops > 0 && okOps == 0:
 		return sum, fmt.Errorf("%w: %d operations failed", ErrNothingWorked, ops)
 	case v.lost > 0 || v.duplicates > 0:

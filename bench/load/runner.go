@@ -91,6 +91,17 @@ func (r *runner) abort(err error) {
 	})
 }
 
+// aborted is the reason the run was aborted, or nil. Reading it after the
+// channel closed orders the read after abort's write.
+func (r *runner) aborted() error {
+	select {
+	case <-r.abortCh:
+		return r.abortErr
+	default:
+		return nil
+	}
+}
+
 // worker performs operations until the sending stops: as fast as it can
 // when tickets is nil, else one per ticket.
 func (r *runner) worker(id int, tickets <-chan time.Time) {
