@@ -684,3 +684,26 @@ func TestFederationOutboundEDUs(t *testing.T) {
 		t.Fatalf("peer received typing %v and %d receipts, want one coalesced typing=true and one receipt", typings, receipts)
 	}
 }
+
+// An event allowed by its auth events and the state before it, but not by
+// the room's current state, is soft-failed: accepted from the sender's
+// point of view, kept away from clients.
+func TestFederationSoftFail(t *testing.T) {
+	r := newFedRoom(t, "peer.test")
+	bob := "@bob:peer.test"
+	join := r.join("peer.test", bob)
+	if res := call(t, r.srv, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(r.roomID)+"/ban", r.token,
+		map[string]any{"user_id": bob}); res.status != 200 {
+		t.Fatalf("ban: %d %v", res.status, res.body)
+	}
+	// Built on the join, before the ban: bob was a member there.
+	late := r.build("peer.test", "m.room.message", nil, bob, `{"msgtype":"m.text","body":"sent before I saw the ban"}`,
+		[]string{join.ID}, []string{r.create, r.power, join.ID})
+	res := r.send("peer.test", "txn-late", late.Raw)
+	if res.status != 200 || pduError(res, late.ID) != "" {
+		t.Fatalf("soft-failed PDU: %d %s", res.status, res.raw)
+	}
+	if c := r.eventContent(late.ID); c != nil {
+		t.Fatalf("alice sees the soft-failed event: %v", c)
+	}
+}
