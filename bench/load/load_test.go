@@ -73,11 +73,17 @@ func TestSmokeExactlyOnce(t *testing.T) {
 		t.Errorf("HTML report missing or without charts: %v", err)
 	}
 
-	// A second run with the same prefix reuses the users by logging in.
+	// A second run with the same prefix reuses the users by logging in, and
+	// -rate paces it: 40 sends/s for 1.5 s.
 	o2 := smokeOptions(url, dir)
-	o2.duration, o2.mix = 500*time.Millisecond, mix{opMessage: 1}
-	if sum, err := run(context.Background(), o2, &out); err != nil || sum.Counts["deliveries lost"] != 0 {
+	o2.duration, o2.mix, o2.rate = 1500*time.Millisecond, mix{opMessage: 1}, 40
+	sum, err = run(context.Background(), o2, &out)
+	if err != nil || sum.Counts["deliveries lost"] != 0 {
 		t.Fatalf("rerun: %v", err)
+	}
+	// At most 61 tickets fit in 1.5 s; a loaded machine may send fewer.
+	if n := sum.Counts["message ok"]; n < 1 || n > 62 {
+		t.Errorf("-rate 40 for 1.5 s sent %d messages", n)
 	}
 }
 
