@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -89,6 +90,9 @@ type API struct {
 	unread *unreadCache
 	// caches hold what /sync derives from immutable state groups.
 	caches syncCaches
+	// committed is, by localpart, the highest event position a room commit
+	// concerned the user with (sync_wake.go).
+	committed sync.Map
 }
 
 // New builds the API; call Mount to register its routes.

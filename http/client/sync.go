@@ -153,9 +153,12 @@ func (a *API) sync(ctx *fasthttp.RequestCtx, s user.Session) error {
 				return err
 			}
 		}
-		if w != nil && w.EventPosition() > cur.Events {
-			if cur, err = a.awaitEvents(s, w.EventPosition(), deadline); err != nil {
-				return err
+		if w != nil {
+			// A commit for us that is not visible yet: wait for it.
+			if target := max(w.EventPosition(), a.lastCommitted(s.Localpart)); target > cur.Events {
+				if cur, err = a.awaitEvents(s, target, deadline); err != nil {
+					return err
+				}
 			}
 		}
 		resp, err := a.buildSync(req, cur)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
@@ -33,9 +34,38 @@ func (a *API) WakeCommitted(_ string, pos uint64, userIDs []string) {
 	for _, id := range userIDs {
 		if lp, ok := a.localpart(id); ok {
 			lps = append(lps, lp)
+			a.noteCommitted(lp, pos)
 		}
 	}
 	a.cfg.Users.Wake(lps, pos)
+}
+
+// noteCommitted records the highest event position committed for a user,
+// before the wake-up is sent. A request that parks after the wake-up
+// reached the user's actor (and was dropped there, with no waiter yet)
+// finds the position here: a commit can become visible only after the
+// request's last look, when an earlier position of another room was still
+// in flight.
+func (a *API) noteCommitted(localpart string, pos uint64) {
+	v, ok := a.committed.Load(localpart)
+	if !ok {
+		v, _ = a.committed.LoadOrStore(localpart, new(atomic.Uint64))
+	}
+	p := v.(*atomic.Uint64)
+	for {
+		cur := p.Load()
+		if pos <= cur || p.CompareAndSwap(cur, pos) {
+			return
+		}
+	}
+}
+
+// lastCommitted is the highest event position committed for a user.
+func (a *API) lastCommitted(localpart string) uint64 {
+	if v, ok := a.committed.Load(localpart); ok {
+		return v.(*atomic.Uint64).Load()
+	}
+	return 0
 }
 
 // WakeDeviceListChange is the user actors' device-list hook: the users
