@@ -165,6 +165,12 @@ func (a *roomActor) tryPropose(m *envelope) (eventID string, err error, queued b
 	if m.join != nil {
 		p = a.joinProposal(*m.join)
 	}
+	if m.profile != nil {
+		var needed bool
+		if p, needed, err = a.profileProposal(*m.profile); err != nil || !needed {
+			return "", err, false
+		}
+	}
 	if p.Redacts != "" && p.RedactTarget == nil {
 		if rec, err := a.w.lookup(p.Redacts); err == nil {
 			if p.RedactTarget, err = rec.Event(); err != nil {

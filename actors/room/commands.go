@@ -31,9 +31,12 @@ type envelope struct {
 	join *joinRequest
 	// step, when set, replaces proposal: a checked remote event for
 	// rooms/room.Step (step.go).
-	step  *stepRequest
-	txn   *Txn
-	reply chan result
+	step *stepRequest
+	// profile, when set, replaces proposal: the actor builds a member
+	// event with the user's current profile, if one is needed (profile.go).
+	profile *profileRequest
+	txn     *Txn
+	reply   chan result
 }
 
 type result struct {

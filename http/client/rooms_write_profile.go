@@ -1,9 +1,7 @@
 package client
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -31,9 +29,10 @@ func (a *API) withProfile(localpart string, o core.MemberOptions) (core.MemberOp
 	return o, nil
 }
 
-// Profile propagation (client-server-api "Profiles": "the server MUST
-// propagate the new display name / avatar URL to all rooms the user is
-// joined to, by sending an updated m.room.member event"). A profile change
+// Profile propagation (client-server-api "Events on Change of Profile
+// Information": "an m.room.member event (with a join membership) is sent to
+// every room the user is a member of, to update the displayname and
+// avatar_url"; the m.presence half is not sent here). A profile change
 // sends a join→join member event with the new profile into every room the
 // user is joined to, through each room's actor. At most profileFanout rooms
 // are written at once; the PUT that made the change waits at most
@@ -44,11 +43,14 @@ const (
 	profileWait   = 2 * time.Second
 )
 
-// propagateProfile writes localpart's current profile into the member
-// events of the rooms they are joined to and returns when all rooms are
-// done or profileWait has passed, whichever comes first; the rest continue
-// in the background. Failures are logged: the profile itself is stored, and
-// a room that missed the change gets it with the next one.
+// propagateProfile has every room localpart is joined to bring their
+// member event up to date with their profile, and returns when all rooms
+// are done or profileWait has passed, whichever comes first; the rest
+// continue in the background. The room actor reads the profile when it
+// handles the request (actors/room.Directory.UpdateProfile), so the
+// background work touches no store and overlapping changes end on the
+// newest. Failures are logged: the profile itself is stored, and a room
+// that missed the change gets it with the next one.
 func (a *API) propagateProfile(localpart string) {
 	if a.cfg.Rooms == nil {
 		return
@@ -72,7 +74,9 @@ func (a *API) propagateProfile(localpart string) {
 			wg.Add(1)
 			go func(roomID string) {
 				defer func() { <-sem; wg.Done() }()
-				if err := a.updateMemberProfile(localpart, roomID); err != nil {
+				ctx, cancel := a.ctx()
+				defer cancel()
+				if _, err := a.cfg.Rooms.UpdateProfile(ctx, roomID, userID, localpart); err != nil {
 					a.log.Warn("profile propagation", zap.String("user_id", userID), zap.String("room_id", roomID), zap.Error(err))
 				}
 			}(m.RoomID)
@@ -85,40 +89,4 @@ func (a *API) propagateProfile(localpart string) {
 	case <-done:
 	case <-timer.C:
 	}
-}
-
-// updateMemberProfile sends localpart's profile, read now, as a new join
-// member event into roomID, unless their member event there already says
-// the same. Reading the profile here rather than once per change keeps a
-// room from ending on an older profile when two changes overlap.
-func (a *API) updateMemberProfile(localpart, roomID string) error {
-	userID := a.userID(localpart)
-	opts, err := a.withProfile(localpart, core.MemberOptions{})
-	if err != nil {
-		return err
-	}
-	cur, err := a.cfg.Store.CurrentStateEvent(roomID, event.TypeMember, userID)
-	if err != nil {
-		return fmt.Errorf("member event: %w", err)
-	}
-	var c struct {
-		Membership  string `json:"membership"`
-		DisplayName string `json:"displayname"`
-		AvatarURL   string `json:"avatar_url"`
-	}
-	if h, err := decodeEventHeader(cur.Raw); err != nil {
-		return err
-	} else if err := json.Unmarshal(h.Content, &c); err != nil {
-		return fmt.Errorf("%w: member content: %v", persistence.ErrCorrupt, err)
-	}
-	if c.Membership != event.MembershipJoin {
-		return nil // left since the rooms were listed
-	}
-	if c.DisplayName == opts.DisplayName && c.AvatarURL == opts.AvatarURL {
-		return nil
-	}
-	ctx, cancel := a.ctx()
-	defer cancel()
-	_, err = a.cfg.Rooms.Propose(ctx, roomID, core.Join(userID, opts), nil)
-	return err
 }
