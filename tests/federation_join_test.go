@@ -3,9 +3,9 @@ package tests
 import (
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/rooms/version"
 )
 
 // trio is three Axon servers federating on loopback, with one user each.
@@ -208,4 +208,54 @@ func TestFederationRemoteKnock(t *testing.T) {
 	tr.waitMembership(roomID, bob, "join", alice, bob)
 }
 
-var _ = time.Second
+// A room of every room version is joined across servers by alias, and a
+// message of the joined user reaches the resident server.
+func TestFederationJoinEveryVersion(t *testing.T) {
+	tr := newTrio(t)
+	for _, v := range version.All() {
+		t.Run("v"+string(v.ID), func(t *testing.T) {
+			name := "v" + string(v.ID)
+			cr := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{
+				"preset": "public_chat", "room_alias_name": name, "room_version": string(v.ID)})
+			if cr.status != 200 {
+				t.Fatalf("createRoom: %d %v", cr.status, cr.body)
+			}
+			roomID := cr.str("room_id")
+			if r := tr.as(bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape("#"+name+":hs-a.test"), map[string]any{}); r.status != 200 {
+				t.Fatalf("join: %d %v", r.status, r.body)
+			}
+			tr.say(bob, roomID, name, "hello "+name)
+			waitFor(t, func() bool { return tr.bodies(alice, roomID)["hello "+name] == 1 }, "alice sees bob's message")
+		})
+	}
+}
+
+// A restricted room (room version 10) lets in a user of another server who
+// is joined to the room its allow list names: the resident server names
+// its member in join_authorised_via_users_server and countersigns the join.
+func TestFederationRestrictedJoin(t *testing.T) {
+	tr := newTrio(t)
+	space := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{"preset": "public_chat", "room_alias_name": "space", "room_version": "10"})
+	spaceID := space.str("room_id")
+	inner := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{"room_version": "10", "room_alias_name": "inner",
+		"initial_state": []any{map[string]any{"type": "m.room.join_rules", "state_key": "",
+			"content": map[string]any{"join_rule": "restricted", "allow": []any{map[string]any{"type": "m.room_membership", "room_id": spaceID}}}}}})
+	if inner.status != 200 {
+		t.Fatalf("createRoom: %d %v", inner.status, inner.body)
+	}
+	innerID := inner.str("room_id")
+	if r := tr.as(carol, "POST", "/_matrix/client/v3/join/"+url.PathEscape("#inner:hs-a.test"), map[string]any{}); r.status != 403 {
+		t.Fatalf("carol, not in the space, joins: %d %v", r.status, r.body)
+	}
+	if r := tr.as(bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape("#space:hs-a.test"), map[string]any{}); r.status != 200 {
+		t.Fatalf("bob joins the space: %d %v", r.status, r.body)
+	}
+	if r := tr.as(bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape("#inner:hs-a.test"), map[string]any{}); r.status != 200 {
+		t.Fatalf("bob joins the restricted room: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(innerID, bob, "join", alice, bob)
+	r := tr.as(bob, "GET", "/_matrix/client/v3/rooms/"+url.PathEscape(innerID)+"/state/m.room.member/"+url.PathEscape(bob), nil)
+	if r.str("join_authorised_via_users_server") != alice {
+		t.Fatalf("bob's join names %q as authoriser", r.str("join_authorised_via_users_server"))
+	}
+}

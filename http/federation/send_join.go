@@ -68,6 +68,13 @@ func (a *API) acceptMembership(ctx *fasthttp.RequestCtx, origin, membership stri
 		return nil, v, err
 	}
 	raw := slices.Clone(ctx.PostBody())
+	if membership == event.MembershipJoin {
+		// A restricted join must carry this server's signature before the
+		// signature checks: add it first (the sender's is checked as usual).
+		if raw, err = a.countersign(raw, v); err != nil {
+			return nil, v, axhttp.Errorf(axhttp.CodeBadJSON, "Event refused: %v", err)
+		}
+	}
 	checked, err := federation.CheckPDU(ctx, a.cfg.Keyring, raw, v)
 	if err != nil {
 		return nil, v, axhttp.Errorf(axhttp.CodeBadJSON, "Event refused: %v", err)
@@ -86,11 +93,6 @@ func (a *API) acceptMembership(ctx *fasthttp.RequestCtx, origin, membership stri
 		return nil, v, forbidden("User is not of the requesting server")
 	case core.MembershipOf(ev) != membership:
 		return nil, v, axhttp.Errorf(axhttp.CodeBadJSON, "Event membership is not %s", membership)
-	}
-	if membership == event.MembershipJoin {
-		if ev, err = a.countersign(ev, v); err != nil {
-			return nil, v, err
-		}
 	}
 	c, cancel := context.WithTimeout(ctx, stepTimeout)
 	res, err := a.cfg.Rooms.StepForward(c, ev, origin)
@@ -116,19 +118,17 @@ func errText(err error) string {
 // countersign adds this server's signature to a join naming one of its
 // users in join_authorised_via_users_server (client-server-api
 // "Restricted rooms"; v8 auth rules require the authorising server's
-// signature).
-func (a *API) countersign(ev *event.Event, v version.Spec) (*event.Event, error) {
-	var c struct {
-		Via string `json:"join_authorised_via_users_server"`
+// signature). Other events come back unchanged.
+func (a *API) countersign(raw []byte, v version.Spec) ([]byte, error) {
+	var head struct {
+		Content struct {
+			Via string `json:"join_authorised_via_users_server"`
+		} `json:"content"`
 	}
-	if json.Unmarshal(ev.Content, &c) != nil || c.Via == "" || serverOf(c.Via) != a.cfg.ServerName || a.cfg.Keys == nil {
-		return ev, nil
+	if json.Unmarshal(raw, &head) != nil || head.Content.Via == "" || serverOf(head.Content.Via) != a.cfg.ServerName || a.cfg.Keys == nil {
+		return raw, nil
 	}
-	signed, err := event.SignEvent(ev.Raw, v, a.cfg.ServerName, a.cfg.Keys.Key())
-	if err != nil {
-		return nil, err
-	}
-	return event.Parse(signed, v)
+	return event.SignEvent(raw, v, a.cfg.ServerName, a.cfg.Keys.Key())
 }
 
 // joinState is the send_join answer: the state before the join and the
