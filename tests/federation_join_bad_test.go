@@ -201,3 +201,84 @@ func TestFederationJoinForgedState(t *testing.T) {
 		t.Fatalf("bob's membership after the honest join: %d %v", res.status, res.body)
 	}
 }
+
+// send_join with omit_members=true serves partial state: no member events
+// but the heroes' when the room has no name, members_omitted and
+// servers_in_room set, and no event of the state repeated in the auth
+// chain.
+func TestFederationSendJoinOmitMembers(t *testing.T) {
+	hub, err := fedtest.NewHub("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hub.Close() })
+	peer, err := hub.AddPeer("peer.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-a.test")[0]
+	srv := startServer(t, fs.cfg)
+	token := registerUser(t, srv, "alice", "correct horse battery", nil).str("access_token")
+	dave := registerUser(t, srv, "dave", "correct horse battery", nil).str("access_token")
+	for _, named := range []bool{false, true} {
+		body := map[string]any{"preset": "public_chat", "room_version": "11"}
+		if named {
+			body["name"] = "Named"
+		}
+		roomID := call(t, srv, "POST", "/_matrix/client/v3/createRoom", token, body).str("room_id")
+		if r := call(t, srv, "POST", "/_matrix/client/v3/join/"+url.PathEscape(roomID), dave, map[string]any{}); r.status != 200 {
+			t.Fatalf("dave joins: %d %v", r.status, r.body)
+		}
+		user := "@bob:peer.test"
+		do := func(method, uri string, body []byte) map[string]any {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			st, raw, err := peer.Do(ctx, srv.FederationAddr(), "hs-a.test", method, uri, body, "")
+			if err != nil || st != 200 {
+				t.Fatalf("%s %s: %d %s %v", method, uri, st, raw, err)
+			}
+			var out map[string]any
+			if err := json.Unmarshal(raw, &out); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		tmpl := do("GET", "/_matrix/federation/v1/make_join/"+url.PathEscape(roomID)+"/"+url.PathEscape(user)+"?ver=11", nil)
+		te, _ := tmpl["event"].(map[string]any)
+		v, _ := version.Lookup("11")
+		sk := user
+		ev, err := peer.BuildEvent(v, event.Proto{RoomID: roomID, Type: "m.room.member", StateKey: &sk, Sender: user,
+			Content: json.RawMessage(`{"membership":"join"}`), PrevEvents: strs(te["prev_events"]), AuthEvents: strs(te["auth_events"]),
+			Depth: int64(te["depth"].(float64)), OriginServerTS: time.Now().UnixMilli()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := do("PUT", "/_matrix/federation/v2/send_join/"+url.PathEscape(roomID)+"/"+url.PathEscape(ev.ID)+"?omit_members=true", ev.Raw)
+		if res["members_omitted"] != true || !containsStr(strs(res["servers_in_room"]), "hs-a.test") {
+			t.Fatalf("named=%v: members_omitted %v, servers_in_room %v", named, res["members_omitted"], res["servers_in_room"])
+		}
+		inState := map[string]bool{}
+		var members []string
+		for _, e := range res["state"].([]any) {
+			m := e.(map[string]any)
+			id, _ := event.EventIDFor(mustJSON(m), v)
+			inState[id] = true
+			if m["type"] == "m.room.member" {
+				members = append(members, m["state_key"].(string))
+			}
+		}
+		wantMembers := 2 // alice and dave are the heroes of an unnamed room
+		if named {
+			wantMembers = 0
+		}
+		if len(members) != wantMembers {
+			t.Fatalf("named=%v: member events in partial state: %v", named, members)
+		}
+		for _, e := range res["auth_chain"].([]any) {
+			id, _ := event.EventIDFor(mustJSON(e), v)
+			if inState[id] {
+				t.Fatalf("named=%v: auth chain repeats state event %s", named, id)
+			}
+		}
+	}
+}
