@@ -74,7 +74,10 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		return nil, fmt.Errorf("-url: %w", err)
 	}
 	defer c.Close()
-	syncs, _ := mx.New(o.url, o.syncers+1, o.syncTimeout+time.Minute)
+	syncs, err := mx.New(o.url, o.syncers+1, o.syncTimeout+time.Minute)
+	if err != nil {
+		return nil, fmt.Errorf("-url: %w", err)
+	}
 	defer syncs.Close()
 
 	sum = &report.Summary{Tool: "bench/load", Target: c.Base(), Params: o.params(), Counts: map[string]int64{}, Errors: map[string]int64{}}
