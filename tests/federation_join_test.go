@@ -150,6 +150,14 @@ func TestFederationRemoteInvite(t *testing.T) {
 		t.Fatalf("createRoom: %d %v", cr.status, cr.body)
 	}
 	roomID := cr.str("room_id")
+	// The invitee's server refuses an invite of a user it does not have:
+	// the invite is never applied to the room.
+	if r := tr.as(alice, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/invite", map[string]any{"user_id": "@ghost:hs-c.test"}); r.status == 200 {
+		t.Fatalf("invite of an unknown remote user: %d %v", r.status, r.body)
+	}
+	if m := tr.membership(alice, roomID, "@ghost:hs-c.test"); m != "" {
+		t.Fatalf("a refused invite was applied: membership %q", m)
+	}
 	if r := tr.as(alice, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/invite", map[string]any{"user_id": carol}); r.status != 200 {
 		t.Fatalf("invite carol: %d %v", r.status, r.body)
 	}

@@ -15,9 +15,11 @@ import (
 	"github.com/axonhs/axon/federation"
 	axhttp "github.com/axonhs/axon/http"
 	"github.com/axonhs/axon/persistence"
+	"github.com/axonhs/axon/rooms/auth"
 	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/ids"
 	core "github.com/axonhs/axon/rooms/room"
+	"github.com/axonhs/axon/rooms/version"
 )
 
 // remoteTimeout bounds one membership handshake with other servers
@@ -216,10 +218,13 @@ func withStripped(ev *event.Event, key string, stripped []json.RawMessage) (*eve
 var inviteStrippedTypes = []string{"m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
 	"m.room.canonical_alias", "m.room.encryption", "m.room.topic"}
 
-// remoteInvite invites a user of another server: the invite is built and
-// committed by the room actor, then sent with the room's stripped state
-// to the invitee's server (PUT /v2/invite), whose countersigned copy must
-// verify.
+// remoteInvite invites a user of another server (server-server-api
+// "Inviting to a room"): the invite is built and signed from the room's
+// stored state, checked against the auth rules, sent with the room's
+// stripped state to the invitee's server (PUT /v2/invite), and only once
+// that server has countersigned it does the room actor apply it, like an
+// event received from another server, and send it to the servers in the
+// room. A refusal by the invitee's server leaves the room untouched.
 func (a *API) remoteInvite(roomID string, p core.Proposal) error {
 	hs := a.handshake()
 	if hs == nil {
@@ -227,19 +232,112 @@ func (a *API) remoteInvite(roomID string, p core.Proposal) error {
 	}
 	c, cancel := context.WithTimeout(context.Background(), remoteTimeout)
 	defer cancel()
-	id, err := a.cfg.Rooms.Propose(c, roomID, p, nil)
+	ev, err := a.buildLocal(hs, roomID, p)
+	if err != nil {
+		return err
+	}
+	stripped, err := a.strippedState(roomID)
+	if err != nil {
+		return err
+	}
+	signed, err := hs.SendInvite(c, ev, stripped)
+	if err != nil {
+		a.log.Info("remote invite refused", zap.String("room_id", roomID), zap.String("event_id", ev.ID), zap.Error(err))
+		return remoteError(fmt.Errorf("inviting through %s: %w", serverPart(*ev.StateKey), err))
+	}
+	res, err := a.cfg.Rooms.StepForward(c, signed, "")
 	if err != nil {
 		return roomWriteError(err)
 	}
-	rec, err := a.cfg.Store.EventByID(id)
-	if err != nil {
-		return err
+	if !res.Known && res.Outcome != core.Accepted {
+		return axhttp.Errorf(axhttp.CodeForbidden, "The invite was refused by the room's authorisation rules: %v", res.Reason)
 	}
-	ev, err := rec.Event()
-	if err != nil {
-		return err
+	return nil
+}
+
+// buildLocal builds and signs p as this server from the room's stored
+// state: prev_events are the forward extremities, auth_events follow
+// server-server-api "Auth events selection", and the auth rules are run
+// against the current state before anything leaves the server.
+func (a *API) buildLocal(hs *federation.Handshake, roomID string, p core.Proposal) (*event.Event, error) {
+	info, err := a.cfg.Store.Room(roomID)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return nil, axhttp.Errorf(axhttp.CodeNotFound, "Unknown room")
 	}
-	var stripped []json.RawMessage
+	if err != nil {
+		return nil, err
+	}
+	v, err := version.Lookup(version.ID(info.Version))
+	if err != nil {
+		return nil, err
+	}
+	needed, err := auth.EventsNeeded(v, p.Type, p.StateKey, p.Sender, p.Content)
+	if err != nil {
+		return nil, axhttp.Errorf(axhttp.CodeBadJSON, "%v", err)
+	}
+	proto := event.Proto{RoomID: roomID, Type: p.Type, StateKey: p.StateKey, Sender: p.Sender, Content: p.Content,
+		OriginServerTS: time.Now().UnixMilli()}
+	if v.Format == version.FormatV1 {
+		proto.ReferenceHashes = map[string][32]byte{}
+	}
+	state := auth.StateMap{}
+	for _, k := range needed {
+		rec, err := a.cfg.Store.CurrentStateEvent(roomID, k.Type, k.StateKey)
+		if errors.Is(err, persistence.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		ev, err := rec.Event()
+		if err != nil {
+			return nil, err
+		}
+		state[k] = ev
+		proto.AuthEvents = append(proto.AuthEvents, ev.ID)
+		if proto.ReferenceHashes != nil {
+			if proto.ReferenceHashes[ev.ID], err = event.ReferenceHash(ev.Raw, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if rec, err := a.cfg.Store.CurrentStateEvent(roomID, event.TypeCreate, ""); err == nil {
+		if ev, err := rec.Event(); err == nil {
+			state[ev.Key()] = ev // v12 does not cite it, the auth rules still read it
+		}
+	}
+	nids, err := a.cfg.Store.Extremities(roomID)
+	if err != nil {
+		return nil, err
+	}
+	prevs, err := a.cfg.Store.EventsByNID(nids)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range prevs {
+		proto.Depth = max(proto.Depth, r.Depth)
+		proto.PrevEvents = append(proto.PrevEvents, r.EventID)
+		if proto.ReferenceHashes != nil {
+			if proto.ReferenceHashes[r.EventID], err = event.ReferenceHash(r.Raw, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	proto.Depth++
+	ev, err := proto.Build(v, hs.ServerName, hs.Key)
+	if err != nil {
+		return nil, axhttp.Errorf(axhttp.CodeBadJSON, "%v", err)
+	}
+	if err := auth.Allowed(ev, state); err != nil {
+		return nil, axhttp.Errorf(axhttp.CodeForbidden, "%s", reason(err))
+	}
+	return ev, nil
+}
+
+// strippedState is the room's current state of inviteStrippedTypes in
+// stripped form (type, state_key, content, sender).
+func (a *API) strippedState(roomID string) ([]json.RawMessage, error) {
+	var out []json.RawMessage
 	for _, typ := range inviteStrippedTypes {
 		se, err := a.cfg.Store.CurrentStateEvent(roomID, typ, "")
 		if err != nil {
@@ -251,13 +349,9 @@ func (a *API) remoteInvite(roomID string, p core.Proposal) error {
 		}
 		raw, err := json.Marshal(map[string]any{"type": s.Type, "state_key": *s.StateKey, "content": s.Content, "sender": s.Sender})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		stripped = append(stripped, raw)
+		out = append(out, raw)
 	}
-	if _, err := hs.SendInvite(c, ev, stripped); err != nil {
-		a.log.Info("remote invite refused", zap.String("room_id", roomID), zap.String("event_id", id), zap.Error(err))
-		return remoteError(fmt.Errorf("inviting through %s: %w", serverPart(*ev.StateKey), err))
-	}
-	return nil
+	return out, nil
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/axonhs/axon/actors/room"
 	"github.com/axonhs/axon/federation"
 	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/ids"
 	core "github.com/axonhs/axon/rooms/room"
 	"github.com/axonhs/axon/rooms/version"
 )
@@ -70,6 +72,13 @@ func (a *API) invite(ctx *fasthttp.RequestCtx, origin string) error {
 		return forbidden("Inviter is not a user of the requesting server")
 	case !a.aclAllows(roomID, origin):
 		return forbidden("Server is banned from this room by its server ACL")
+	}
+	if uid, err := ids.ParseUserIDLenient(*ev.StateKey); err != nil {
+		return axhttp.Errorf(axhttp.CodeBadJSON, "Malformed invitee")
+	} else if _, err := a.cfg.Store.Account(uid.Localpart()); errors.Is(err, persistence.ErrNotFound) {
+		return notFound("No such user on this server")
+	} else if err != nil {
+		return err
 	}
 	if a.cfg.Keys == nil {
 		return axhttp.Errorf(axhttp.CodeUnknown, "This server cannot sign events")
