@@ -3,9 +3,10 @@ package room
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/axonhs/axon/actors"
 
 	"github.com/axonhs/axon/persistence"
 	core "github.com/axonhs/axon/rooms/room"
@@ -42,53 +43,34 @@ type roomActor struct {
 	inflightDone chan error
 	staleState   bool // a redaction changed the state the room core holds
 
-	lastActive time.Time
-	idle       *time.Timer
-	retired    bool // passivation requested
+	idle    *actors.IdleTimer
+	retired bool // passivation requested
 }
 
 func (a *roomActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		a.armIdle(ctx, a.dir.cfg.IdleTimeout)
+		a.idle.Start(ctx.Self())
 	case *envelope:
-		a.lastActive = a.dir.cfg.Now()
+		a.idle.Touch()
 		a.propose(ctx, m)
 	case flushNow:
 		a.scheduled = false
 		a.flush(ctx)
 	case committed:
 		a.committed(ctx)
-	case idleCheck:
-		a.idle = nil
-		if a.retired {
-			return
-		}
-		if quiet := a.dir.cfg.Now().Sub(a.lastActive); quiet < a.dir.cfg.IdleTimeout || len(a.pending) > 0 {
-			a.armIdle(ctx, a.dir.cfg.IdleTimeout-quiet)
+	case actors.IdleTick:
+		if a.retired || !a.idle.Tick(len(a.pending) > 0) {
 			return
 		}
 		a.retire(ctx)
 	case *actor.Stopping:
-		if a.idle != nil {
-			a.idle.Stop()
-		}
+		a.idle.Stop()
 		// Messages sent to ourselves after the poison never arrive: finish
 		// the commit in flight and commit what is pending here.
 		a.awaitInflight()
 		a.flush(nil)
 	}
-}
-
-// idleCheck is the idle timer's tick.
-type idleCheck struct{}
-
-// armIdle schedules an idleCheck after d. The timer goes through the
-// system root, as timers must (protoactor's own receive timeout races with
-// stopping under the race detector).
-func (a *roomActor) armIdle(ctx actor.Context, d time.Duration) {
-	root, self := a.dir.root, ctx.Self()
-	a.idle = time.AfterFunc(max(d, time.Millisecond), func() { root.Send(self, idleCheck{}) })
 }
 
 // retire asks the shard to passivate this actor; the shard stops routing to

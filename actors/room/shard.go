@@ -2,6 +2,8 @@ package room
 
 import (
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/axonhs/axon/actors"
 )
 
 // drain asks a shard to stop all its room actors after they finish what is
@@ -75,7 +77,7 @@ func (s *shard) child(ctx actor.Context, roomID string) *actor.PID {
 	}
 	d := s.dir
 	pid := ctx.Spawn(actor.PropsFromProducer(func() actor.Actor {
-		return &roomActor{dir: d, roomID: roomID}
+		return &roomActor{dir: d, roomID: roomID, idle: actors.NewIdleTimer(d.root, d.cfg.IdleTimeout, d.cfg.Now)}
 	}))
 	s.children[roomID] = pid
 	s.byID[pid.Id] = roomID

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/axonhs/axon/actors"
 )
 
 // envelope carries one command to one user's actor and the channel its
@@ -27,14 +29,16 @@ type passivate struct {
 
 // userActor applies commands of one user, one at a time.
 type userActor struct {
-	st state
+	st   state
+	idle *actors.IdleTimer
 }
 
 func (u *userActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		ctx.SetReceiveTimeout(u.st.cfg.IdleTimeout)
+		u.idle.Start(ctx.Self())
 	case *envelope:
+		u.idle.Touch()
 		before := u.st.deviceListBefore(m.cmd)
 		val, err := u.run(m.cmd)
 		if m.reply != nil {
@@ -45,14 +49,16 @@ func (u *userActor) Receive(ctx actor.Context) {
 		}
 	case *wake:
 		u.st.wakeWaiters(m.eventPos)
-	case *actor.ReceiveTimeout:
-		if len(u.st.waiters) > 0 {
-			return // parked syncs keep the actor; each unparks within its timeout
+	case actors.IdleTick:
+		// Parked syncs keep the actor; each unparks within its timeout.
+		if !u.idle.Tick(len(u.st.waiters) > 0) {
+			return
 		}
 		// Ask the shard to retire us; it stops routing to this PID first,
 		// then poisons it, so queued commands still run here.
-		ctx.CancelReceiveTimeout()
 		ctx.Send(ctx.Parent(), &passivate{localpart: u.st.localpart, pid: ctx.Self()})
+	case *actor.Stopping:
+		u.idle.Stop()
 	}
 }
 

@@ -2,6 +2,8 @@ package user
 
 import (
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/axonhs/axon/actors"
 )
 
 // drain asks a shard to stop all its user actors after they finish what is
@@ -81,7 +83,10 @@ func (s *shard) child(ctx actor.Context, localpart string) *actor.PID {
 	}
 	d := s.dir
 	props := actor.PropsFromProducer(func() actor.Actor {
-		return &userActor{st: state{localpart: localpart, store: d.cfg.Store, cache: d.cache, cfg: &d.cfg, onProfile: &d.profileHook, hooks: &d.syncHooks}}
+		return &userActor{
+			st:   state{localpart: localpart, store: d.cfg.Store, cache: d.cache, cfg: &d.cfg, onProfile: &d.profileHook, hooks: &d.syncHooks},
+			idle: actors.NewIdleTimer(d.root, d.cfg.IdleTimeout, d.cfg.Now),
+		}
 	})
 	pid := ctx.Spawn(props)
 	s.children[localpart] = pid
