@@ -1,0 +1,143 @@
+package federation_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/axonhs/axon/federation"
+	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/signing"
+	"github.com/axonhs/axon/rooms/version"
+)
+
+// joinFixture is a small room of res.example and a join of
+// @j:join.example built on it.
+type joinFixture struct {
+	hs                     *federation.Handshake
+	key                    signing.KeyPair
+	v                      version.Spec
+	roomID                 string
+	create, member, pl, jr *event.Event
+	extra                  []*event.Event // more member events, for benchmarks
+	join                   *event.Event
+}
+
+func newJoinFixture(t testing.TB, joinRule string, members int) *joinFixture {
+	t.Helper()
+	f := &joinFixture{key: newKey(t, "res"), roomID: "!room:res.example"}
+	f.v, _ = version.Lookup("11")
+	pub := federation.NewPublisher("res.example", f.key, nil, time.Hour, nil)
+	kr := federation.NewKeyring(federation.KeyringConfig{Fetcher: &publisherFetcher{servers: map[string]*federation.Publisher{"res.example": pub}}})
+	f.hs = &federation.Handshake{Keyring: kr, ServerName: "join.example", Key: newKey(t, "join")}
+	owner, empty := "@owner:res.example", ""
+	f.create = f.build(t, "m.room.create", &empty, owner, `{"room_version":"11"}`, nil, nil, 1)
+	f.member = f.build(t, "m.room.member", &owner, owner, `{"membership":"join"}`, []string{f.create.ID}, []string{f.create.ID}, 2)
+	f.pl = f.build(t, "m.room.power_levels", &empty, owner, `{"users":{"`+owner+`":100}}`, []string{f.member.ID}, []string{f.create.ID, f.member.ID}, 3)
+	f.jr = f.build(t, "m.room.join_rules", &empty, owner, `{"join_rule":"`+joinRule+`"}`, []string{f.pl.ID}, []string{f.create.ID, f.member.ID, f.pl.ID}, 4)
+	prev := f.jr.ID
+	for i := range members {
+		u := fmt.Sprintf("@u%d:res.example", i)
+		m := f.build(t, "m.room.member", &u, u, `{"membership":"join"}`, []string{prev}, []string{f.create.ID, f.pl.ID, f.jr.ID}, int64(5+i))
+		f.extra = append(f.extra, m)
+		prev = m.ID
+	}
+	j := "@j:join.example"
+	var err error
+	f.join, err = (&event.Proto{RoomID: f.roomID, Type: "m.room.member", StateKey: &j, Sender: j, Content: json.RawMessage(`{"membership":"join"}`),
+		PrevEvents: []string{prev}, AuthEvents: []string{f.create.ID, f.pl.ID, f.jr.ID}, Depth: int64(5 + members), OriginServerTS: 1_700_000_000_000}).
+		Build(f.v, "join.example", f.hs.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *joinFixture) build(t testing.TB, typ string, sk *string, sender, content string, prev, auth []string, depth int64) *event.Event {
+	t.Helper()
+	ev, err := (&event.Proto{RoomID: f.roomID, Type: typ, StateKey: sk, Sender: sender, Content: json.RawMessage(content),
+		PrevEvents: prev, AuthEvents: auth, Depth: depth, OriginServerTS: 1_700_000_000_000}).Build(f.v, "res.example", f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func raws(evs ...*event.Event) []json.RawMessage {
+	out := make([]json.RawMessage, len(evs))
+	for i, e := range evs {
+		out[i] = e.Raw
+	}
+	return out
+}
+
+func TestVerifyJoin(t *testing.T) {
+	f := newJoinFixture(t, "public", 0)
+	forged := func(ev *event.Event) json.RawMessage {
+		var obj map[string]any
+		_ = json.Unmarshal(ev.Raw, &obj)
+		obj["signatures"] = map[string]any{"res.example": map[string]string{string(f.key.ID): strings.Repeat("A", 86)}}
+		b, _ := json.Marshal(obj)
+		return b
+	}
+	invite := newJoinFixture(t, "invite", 0)
+	other := "!other:res.example"
+	stranger, err := (&event.Proto{RoomID: other, Type: "m.room.message", Sender: "@owner:res.example", Content: json.RawMessage(`{}`),
+		PrevEvents: []string{f.jr.ID}, AuthEvents: []string{f.create.ID}, Depth: 5, OriginServerTS: 1_700_000_000_000}).Build(f.v, "res.example", f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := raws(f.create, f.member, f.pl, f.jr)
+	cases := []struct {
+		name         string
+		fx           *joinFixture
+		state, chain []json.RawMessage
+		wantErr      string
+	}{
+		{"honest", f, full, raws(f.create, f.member, f.pl), ""},
+		{"state only, auth chain inside it", f, full, nil, ""},
+		{"forged signature", f, []json.RawMessage{f.create.Raw, f.member.Raw, f.pl.Raw, forged(f.jr)}, nil, "signature"},
+		{"truncated auth chain", f, raws(f.create, f.member, f.jr), nil, "is missing"},
+		{"event of another room", f, full, raws(stranger), "is of room"},
+		{"no create event in the state", f, raws(f.member, f.pl, f.jr), raws(f.create), "no m.room.create in the state"},
+		{"join refused by the state", invite, raws(invite.create, invite.member, invite.pl, invite.jr), nil, "not allowed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := c.fx.hs.VerifyJoin(context.Background(), c.fx.join, nil, c.state, c.chain)
+			if c.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(res.State) != 4 || len(res.Servers) != 1 || res.Servers[0] != "res.example" || res.Join.ID != c.fx.join.ID {
+					t.Fatalf("result: %d state events, servers %v", len(res.State), res.Servers)
+				}
+				return
+			}
+			if !errors.Is(err, federation.ErrBadJoinState) || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("got %v, want ErrBadJoinState with %q", err, c.wantErr)
+			}
+		})
+	}
+}
+
+// BenchmarkVerifyJoin verifies a send_join answer of a room with 1,000
+// members (every event's signature, its auth against its auth events).
+func BenchmarkVerifyJoin(b *testing.B) {
+	f := newJoinFixture(b, "public", 1000)
+	state := raws(append([]*event.Event{f.create, f.member, f.pl, f.jr}, f.extra...)...)
+	chain := raws(f.create, f.member, f.pl, f.jr)
+	if _, err := f.hs.VerifyJoin(context.Background(), f.join, nil, state, chain); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.hs.VerifyJoin(context.Background(), f.join, nil, state, chain); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
