@@ -17,6 +17,13 @@
 // discards the in-memory room, fails the waiting requests and reloads from
 // Pebble.
 //
+// Rooms of other servers enter through Adopt (a verified send_join answer
+// becomes the room's stored state, adopt.go); invites, knocks and
+// rejections of rooms not held are recorded alone with RecordMembership
+// (remote.go); StepForward is Step for a membership event handed over by
+// send_join/send_leave/send_knock, which the actor sends on to the other
+// servers in the room (forward.go).
+//
 // It imports protoactor's actor package, persistence, rooms/... and the
 // standard library; never http/... .
 package room
