@@ -47,6 +47,9 @@ func TestFederationJoinBadInput(t *testing.T) {
 	tr := newTrio(t)
 	cr := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{"preset": "public_chat", "room_version": "11"})
 	roomID := url.PathEscape(cr.str("room_id"))
+	if r := tr.as(alice, "POST", "/_matrix/client/v3/rooms/"+roomID+"/ban", map[string]any{"user_id": "@mallory:hs-b.test"}); r.status != 200 {
+		t.Fatalf("ban: %d %v", r.status, r.body)
+	}
 	p := "/_matrix/federation/v1"
 	all := "?ver=10&ver=11&ver=12"
 	cases := []struct {
@@ -57,6 +60,7 @@ func TestFederationJoinBadInput(t *testing.T) {
 		{"make_join for a user of another server", p + "/make_join/" + roomID + "/" + url.PathEscape(carol) + all, 403, "M_FORBIDDEN"},
 		{"make_join without the room's version", p + "/make_join/" + roomID + "/" + url.PathEscape(bob) + "?ver=9&ver=10", 400, "M_INCOMPATIBLE_ROOM_VERSION"},
 		{"make_join without ver (version 1 only)", p + "/make_join/" + roomID + "/" + url.PathEscape(bob), 400, "M_INCOMPATIBLE_ROOM_VERSION"},
+		{"make_join of a banned user", p + "/make_join/" + roomID + "/" + url.PathEscape("@mallory:hs-b.test") + all, 403, "M_FORBIDDEN"},
 		{"make_join of an unknown room", p + "/make_join/" + url.PathEscape("!nope:hs-a.test") + "/" + url.PathEscape(bob) + all, 404, "M_NOT_FOUND"},
 		{"make_knock on a public room", p + "/make_knock/" + roomID + "/" + url.PathEscape(bob) + all, 403, "M_FORBIDDEN"},
 		{"make_leave of a user not in the room", p + "/make_leave/" + roomID + "/" + url.PathEscape(bob), 403, "M_FORBIDDEN"},
