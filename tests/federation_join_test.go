@@ -2,6 +2,8 @@ package tests
 
 import (
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/axonhs/axon/cmd/axon/homeserver"
@@ -76,6 +78,23 @@ func (tr *trio) bodies(uid, roomID string) map[string]int {
 	return out
 }
 
+// timeline lists "sender: body" of the messages uid's server shows in
+// /messages, oldest first.
+func (tr *trio) timeline(uid, roomID string) []string {
+	tr.t.Helper()
+	r := tr.as(uid, "GET", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/messages?dir=b&limit=200", nil)
+	chunk, _ := r.body["chunk"].([]any)
+	var out []string
+	for i := len(chunk) - 1; i >= 0; i-- {
+		ev, _ := chunk[i].(map[string]any)
+		c, _ := ev["content"].(map[string]any)
+		if b, ok := c["body"].(string); ok && ev["type"] == "m.room.message" {
+			out = append(out, ev["sender"].(string)+": "+b)
+		}
+	}
+	return out
+}
+
 // members lists the joined members uid's server holds for the room.
 func (tr *trio) membership(uid, roomID, member string) string {
 	tr.t.Helper()
@@ -132,6 +151,26 @@ func TestFederationJoinThreeServers(t *testing.T) {
 			}
 			return true
 		}, viewer+" sees every message exactly once")
+	}
+
+	// Per sender, every server shows the messages in the order sent.
+	for _, viewer := range []string{alice, bob, carol} {
+		seen := map[string][]string{}
+		for _, line := range tr.timeline(viewer, roomID) {
+			sender := line[:strings.Index(line, ": ")]
+			seen[sender] = append(seen[sender], line[len(sender)+2:])
+		}
+		for _, u := range []string{alice, bob, carol} {
+			var sent []string
+			for i := 0; i < 6; i++ {
+				if text := u + " message " + string(rune('0'+i)); want[text] == u {
+					sent = append(sent, text)
+				}
+			}
+			if !slices.Equal(seen[u], sent) {
+				t.Errorf("%s shows %s's messages as %v, sent %v", viewer, u, seen[u], sent)
+			}
+		}
 	}
 
 	// Leave from C propagates to A and B.
