@@ -253,6 +253,21 @@ func TestFederationRemoteKnock(t *testing.T) {
 		t.Fatalf("bob joins: %d %v", r.status, r.body)
 	}
 	tr.waitMembership(roomID, bob, "join", alice, bob)
+
+	// A knock on a version 12 room, whose ID names no server, is withdrawn
+	// through the servers its stripped state names.
+	cr12 := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{
+		"room_version": "12", "room_alias_name": "door12",
+		"initial_state": []any{map[string]any{"type": "m.room.join_rules", "state_key": "", "content": map[string]any{"join_rule": "knock"}}}})
+	room12 := cr12.str("room_id")
+	if r := tr.as(carol, "POST", "/_matrix/client/v3/knock/"+url.PathEscape("#door12:hs-a.test"), map[string]any{}); r.status != 200 {
+		t.Fatalf("carol knocks: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(room12, carol, "knock", alice)
+	if r := tr.as(carol, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(room12)+"/leave", map[string]any{}); r.status != 200 {
+		t.Fatalf("carol withdraws her knock: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(room12, carol, "leave", alice)
 }
 
 // A room of every room version is joined across servers by alias, and a

@@ -38,8 +38,9 @@ func (a *API) handshake() *federation.Handshake {
 // viaServers collects the servers to try for a room this server does not
 // hold, in order, without duplicates and without this server: the ones
 // the caller found (alias resolution), the server_name and via query
-// parameters (joining.yaml, knocking.yaml), the server of the local
-// user's invite or knock, and the server part of a room ID that has one.
+// parameters (joining.yaml, knocking.yaml), the servers of the local
+// user's invite or knock (its sender and its stripped state's senders),
+// and the server part of a room ID that has one.
 func (a *API) viaServers(ctx *fasthttp.RequestCtx, roomID, userID string, found []string) []string {
 	var out []string
 	add := func(s string) {
@@ -60,10 +61,38 @@ func (a *API) viaServers(ctx *fasthttp.RequestCtx, roomID, userID string, found 
 			if ev, err := rec.Event(); err == nil {
 				add(serverPart(ev.Sender))
 			}
+			for _, s := range strippedSenders(rec.Raw) {
+				add(serverPart(s))
+			}
 		}
 	}
 	if rid, err := ids.ParseRoomID(roomID); err == nil {
 		add(serverPart(string(rid)))
+	}
+	return out
+}
+
+// strippedSenders lists the senders of the stripped state kept with an
+// invite or knock (unsigned.invite_room_state, unsigned.knock_room_state):
+// servers in the room, which is all a room ID of version 12 leaves to go
+// on when a knock is withdrawn.
+func strippedSenders(raw []byte) []string {
+	var ev struct {
+		Unsigned struct {
+			Invite []struct {
+				Sender string `json:"sender"`
+			} `json:"invite_room_state"`
+			Knock []struct {
+				Sender string `json:"sender"`
+			} `json:"knock_room_state"`
+		} `json:"unsigned"`
+	}
+	if json.Unmarshal(raw, &ev) != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range append(ev.Unsigned.Invite, ev.Unsigned.Knock...) {
+		out = append(out, s.Sender)
 	}
 	return out
 }
