@@ -178,6 +178,18 @@ func TestFederationJoinThreeServers(t *testing.T) {
 		t.Fatalf("carol leaves: %d %v", r.status, r.body)
 	}
 	tr.waitMembership(roomID, carol, "leave", alice, bob)
+
+	// While C is out the others talk; C's user comes back by alias and
+	// talks again, and everyone sees it.
+	tr.say(alice, roomID, "while-out", "said while carol was out")
+	if r := tr.as(carol, "POST", "/_matrix/client/v3/join/"+alias, map[string]any{}); r.status != 200 {
+		t.Fatalf("carol rejoins: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(roomID, carol, "join", alice, bob)
+	tr.say(carol, roomID, "back", "carol is back")
+	for _, viewer := range []string{alice, bob} {
+		waitFor(t, func() bool { return tr.bodies(viewer, roomID)["carol is back"] == 1 }, viewer+" sees carol's message after her return")
+	}
 }
 
 // A invites C's user to a room C's server is not in: the invite shows up
