@@ -69,7 +69,9 @@ func (a *API) resolveRemoteAlias(alias, server string) (string, []string, error)
 		return "", nil, axhttp.Errorf(axhttp.CodeNotFound, "Room alias %s not found", alias)
 	}
 	if err != nil {
-		return "", nil, axhttp.Errorf(axhttp.CodeUnknown, "Could not resolve %s through %s: %v", alias, server, err).WithStatus(fasthttp.StatusBadGateway)
+		// An alias whose server cannot be reached cannot be found either
+		// (directory.yaml GET /directory/room/{roomAlias}: 404).
+		return "", nil, axhttp.Errorf(axhttp.CodeNotFound, "Room alias %s could not be resolved through %s: %v", alias, server, err)
 	}
 	if _, err := ids.ParseRoomID(roomID); err != nil {
 		return "", nil, axhttp.Errorf(axhttp.CodeUnknown, "%s answered an invalid room ID for %s", server, alias).WithStatus(fasthttp.StatusBadGateway)
