@@ -101,11 +101,18 @@ func BenchmarkInitialSync1000Rooms(b *testing.B) {
 }
 
 // BenchmarkWakeLatency1000Parked parks 1,000 long-polls (1,000 users, ten
-// to a room) and sends b.N messages at 500 per second; each op is one
+// to a room) and sends b.N messages at 500 per second (and, for
+// comparison, at 100 per second); each op is one
 // message. It reports the latency from the start of the send (which
 // includes the durable commit) to each member's /sync returning with it,
 // and the memory each parked long-poll holds, client side included.
 func BenchmarkWakeLatency1000Parked(b *testing.B) {
+	for _, rate := range []int{messagesPerSecond, messagesPerSecond / 5} {
+		b.Run(fmt.Sprintf("msgs_per_s=%d", rate), func(b *testing.B) { wakeLatency(b, rate) })
+	}
+}
+
+func wakeLatency(b *testing.B, rate int) {
 	base := axontest.Start(b, axontest.Options{})
 	cli, err := mx.New(base, parkedSyncs+50, time.Minute)
 	if err != nil {
@@ -209,7 +216,7 @@ func BenchmarkWakeLatency1000Parked(b *testing.B) {
 	}
 	cpu0 := proc.SelfCPU()
 	b.ResetTimer()
-	tick := time.NewTicker(time.Second / messagesPerSecond)
+	tick := time.NewTicker(time.Second / time.Duration(rate))
 	var sends sync.WaitGroup
 	for n := range b.N {
 		<-tick.C

@@ -38,7 +38,7 @@ func (v *roomView) header(se persistence.StoredEvent) (eventHeader, error) {
 	if h, ok := v.headers[se.NID]; ok {
 		return h, nil
 	}
-	h, err := decodeEventHeader(se.Raw)
+	h, err := cachedEventHeader(v.store, se)
 	if err != nil {
 		return h, err
 	}

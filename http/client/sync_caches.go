@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/axonhs/axon/http/client/push"
+	"github.com/axonhs/axon/persistence"
 )
 
 // boundedMap is a map with a size bound for /sync's caches of derived,
@@ -66,4 +67,31 @@ func (a *API) pushRules(userID string) *push.Ruleset {
 	rs := push.Defaults(userID)
 	a.caches.rules.put(userID, &rs)
 	return &rs
+}
+
+// headerKey names one stored form of an event: a redaction rewrites the
+// event in place and sets Redacted, which makes a new key.
+type headerKey struct {
+	store    *persistence.Store
+	nid      uint64
+	redacted bool
+}
+
+// sharedHeaders holds decoded event headers across requests: every
+// member's /sync decodes the same new events, and a stored form never
+// changes. Bounded; a dropped entry is decoded again.
+var sharedHeaders = newBoundedMap[headerKey, eventHeader](65_536)
+
+// cachedEventHeader decodes a stored event's header through sharedHeaders.
+func cachedEventHeader(st *persistence.Store, se persistence.StoredEvent) (eventHeader, error) {
+	k := headerKey{store: st, nid: se.NID, redacted: se.Redacted}
+	if h, ok := sharedHeaders.get(k); ok {
+		return h, nil
+	}
+	h, err := decodeEventHeader(se.Raw)
+	if err != nil {
+		return h, err
+	}
+	sharedHeaders.put(k, h)
+	return h, nil
 }
