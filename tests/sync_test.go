@@ -535,3 +535,22 @@ func TestSyncUnreadCounts(t *testing.T) {
 		t.Fatalf("after bob wrote: notification %v highlight %v", n, h)
 	}
 }
+
+func TestSyncShutdownAnswersParkedLongPolls(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	alice := udUser(t, srv, "alice")
+	since := doSync(t, srv, alice.AccessToken, nil).next()
+	done := make(chan reply, 1)
+	go func() {
+		done <- call(t, srv, "GET", v3+"/sync?timeout=30000&since="+since, alice.AccessToken, nil)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	stopServer(t, srv)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("shutdown took %v with a parked long-poll", took)
+	}
+	if r := <-done; r.status != 200 || r.str("next_batch") == "" {
+		t.Fatalf("parked long-poll at shutdown: %d %v", r.status, r.body)
+	}
+}

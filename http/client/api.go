@@ -93,6 +93,14 @@ type API struct {
 	// committed is, by localpart, the highest event position a room commit
 	// concerned the user with (sync_wake.go).
 	committed sync.Map
+	// syncsStop is closed by StopSyncs: parked /syncs answer at once.
+	syncsStop     chan struct{}
+	syncsStopOnce sync.Once
+	// bg tracks the wake-up goroutines (sync_wake.go), which read the
+	// store: StopSyncs waits for them, and none starts after it.
+	bgMu      sync.Mutex
+	bgStopped bool
+	bg        sync.WaitGroup
 }
 
 // New builds the API; call Mount to register its routes.
@@ -114,7 +122,8 @@ func New(cfg Config) *API {
 	a.fake, _ = hashPassword("not a password", cfg.BcryptCost)
 	a.unread = newUnreadCache(maxUnreadCacheEntries)
 	a.caches = newSyncCaches()
-	a.typing = newTypingTracker(cfg.Now, func(roomID string) { go a.wakeRoom(roomID) })
+	a.syncsStop = make(chan struct{})
+	a.typing = newTypingTracker(cfg.Now, func(roomID string) { a.background(func() { a.wakeRoom(roomID) }) })
 	return a
 }
 

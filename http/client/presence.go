@@ -102,7 +102,7 @@ func (a *API) setPresence(userID, state string, statusMsg *string) error {
 	if _, err := a.cfg.Store.PutPresence(p); err != nil {
 		return err
 	}
-	go a.wakeSharing(userID)
+	a.background(func() { a.wakeSharing(userID) })
 	if a.cfg.Federate != nil {
 		a.cfg.Federate.Presence(p)
 	}

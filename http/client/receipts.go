@@ -131,7 +131,7 @@ func (a *API) putReceipt(s user.Session, roomID, typ, eventID, thread string) er
 	if typ == receiptReadPrivate {
 		a.cfg.Users.Wake([]string{s.Localpart}, 0)
 	} else {
-		go a.wakeRoom(roomID)
+		a.background(func() { a.wakeRoom(roomID) })
 		if a.cfg.Federate != nil {
 			a.cfg.Federate.Receipt(roomID, typ, a.userID(s.Localpart), eventID, thread, a.cfg.Now().UnixMilli())
 		}

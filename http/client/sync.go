@@ -166,6 +166,11 @@ func (a *API) sync(ctx *fasthttp.RequestCtx, s user.Session) error {
 			return err
 		}
 		remaining := time.Until(deadline)
+		select {
+		case <-a.syncsStop:
+			remaining = 0
+		default:
+		}
 		if !resp.empty() || req.since == nil || req.fullState || remaining <= 0 {
 			axhttp.WriteJSON(ctx, fasthttp.StatusOK, resp)
 			return nil
@@ -189,8 +194,38 @@ func (a *API) sync(ctx *fasthttp.RequestCtx, s user.Session) error {
 		case <-w.C():
 			t.Stop()
 		case <-t.C:
+		case <-a.syncsStop:
+			t.Stop()
+			axhttp.WriteJSON(ctx, fasthttp.StatusOK, resp)
+			return nil
 		}
 	}
+}
+
+// StopSyncs makes every parked /sync answer now with what it has, and later
+// ones answer without waiting, so that a shutdown does not wait out their
+// timeouts.
+func (a *API) StopSyncs() {
+	a.syncsStopOnce.Do(func() { close(a.syncsStop) })
+	a.bgMu.Lock()
+	a.bgStopped = true
+	a.bgMu.Unlock()
+	a.bg.Wait()
+}
+
+// background runs f in its own goroutine unless StopSyncs has run, so that
+// no wake-up reads the store after the server began to close it.
+func (a *API) background(f func()) {
+	a.bgMu.Lock()
+	defer a.bgMu.Unlock()
+	if a.bgStopped {
+		return
+	}
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		f()
+	}()
 }
 
 // awaitEvents waits, until the deadline, for the visible watermark to reach

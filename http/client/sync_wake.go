@@ -73,7 +73,7 @@ func (a *API) lastCommitted(localpart string) uint64 {
 // the device list for a user"). The membership reads run in their own
 // goroutine, off the user actor.
 func (a *API) WakeDeviceListChange(localpart string) {
-	go a.wakeSharing(a.userID(localpart))
+	a.background(func() { a.wakeSharing(a.userID(localpart)) })
 }
 
 // joinedLocal returns the localparts of a room's joined local members.

@@ -81,6 +81,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 	var errs []error
 	if started {
+		if api := s.clientAPI.Load(); api != nil {
+			api.StopSyncs() // parked long-polls answer instead of waiting out their timeouts
+		}
 		if err := s.client.ShutdownWithContext(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("homeserver: client listener: %w", err))
 		}
