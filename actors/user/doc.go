@@ -8,6 +8,10 @@
 // deadline. Access-token resolution is a read: a bounded cache in front of
 // Pebble, invalidated by the user actor whenever it revokes tokens.
 //
+// The actor also keeps the user's parked /sync requests (sync_waiters.go):
+// Wake delivers positions to live actors, the actor signals its waiters
+// without blocking, and it does not passivate while any are parked.
+//
 // It imports protoactor's actor package, persistence and the standard library;
 // never http/... . Passwords are hashed and checked by callers, outside the
 // actor.

@@ -16,5 +16,14 @@
 // actor, and pass every event they serve through one history visibility
 // filter (roomView.canSee over rooms/room.CanSee).
 //
+// GET /sync (sync*.go) builds each response from storage between the
+// positions of a since token (sync_token.go) and the streams' current ends;
+// a long-poll with nothing new parks a user.Waiter with the user's actor
+// and is woken with positions only: by room commits (WakeCommitted, the room
+// actors' commit hook), by the user's own commands, and by typing, receipts,
+// presence and device-list changes of users who share a room (sync_wake.go).
+// Typing lives in memory (typing.go); receipts and presence are
+// persistence's streams.
+//
 // It must not import Pebble or protoactor.
 package client
