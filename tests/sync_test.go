@@ -580,3 +580,66 @@ func rawCall(srv *homeserver.Server, method, path, token string) (reply, error) 
 	err = json.NewDecoder(resp.Body).Decode(&r.body)
 	return r, err
 }
+
+func TestSyncInviteAndLeaveSections(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob := udUser(t, srv, "alice"), udUser(t, srv, "bob")
+	r, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Name: "secret plans"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := doSync(t, srv, bob.AccessToken, nil).next()
+	if _, err := alice.InviteUser(ctx, r.RoomID, &mautrix.ReqInviteUser{UserID: bob.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	s := doSync(t, srv, bob.AccessToken, q("since", since, "timeout", "5000"))
+	invite := s.events("rooms", "invite", r.RoomID.String(), "invite_state")
+	var sawName, sawOwn bool
+	for _, e := range invite {
+		if e["type"] == "m.room.name" && e["content"].(map[string]any)["name"] == "secret plans" {
+			sawName = true
+		}
+		if e["type"] == "m.room.member" && e["state_key"] == bob.UserID.String() && e["sender"] == alice.UserID.String() {
+			sawOwn = true
+		}
+		if _, ok := e["event_id"]; ok {
+			t.Fatalf("stripped state carries an event_id: %v", e)
+		}
+	}
+	if !sawName || !sawOwn {
+		t.Fatalf("invite_state %v lacks the room name or bob's invite", invite)
+	}
+	if _, err := bob.JoinRoomByID(ctx, r.RoomID); err != nil {
+		t.Fatal(err)
+	}
+	s = doSync(t, srv, bob.AccessToken, q("since", s.next(), "timeout", "5000"))
+	// A newly joined room comes with its whole state: in state, or in a
+	// timeline that starts at the room's creation.
+	joined := append(s.events("rooms", "join", r.RoomID.String(), "state"), s.events("rooms", "join", r.RoomID.String(), "timeline")...)
+	have := map[string]bool{}
+	for _, e := range joined {
+		have[e["type"].(string)] = true
+	}
+	for _, typ := range []string{"m.room.create", "m.room.name", "m.room.power_levels", "m.room.join_rules"} {
+		if !have[typ] {
+			t.Fatalf("newly joined room lacks %s: %v", typ, have)
+		}
+	}
+	if _, err := bob.LeaveRoom(ctx, r.RoomID); err != nil {
+		t.Fatal(err)
+	}
+	s = doSync(t, srv, bob.AccessToken, q("since", s.next(), "timeout", "5000"))
+	tl := s.events("rooms", "leave", r.RoomID.String(), "timeline")
+	if len(tl) == 0 || tl[len(tl)-1]["type"] != "m.room.member" || tl[len(tl)-1]["content"].(map[string]any)["membership"] != "leave" {
+		t.Fatalf("leave section timeline %v does not end with bob's leave", tl)
+	}
+	// Messages after the leave are not shown.
+	if _, err := alice.SendText(ctx, r.RoomID, "after bob left"); err != nil {
+		t.Fatal(err)
+	}
+	after := doSync(t, srv, bob.AccessToken, q("since", s.next()))
+	if after.path("rooms") != nil {
+		t.Fatalf("bob sees the room after leaving: %v", after.path("rooms"))
+	}
+}
