@@ -643,3 +643,28 @@ func TestSyncInviteAndLeaveSections(t *testing.T) {
 		t.Fatalf("bob sees the room after leaving: %v", after.path("rooms"))
 	}
 }
+
+func TestSyncUseStateAfter(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice := udUser(t, srv, "alice")
+	roomID := roomWith(t, alice)
+	since := doSync(t, srv, alice.AccessToken, nil).next()
+	if _, err := alice.SendStateEvent(ctx, roomID, event.StateTopic, "", map[string]any{"topic": "new topic"}); err != nil {
+		t.Fatal(err)
+	}
+	s := doSync(t, srv, alice.AccessToken, q("since", since, "use_state_after", "true"))
+	room := []string{"rooms", "join", roomID.String()}
+	if s.path(append(room, "state")...) != nil {
+		t.Fatalf("use_state_after still sends state: %v", s.path(room...))
+	}
+	after := s.events(append(room, "state_after")...)
+	if len(after) != 1 || after[0]["type"] != "m.room.topic" {
+		t.Fatalf("state_after = %v, want the new topic (spec v1.16: state up to the end of the timeline)", after)
+	}
+	// Without it, the topic is in the timeline and state stays empty.
+	plain := doSync(t, srv, alice.AccessToken, q("since", since))
+	if plain.path(append(room, "state_after")...) != nil || len(plain.events(append(room, "state")...)) != 0 {
+		t.Fatalf("plain incremental sync: %v", plain.path(room...))
+	}
+}
