@@ -320,9 +320,16 @@ func (h *Handshake) checkAll(ctx context.Context, raws []json.RawMessage, v vers
 	close(next)
 	wg.Wait()
 	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		// Checked once more alone: a key fetched by another goroutine
+		// while this one looked for it can be reported missing once.
+		cp, err := CheckPDU(ctx, h.Keyring, raws[i], v)
 		if err != nil {
 			return nil, fmt.Errorf("%w: event %d: %w", ErrBadJoinState, i, err)
 		}
+		out[i] = cp.Event
 	}
 	return out, nil
 }
