@@ -64,12 +64,15 @@ func (a *API) buildSync(req *syncRequest, cur syncToken) (*syncResponse, error) 
 // accountData fills the global account data and sorts room account data
 // by room (spec: "Client Config": changes since the token).
 func (b *syncBuilder) accountData() error {
+	b.roomAccountData = map[string][]json.RawMessage{}
+	if !b.initial && b.since.AccountData >= b.to.AccountData {
+		return nil // nothing moved: skip the read
+	}
 	entries, err := b.a.cfg.Store.AccountDataSince(b.req.s.Localpart, b.since.AccountData, 0)
 	if err != nil {
 		return err
 	}
 	var global []json.RawMessage
-	b.roomAccountData = map[string][]json.RawMessage{}
 	for _, e := range entries {
 		if e.Pos > b.to.AccountData {
 			continue
@@ -107,6 +110,10 @@ func (b *syncBuilder) toDevice() error {
 			}
 		}
 	}
+	if !b.initial && b.since.ToDevice >= b.to.ToDevice {
+		b.to.ToDevice = b.since.ToDevice
+		return nil // the inbox has nothing after the token
+	}
 	msgs, err := st.ToDeviceSince(s.Localpart, s.DeviceID, b.since.ToDevice, maxToDevicePerSync)
 	if err != nil {
 		return err
@@ -123,7 +130,7 @@ func (b *syncBuilder) toDevice() error {
 
 // loadReceipts reads the receipts that changed since the token, by room.
 func (b *syncBuilder) loadReceipts() error {
-	if b.initial {
+	if b.initial || b.since.Receipts >= b.to.Receipts {
 		return nil
 	}
 	rs, err := b.a.cfg.Store.ReceiptsSince(b.since.Receipts, b.to.Receipts)
