@@ -68,6 +68,11 @@ type Config struct {
 	// at, bypassing .well-known and DNS (tests, benchmarks, private
 	// networks).
 	FederationAddresses map[string]string `yaml:"federation_addresses"`
+	// FederationAddressesOnly makes every server missing from
+	// FederationAddresses unreachable: no .well-known, SRV or address
+	// lookups ever leave the machine (closed test networks, private
+	// federations).
+	FederationAddressesOnly bool `yaml:"federation_addresses_only"`
 	// FederationCAFile is a PEM file of CA certificates trusted for
 	// federation, in addition to the system roots and SSL_CERT_FILE.
 	FederationCAFile string `yaml:"federation_ca_file"`

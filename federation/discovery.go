@@ -40,6 +40,10 @@ type ResolverConfig struct {
 	// discovery (tests, benchmarks, private networks). Host header and SNI
 	// stay the server name's hostname.
 	Overrides map[string]string
+	// OverridesOnly makes every name missing from Overrides unreachable
+	// (ErrNotInAddressMap) without any lookup, except loopback IP literals,
+	// which need none.
+	OverridesOnly bool
 	// LookupSRV defaults to net.DefaultResolver.LookupSRV.
 	LookupSRV SRVLookup
 	// WellKnown fetches .well-known; nil skips that step.
@@ -95,6 +99,9 @@ func (r *Resolver) Resolve(ctx context.Context, serverName string) (Destination,
 	host := sn.Host()
 	if addr, ok := r.cfg.Overrides[serverName]; ok {
 		return Destination{Addr: addr, Host: serverName, SNI: sniFor(sn)}, nil
+	}
+	if r.cfg.OverridesOnly && !(sn.IsIPLiteral() && isLoopback(host)) {
+		return Destination{}, fmt.Errorf("%w: %q", ErrNotInAddressMap, serverName)
 	}
 	// Step 1: an IP literal, with its port or 8448.
 	if sn.IsIPLiteral() {
@@ -160,4 +167,11 @@ func portOr(sn ids.ServerName, def int) int {
 // joinHostPort joins host (which may be a bracketed IPv6 literal) and port.
 func joinHostPort(host string, port int) string {
 	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), strconv.Itoa(port))
+}
+
+// isLoopback reports whether an IP literal host (IPv6 in brackets or not)
+// is a loopback address.
+func isLoopback(host string) bool {
+	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return ip != nil && ip.IsLoopback()
 }

@@ -145,3 +145,34 @@ func TestCacheLifetime(t *testing.T) {
 		})
 	}
 }
+
+// TestResolveOverridesOnly: in a closed network a name outside the address
+// map fails at once, and neither .well-known nor SRV is asked.
+func TestResolveOverridesOnly(t *testing.T) {
+	wk := &fakeWellKnown{bodies: map[string]string{"outside.example": `{"m.server":"127.0.0.1:1"}`}}
+	var srvCalls atomic.Int32
+	r := NewResolver(ResolverConfig{
+		Overrides:     map[string]string{"inside.example": "127.0.0.1:4000"},
+		OverridesOnly: true,
+		WellKnown:     wk,
+		LookupSRV: func(context.Context, string, string, string) (string, []*net.SRV, error) {
+			srvCalls.Add(1)
+			return "", nil, errors.New("no DNS in a closed network")
+		},
+	})
+	got, err := r.Resolve(context.Background(), "inside.example")
+	if err != nil || got.Addr != "127.0.0.1:4000" {
+		t.Fatalf("listed name: %+v, %v", got, err)
+	}
+	if got, err := r.Resolve(context.Background(), "127.0.1.7:8448"); err != nil || got.Addr != "127.0.1.7:8448" {
+		t.Errorf("loopback IP literal: %+v, %v", got, err)
+	}
+	for _, name := range []string{"outside.example", "outside.example:8448", "10.0.0.1", "[2001:db8::1]:8448"} {
+		if _, err := r.Resolve(context.Background(), name); !errors.Is(err, ErrNotInAddressMap) {
+			t.Errorf("%s: err = %v, want ErrNotInAddressMap", name, err)
+		}
+	}
+	if wk.calls.Load() != 0 || srvCalls.Load() != 0 {
+		t.Errorf("closed network looked up .well-known %d times and SRV %d times", wk.calls.Load(), srvCalls.Load())
+	}
+}

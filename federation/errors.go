@@ -15,4 +15,5 @@ var (
 	ErrResponseTooLarge = errors.New("federation: response body too large")
 	ErrRemote           = errors.New("federation: remote server returned an error")
 	ErrBadWellKnown     = errors.New("federation: invalid /.well-known/matrix/server")
+	ErrNotInAddressMap  = errors.New("federation: server is not in the configured address map")
 )

@@ -62,6 +62,7 @@ func newWorld(tb testing.TB, peers int) *world {
 	}
 	dir := tb.TempDir()
 	cfg := configs.Default()
+	cfg.FederationAddressesOnly = true // loopback only: no DNS for unknown names
 	cfg.ServerName = axonName
 	cfg.DataDir = dir
 	cfg.Listeners.Client = "127.0.0.1:0"

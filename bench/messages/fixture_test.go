@@ -54,6 +54,7 @@ type fixture struct {
 func config(tb testing.TB, dir string) *configs.Config {
 	tb.Helper()
 	cfg := configs.Default()
+	cfg.FederationAddressesOnly = true // loopback only: no DNS for unknown names
 	cfg.DataDir = dir
 	cfg.Listeners.Client, cfg.Listeners.Federation = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.EnableRegistration = true

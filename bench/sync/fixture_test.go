@@ -41,6 +41,7 @@ const benchUser = "bench"
 func config(tb testing.TB, dir string) (*configs.Config, signing.KeyPair) {
 	tb.Helper()
 	cfg := configs.Default()
+	cfg.FederationAddressesOnly = true // loopback only: no DNS for unknown names
 	cfg.DataDir = dir
 	cfg.Listeners.Client, cfg.Listeners.Federation = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.EnableRegistration = true

@@ -34,6 +34,7 @@ type Options struct {
 func Start(tb testing.TB, o Options) string {
 	tb.Helper()
 	cfg := configs.Default()
+	cfg.FederationAddressesOnly = true // loopback only: no DNS for unknown names
 	cfg.DataDir = tb.TempDir()
 	cfg.Listeners.Client, cfg.Listeners.Federation = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.EnableRegistration = true

@@ -73,8 +73,9 @@ func (s *Server) prepareFederation() error {
 	}
 	s.fed.keys = federation.NewPublisher(c.ServerName, s.key, old, time.Duration(c.KeyValidityPeriod), nil)
 	resolver := federation.NewResolver(federation.ResolverConfig{
-		Overrides: c.FederationAddresses,
-		WellKnown: federation.NewHTTPSWellKnown(roots, c.FederationInsecureSkipVerify),
+		Overrides:     c.FederationAddresses,
+		OverridesOnly: c.FederationAddressesOnly,
+		WellKnown:     federation.NewHTTPSWellKnown(roots, c.FederationInsecureSkipVerify),
 	})
 	s.fed.client = federation.NewClient(federation.ClientConfig{
 		ServerName:         c.ServerName,
