@@ -1,10 +1,12 @@
 package tests
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/axonhs/axon/cmd/axon/homeserver"
 	"github.com/axonhs/axon/rooms/version"
@@ -135,14 +137,14 @@ func TestFederationJoinThreeServers(t *testing.T) {
 	tr.waitMembership(roomID, carol, "join", alice, bob, carol)
 	tr.waitMembership(roomID, bob, "join", alice, bob, carol)
 
-	want := map[string]string{}
+	want, ids := map[string]string{}, map[string]string{}
 	for i, u := range []string{alice, bob, carol, alice, bob, carol} {
 		text := u + " message " + string(rune('0'+i))
-		tr.say(u, roomID, "t"+string(rune('0'+i)), text)
+		ids[text] = tr.say(u, roomID, "t"+string(rune('0'+i)), text)
 		want[text] = u
 	}
 	for _, viewer := range []string{alice, bob, carol} {
-		waitFor(t, func() bool {
+		waitShow(t, func() bool {
 			got := tr.bodies(viewer, roomID)
 			for text := range want {
 				if got[text] != 1 {
@@ -150,7 +152,17 @@ func TestFederationJoinThreeServers(t *testing.T) {
 				}
 			}
 			return true
-		}, viewer+" sees every message exactly once")
+		}, viewer+" sees every message exactly once", func() string {
+			held := ""
+			for text, id := range ids {
+				r := tr.as(viewer, "GET", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/event/"+url.PathEscape(id), nil)
+				held += fmt.Sprintf(" [%s: %d]", text, r.status)
+			}
+			for name, srv := range tr.srv {
+				held += fmt.Sprintf(" {%s outbound %+v}", name, srv.Servers().Stats())
+			}
+			return strings.Join(tr.timeline(viewer, roomID), " | ") + held
+		})
 	}
 
 	// Per sender, every server shows the messages in the order sent.
@@ -331,5 +343,17 @@ func TestFederationRestrictedJoin(t *testing.T) {
 	r := tr.as(bob, "GET", "/_matrix/client/v3/rooms/"+url.PathEscape(innerID)+"/state/m.room.member/"+url.PathEscape(bob), nil)
 	if r.str("join_authorised_via_users_server") != alice {
 		t.Fatalf("bob's join names %q as authoriser", r.str("join_authorised_via_users_server"))
+	}
+}
+
+// waitShow is waitFor that shows what was seen when it gives up.
+func waitShow(t *testing.T, cond func() bool, what string, seen func() string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; seen: %s", what, seen())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
