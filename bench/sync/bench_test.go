@@ -30,15 +30,19 @@ const (
 	messagesPerSecond = 500
 )
 
-// initialFixture is filled once per process: the fill costs far more than
-// the syncs measured.
-var initialFixture struct {
+// roomsFixture is a user joined to initialRooms rooms of eventsPerRoom
+// events each, served by an in-process Axon.
+type roomsFixture struct {
 	once  sync.Once
 	dir   string
 	base  string
 	token string
 	err   error
 }
+
+// initialFixture is filled once per process: the fill costs far more than
+// the syncs measured.
+var initialFixture roomsFixture
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -48,9 +52,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// BenchmarkInitialSync1000Rooms measures one initial /sync (default
-// timeline limit 10) of a user joined to 1,000 rooms of 50 events each.
-func BenchmarkInitialSync1000Rooms(b *testing.B) {
+// fixture1000Rooms fills initialFixture on first use and returns it.
+func fixture1000Rooms(b *testing.B) *roomsFixture {
 	f := &initialFixture
 	f.once.Do(func() {
 		if f.dir, f.err = os.MkdirTemp("", "axon-bench-sync-"); f.err != nil {
@@ -74,6 +77,13 @@ func BenchmarkInitialSync1000Rooms(b *testing.B) {
 	if f.err != nil {
 		b.Fatal(f.err)
 	}
+	return f
+}
+
+// BenchmarkInitialSync1000Rooms measures one initial /sync (default
+// timeline limit 10) of a user joined to 1,000 rooms of 50 events each.
+func BenchmarkInitialSync1000Rooms(b *testing.B) {
+	f := fixture1000Rooms(b)
 	cli, err := mx.New(f.base, 2, time.Minute)
 	if err != nil {
 		b.Fatal(err)
@@ -97,6 +107,39 @@ func BenchmarkInitialSync1000Rooms(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64((proc.SelfCPU()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(len(raw))/1e6, "MB/response")
+	b.Logf("load average: %s", proc.LoadAverage())
+}
+
+// BenchmarkIncrementalSync1000Rooms measures one incremental /sync with
+// nothing new (timeout 0) of the user joined to 1,000 rooms: what a client
+// pays each time it comes back after a wake-up before it parks again. It
+// should cost what changed since the token, not the user's rooms.
+func BenchmarkIncrementalSync1000Rooms(b *testing.B) {
+	f := fixture1000Rooms(b)
+	cli, err := mx.New(f.base, 2, time.Minute)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	first, err := cli.Sync(f.token, "", "", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	since := first.NextBatch
+	cpu0 := proc.SelfCPU()
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := cli.Sync(f.token, since, "", 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(s.Rooms.Join) != 0 {
+			b.Fatalf("incremental sync with nothing new has %d joined rooms", len(s.Rooms.Join))
+		}
+		since = s.NextBatch
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((proc.SelfCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	b.Logf("load average: %s", proc.LoadAverage())
 }
 

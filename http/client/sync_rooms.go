@@ -177,6 +177,14 @@ func (b *syncBuilder) joinedRoom(m persistence.UserMembership) (*joinedRoom, err
 	if m.Stream > b.to.Events {
 		return nil, nil // the join is not visible yet; the next sync has it
 	}
+	newlyJoined := !b.initial && m.Stream > b.since.Events
+	full := b.initial || b.req.fullState || newlyJoined
+	if !full {
+		quiet, err := b.quiet(m.RoomID)
+		if err != nil || quiet {
+			return nil, err
+		}
+	}
 	v, err := b.a.openRoomView(m.RoomID, b.req.userID)
 	if errors.Is(err, errRoomHidden) {
 		return nil, nil
@@ -184,8 +192,6 @@ func (b *syncBuilder) joinedRoom(m persistence.UserMembership) (*joinedRoom, err
 	if err != nil {
 		return nil, err
 	}
-	newlyJoined := !b.initial && m.Stream > b.since.Events
-	full := b.initial || b.req.fullState || newlyJoined
 	after := b.since.Events
 	if newlyJoined {
 		after = 0
@@ -222,6 +228,24 @@ func (b *syncBuilder) joinedRoom(m persistence.UserMembership) (*joinedRoom, err
 		return nil, err
 	}
 	return jr, nil
+}
+
+// quiet reports whether an incremental sync has nothing for a joined room:
+// no event in (since, to], no room account data, no receipt or typing
+// change. Such a room is left out of the response (client-server-api
+// "Syncing": an incremental sync returns what changed since the token), so
+// it is skipped before anything of it is read and an incremental sync costs
+// the rooms that moved, not every room the user is in.
+func (b *syncBuilder) quiet(roomID string) (bool, error) {
+	moved, err := b.a.cfg.Store.RoomChangedSince(roomID, b.since.Events, b.to.Events)
+	if err != nil || moved {
+		return false, err
+	}
+	if b.roomAccountData[roomID] != nil || b.ownReceiptMoved(roomID) {
+		return false, nil
+	}
+	eph, err := b.ephemeral(roomID, false) // typing and b.receipts: no reads
+	return eph == nil, err
 }
 
 // leftRoom builds the sync of a room the user left (or was removed from)
