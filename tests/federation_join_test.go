@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/federation"
 	"github.com/axonhs/axon/rooms/version"
 )
 
@@ -161,6 +164,7 @@ func TestFederationJoinThreeServers(t *testing.T) {
 			for name, srv := range tr.srv {
 				held += fmt.Sprintf(" {%s outbound %+v}", name, srv.Servers().Stats())
 			}
+			held += tr.resend(viewer, ids)
 			return strings.Join(tr.timeline(viewer, roomID), " | ") + held
 		})
 	}
@@ -356,4 +360,41 @@ func waitShow(t *testing.T, cond func() bool, what string, seen func() string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// resend hands the viewer's server, as the sender's server, every message
+// it lacks once more, and reports what it answers for each.
+func (tr *trio) resend(viewer string, ids map[string]string) string {
+	out := ""
+	to := tr.servers[viewer]
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for text, id := range ids {
+		from := tr.servers[strings.SplitN(text, " ", 2)[0]]
+		if from == to {
+			continue
+		}
+		var got struct {
+			PDUs []json.RawMessage `json:"pdus"`
+		}
+		if err := tr.srv[to].FederationClient().Get(ctx, from, "/_matrix/federation/v1/event/"+url.PathEscape(id), &got); err != nil || len(got.PDUs) != 1 {
+			out += fmt.Sprintf(" (%s: fetch %v)", text, err)
+			continue
+		}
+		body := federation.EncodeTransaction(from, time.Now().UnixMilli(), got.PDUs, nil)
+		res, err := tr.srv[from].FederationClient().SendTransaction(ctx, to, "probe"+fmt.Sprint(time.Now().UnixNano()), body)
+		out += fmt.Sprintf(" (%s: resend %v %v", text, res.PDUs, err)
+		var refs struct {
+			Prev []string `json:"prev_events"`
+			Auth []string `json:"auth_events"`
+		}
+		_ = json.Unmarshal(got.PDUs[0], &refs)
+		for _, ref := range append(refs.Prev, refs.Auth...) {
+			var e map[string]any
+			err := tr.srv[from].FederationClient().Get(ctx, to, "/_matrix/federation/v1/event/"+url.PathEscape(ref), &e)
+			out += fmt.Sprintf(" ref %s at %s: %v;", ref, to, err)
+		}
+		out += ")"
+	}
+	return out
 }

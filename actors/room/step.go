@@ -195,9 +195,9 @@ func (a *roomActor) storedStateAfter(eventID string) (stateres.StateMap, error) 
 	if err != nil {
 		return nil, err
 	}
-	if _, inBatch := a.w.batch[eventID]; inBatch {
-		// Written in this batch but not the extremity and not remembered:
-		// the state group is not readable until the commit.
+	if a.uncommitted(eventID) {
+		// Written in a batch still being committed, not the extremity and
+		// not remembered: the state group is not readable until the commit.
 		return nil, fmt.Errorf("%w: state after %s is not committed", ErrMissingPrev, eventID)
 	}
 	nids, err := a.dir.cfg.Store.StateAfter(*rec)
@@ -219,6 +219,19 @@ func (a *roomActor) storedStateAfter(eventID string) (stateres.StateMap, error) 
 		out[keys[i]] = r.EventID
 	}
 	return out, nil
+}
+
+// uncommitted reports an event of the batch in flight (PipelineCommits).
+// The writer's batch map still holds the last batch's events after it has
+// committed, so it cannot tell: an event committed by the previous flush
+// has a readable state group.
+func (a *roomActor) uncommitted(eventID string) bool {
+	for _, p := range a.inflight {
+		if p.eff.Event.ID == eventID {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *roomActor) currentStateMap() stateres.StateMap {
