@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -29,7 +30,15 @@ import (
 // other servers must know before it starts.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A port found free on 127.0.0.1 can be taken by any other listener
+	// before the server binds it again. An address of its own in 127/8
+	// (all loopback on Linux) leaves the port to this caller alone.
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	host := fmt.Sprintf("127.%d.%d.%d", b[0]%254+1, b[1], b[2]%253+2)
+	ln, err := net.Listen("tcp", host+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
