@@ -35,9 +35,7 @@ var importRules = []importRule{
 	{dir: "persistence", forbidden: []string{module + "/actors", module + "/http", modProtoactor, modFasthttp}},
 	{dir: "http", forbidden: []string{modPebble, modProtoactor}},
 	// Only actors/... imports protoactor.
-	// cmd/depsprobe, where present, only blank-imports every pinned module
-	// to hold it in go.mod; it is not part of the server.
-	{dir: "", except: []string{"actors", "cmd/depsprobe"}, forbidden: []string{modProtoactor}},
+	{dir: "", except: []string{"actors"}, forbidden: []string{modProtoactor}},
 }
 
 // TestImportRules parses every Go file of the module (tests included) and
