@@ -3,5 +3,5 @@
 // through every receipt check into the room actor, PDU signature checks,
 // and outbound delivery of a room's events to 100 fake destinations
 // through the server actors. It holds benchmarks only (`go test -bench`);
-// the figures are in README.md.
+// the figures are in the top-level README.md (Benchmarks).
 package federation

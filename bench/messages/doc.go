@@ -9,7 +9,7 @@
 //
 // Each benchmark reports p50 and p99 page latency and the process CPU time
 // per page (server and client together: both run in this process). The
-// figures and the machine they ran on are in README.md.
+// figures and the machine they ran on are in the top-level README.md (Benchmarks).
 //
 // It is a test-only package: it must not be imported, and it imports the
 // homeserver assembly, the room actors and persistence only to build its

@@ -2,7 +2,7 @@
 // loopback (`go test -bench . ./bench/sync`): the latency of an initial
 // sync for a user in 1,000 rooms of 50 events each, and the wake-up latency
 // of 1,000 parked long-polls while messages flow at 500 per second, with
-// the memory each parked long-poll costs. Results are in README.md.
+// the memory each parked long-poll costs. Results are in the top-level README.md (Benchmarks).
 //
 // Only its _test.go files carry code: it imports Axon's homeserver
 // assembly and actors to fill storage quickly, which the bench programs
