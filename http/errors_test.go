@@ -19,6 +19,7 @@ func TestErrorTable(t *testing.T) {
 		{CodeTooLarge, 413}, {CodeWeakPassword, 400}, {CodeUnauthorized, 401},
 		{CodeGuestAccessForbidden, 403},
 		{CodeUnsupportedRoomVer, 400}, {CodeInvalidRoomState, 400}, {CodeRoomInUse, 400},
+		{CodeIncompatibleRoomVer, 400},
 	}
 	if len(tests) != len(table) {
 		t.Fatalf("table has %d codes, test lists %d", len(table), len(tests))
