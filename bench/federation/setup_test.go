@@ -3,16 +3,9 @@ package federation
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -23,11 +16,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/axonhs/axon/bench/internal/axontest"
 	"github.com/axonhs/axon/cmd/axon/homeserver"
-	"github.com/axonhs/axon/configs"
 	"github.com/axonhs/axon/federation/fedtest"
 	"github.com/axonhs/axon/rooms/event"
-	"github.com/axonhs/axon/rooms/signing"
 	"github.com/axonhs/axon/rooms/version"
 )
 
@@ -61,31 +53,25 @@ func newWorld(tb testing.TB, peers int) *world {
 		}
 	}
 	dir := tb.TempDir()
-	cfg := configs.Default()
-	cfg.FederationAddressesOnly = true // loopback only: no DNS for unknown names
+	cfg := axontest.Config(tb, dir)
 	cfg.ServerName = axonName
-	cfg.DataDir = dir
-	cfg.Listeners.Client = "127.0.0.1:0"
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	cfg.Listeners.Federation = ln.Addr().String()
 	ln.Close()
-	cfg.EnableRegistration = true
-	cfg.RateLimits.Enabled = false
-	cfg.BcryptRounds = 4
 	cfg.FederationAddresses = hub.Overrides()
 	cfg.FederationAddresses[axonName] = cfg.Listeners.Federation
 	cfg.FederationCAFile = filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(cfg.FederationCAFile, hub.CAPEM(), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	cfg.Derive()
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
 	}
-	writeKeys(tb, cfg)
+	axontest.WriteSigningKey(tb, cfg)
+	axontest.WriteTLSCert(tb, cfg)
 	srv, err := homeserver.New(cfg, zap.NewNop())
 	if err != nil {
 		tb.Fatal(err)
@@ -226,44 +212,5 @@ func (w *world) send(i int, txnID string, pdus []json.RawMessage) {
 		if r.Error != "" {
 			w.tb.Fatalf("PDU %s: %s", id, r.Error)
 		}
-	}
-}
-
-func writeKeys(tb testing.TB, cfg *configs.Config) {
-	tb.Helper()
-	k, err := signing.GenerateKey("bench")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	f, err := os.Create(cfg.SigningKeyPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	if err := signing.WriteKeyFile(f, k); err != nil {
-		tb.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: axonName},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{axonName}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Listeners.TLSCert), 0o700); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.Listeners.TLSCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.Listeners.TLSKey, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		tb.Fatal(err)
 	}
 }

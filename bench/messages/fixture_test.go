@@ -3,18 +3,11 @@ package messages
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,6 +20,7 @@ import (
 
 	"github.com/axonhs/axon/actors"
 	"github.com/axonhs/axon/actors/room"
+	"github.com/axonhs/axon/bench/internal/axontest"
 	"github.com/axonhs/axon/cmd/axon/homeserver"
 	"github.com/axonhs/axon/configs"
 	"github.com/axonhs/axon/persistence"
@@ -48,64 +42,6 @@ type fixture struct {
 	// one walk backwards from the newest event with pages of 50.
 	tokens []string
 	http   *http.Client
-}
-
-// config is a loopback configuration under dir with fresh keys.
-func config(tb testing.TB, dir string) *configs.Config {
-	tb.Helper()
-	cfg := configs.Default()
-	cfg.FederationAddressesOnly = true // loopback only: no DNS for unknown names
-	cfg.DataDir = dir
-	cfg.Listeners.Client, cfg.Listeners.Federation = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.EnableRegistration = true
-	cfg.RateLimits.Enabled = false
-	cfg.BcryptRounds = 4
-	cfg.Derive()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		tb.Fatal(err)
-	}
-	return cfg
-}
-
-// writeKeys writes a signing key and a self-signed TLS pair and returns
-// the signing key.
-func writeKeys(tb testing.TB, cfg *configs.Config) signing.KeyPair {
-	tb.Helper()
-	k, err := signing.GenerateKey("bench")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := signing.WriteKeyFile(&buf, k); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.SigningKeyPath, buf.Bytes(), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.Listeners.TLSCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.Listeners.TLSKey, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return k
 }
 
 // fillRoom creates a room of @bench:localhost in the store under cfg and
@@ -176,8 +112,9 @@ func fillRoom(tb testing.TB, cfg *configs.Config, key signing.KeyPair, messages 
 // same data and registers the room's creator to get a token.
 func newFixture(tb testing.TB, dir string, messages int) (*fixture, func()) {
 	tb.Helper()
-	cfg := config(tb, dir)
-	key := writeKeys(tb, cfg)
+	cfg := axontest.Config(tb, dir)
+	key := axontest.WriteSigningKey(tb, cfg)
+	axontest.WriteTLSCert(tb, cfg)
 	roomID := fillRoom(tb, cfg, key, messages)
 	srv, err := homeserver.New(cfg, zap.NewNop())
 	if err != nil {

@@ -59,7 +59,9 @@ func fixture1000Rooms(b *testing.B) *roomsFixture {
 		if f.dir, f.err = os.MkdirTemp("", "axon-bench-sync-"); f.err != nil {
 			return
 		}
-		cfg, key := config(b, f.dir+"/data")
+		cfg := axontest.Config(b, f.dir+"/data")
+		key := axontest.WriteSigningKey(b, cfg)
+		axontest.WriteTLSCert(b, cfg)
 		start := time.Now()
 		fillRooms(b, cfg, key, initialRooms, eventsPerRoom)
 		b.Logf("filled %d rooms × %d events in %v", initialRooms, eventsPerRoom, time.Since(start))

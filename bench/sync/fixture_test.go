@@ -1,20 +1,12 @@
 package sync
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -35,58 +27,6 @@ import (
 )
 
 const benchUser = "bench"
-
-// config is a loopback configuration under dir with fresh keys; it returns
-// the signing key so that storage can be filled before the server starts.
-func config(tb testing.TB, dir string) (*configs.Config, signing.KeyPair) {
-	tb.Helper()
-	cfg := configs.Default()
-	cfg.FederationAddressesOnly = true // loopback only: no DNS for unknown names
-	cfg.DataDir = dir
-	cfg.Listeners.Client, cfg.Listeners.Federation = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.EnableRegistration = true
-	cfg.RateLimits.Enabled = false
-	cfg.BcryptRounds = 4
-	cfg.Derive()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		tb.Fatal(err)
-	}
-	k, err := signing.GenerateKey("bench")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := signing.WriteKeyFile(&buf, k); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.SigningKeyPath, buf.Bytes(), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.Listeners.TLSCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.Listeners.TLSKey, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return cfg, k
-}
 
 // fillRooms creates rooms of @bench through the room actors, each with
 // events events in all (its creation events plus messages), proposing from
