@@ -1,7 +1,6 @@
 package client
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/axonhs/axon/actors/user"
 	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/http/internal/publicroom"
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
 )
@@ -21,21 +21,9 @@ const (
 	maxPublicRoomsLimit     = 500
 )
 
-// publicRoom is one entry of the public room directory
-// (definitions/public_rooms_chunk.yaml), read from the room's current
-// state on each request.
-type publicRoom struct {
-	RoomID           string  `json:"room_id"`
-	Name             string  `json:"name,omitempty"`
-	Topic            string  `json:"topic,omitempty"`
-	CanonicalAlias   string  `json:"canonical_alias,omitempty"`
-	AvatarURL        string  `json:"avatar_url,omitempty"`
-	NumJoinedMembers int     `json:"num_joined_members"`
-	WorldReadable    bool    `json:"world_readable"`
-	GuestCanJoin     bool    `json:"guest_can_join"`
-	JoinRule         string  `json:"join_rule,omitempty"`
-	RoomType         *string `json:"room_type,omitempty"`
-}
+// publicRoom is one entry of the public room directory, read from the
+// room's current state on each request.
+type publicRoom = publicroom.Entry
 
 // publicRoomsQuery is the request of GET and POST /publicRooms
 // (list_public_rooms.yaml).
@@ -101,8 +89,8 @@ func (a *API) publicRooms(ctx *fasthttp.RequestCtx, q publicRoomsQuery) error {
 	}
 	var rooms []publicRoom
 	for _, id := range ids {
-		pr, err := a.publicRoomEntry(id)
-		if errors.Is(err, errNoSuchRoom) {
+		pr, err := publicroom.Read(a.cfg.Store, id)
+		if errors.Is(err, publicroom.ErrNoSuchRoom) {
 			continue
 		}
 		if err != nil {
@@ -177,84 +165,6 @@ func (q *publicRoomsQuery) matches(pr publicRoom) bool {
 		}
 	}
 	return false
-}
-
-// publicRoomEntry reads a published room's directory entry from its
-// current state.
-func (a *API) publicRoomEntry(roomID string) (publicRoom, error) {
-	st := a.cfg.Store
-	if _, err := st.Room(roomID); errors.Is(err, persistence.ErrNotFound) {
-		return publicRoom{}, errNoSuchRoom
-	} else if err != nil {
-		return publicRoom{}, err
-	}
-	pr := publicRoom{RoomID: roomID}
-	content := func(typ string, v any) error {
-		se, err := st.CurrentStateEvent(roomID, typ, "")
-		if errors.Is(err, persistence.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		h, err := decodeEventHeader(se.Raw)
-		if err != nil {
-			return err
-		}
-		_ = json.Unmarshal(h.Content, v) // malformed content leaves the field empty
-		return nil
-	}
-	var name struct{ Name string }
-	var topic struct{ Topic string }
-	var alias struct {
-		Alias string `json:"alias"`
-	}
-	var avatar struct {
-		URL string `json:"url"`
-	}
-	var rules struct {
-		JoinRule string `json:"join_rule"`
-	}
-	var guests struct {
-		GuestAccess string `json:"guest_access"`
-	}
-	var hv struct {
-		V string `json:"history_visibility"`
-	}
-	var create struct {
-		Type *string `json:"type"`
-	}
-	for _, f := range []struct {
-		typ string
-		v   any
-	}{
-		{event.TypeName, &name}, {event.TypeTopic, &topic}, {event.TypeCanonicalAlias, &alias},
-		{"m.room.avatar", &avatar}, {event.TypeJoinRules, &rules}, {event.TypeGuestAccess, &guests},
-		{event.TypeHistoryVisibility, &hv}, {event.TypeCreate, &create},
-	} {
-		if err := content(f.typ, f.v); err != nil {
-			return pr, err
-		}
-	}
-	pr.Name, pr.Topic, pr.CanonicalAlias, pr.AvatarURL = name.Name, topic.Topic, alias.Alias, avatar.URL
-	pr.JoinRule = rules.JoinRule
-	pr.GuestCanJoin = guests.GuestAccess == "can_join"
-	pr.WorldReadable = hv.V == "world_readable"
-	pr.RoomType = create.Type
-	members, err := st.CurrentStateOfType(roomID, event.TypeMember)
-	if err != nil {
-		return pr, err
-	}
-	for _, nid := range members {
-		se, err := st.EventByNID(nid)
-		if err != nil {
-			return pr, err
-		}
-		if storedMembership(se) == event.MembershipJoin {
-			pr.NumJoinedMembers++
-		}
-	}
-	return pr, nil
 }
 
 // GET /directory/list/room/{roomId} (list_public_rooms.yaml).

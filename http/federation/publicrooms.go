@@ -1,7 +1,6 @@
 package federation
 
 import (
-	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -9,7 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	axhttp "github.com/axonhs/axon/http"
-	core "github.com/axonhs/axon/rooms/room"
+	"github.com/axonhs/axon/http/internal/publicroom"
 )
 
 // Limits of the public room directory served to other servers.
@@ -17,21 +16,6 @@ const (
 	defaultPublicRooms = 100
 	maxPublicRooms     = 500
 )
-
-// publicRoomEntry is one room of the directory
-// (definitions/public_rooms_chunk.yaml).
-type publicRoomEntry struct {
-	RoomID           string `json:"room_id"`
-	Name             string `json:"name,omitempty"`
-	Topic            string `json:"topic,omitempty"`
-	CanonicalAlias   string `json:"canonical_alias,omitempty"`
-	AvatarURL        string `json:"avatar_url,omitempty"`
-	NumJoinedMembers int    `json:"num_joined_members"`
-	WorldReadable    bool   `json:"world_readable"`
-	GuestCanJoin     bool   `json:"guest_can_join"`
-	JoinRule         string `json:"join_rule,omitempty"`
-	RoomType         string `json:"room_type,omitempty"`
-}
 
 // publicRoomsGet answers GET /_matrix/federation/v1/publicRooms
 // (public_rooms.yaml).
@@ -82,11 +66,14 @@ func (a *API) publicRooms(ctx *fasthttp.RequestCtx, limit int, since, term strin
 		return err
 	}
 	term = strings.ToLower(term)
-	var rooms []publicRoomEntry
+	var rooms []publicroom.Entry
 	for _, id := range ids {
-		e, err := a.publicEntry(id)
+		e, err := publicroom.Read(a.cfg.Store, id)
 		if err != nil {
 			continue
+		}
+		if e.RoomType != nil && *e.RoomType == "" {
+			e.RoomType = nil // an empty room type is left out, as for no type
 		}
 		if term != "" && !strings.Contains(strings.ToLower(e.Name+"\x00"+e.Topic+"\x00"+e.CanonicalAlias), term) {
 			continue
@@ -100,7 +87,7 @@ func (a *API) publicRooms(ctx *fasthttp.RequestCtx, limit int, since, term strin
 		return rooms[i].RoomID < rooms[j].RoomID
 	})
 	out := map[string]any{"total_room_count_estimate": len(rooms)}
-	page := []publicRoomEntry{}
+	page := []publicroom.Entry{}
 	if offset < len(rooms) {
 		page = rooms[offset:min(len(rooms), offset+limit)]
 	}
@@ -113,48 +100,4 @@ func (a *API) publicRooms(ctx *fasthttp.RequestCtx, limit int, since, term strin
 	}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, out)
 	return nil
-}
-
-// publicEntry reads a room's directory entry from its current state.
-func (a *API) publicEntry(roomID string) (publicRoomEntry, error) {
-	e := publicRoomEntry{RoomID: roomID}
-	cur, err := a.cfg.Store.CurrentState(roomID)
-	if err != nil {
-		return e, err
-	}
-	content := func(typ, field string) string {
-		rec, err := a.cfg.Store.StateEvent(cur, typ, "")
-		if err != nil || rec == nil {
-			return ""
-		}
-		ev, err := rec.Event()
-		if err != nil {
-			return ""
-		}
-		var m map[string]json.RawMessage
-		if json.Unmarshal(ev.Content, &m) != nil {
-			return ""
-		}
-		var s string
-		_ = json.Unmarshal(m[field], &s)
-		return s
-	}
-	e.Name = content("m.room.name", "name")
-	e.Topic = content("m.room.topic", "topic")
-	e.CanonicalAlias = content("m.room.canonical_alias", "alias")
-	e.AvatarURL = content("m.room.avatar", "url")
-	e.JoinRule = content("m.room.join_rules", "join_rule")
-	e.RoomType = content("m.room.create", "type")
-	e.WorldReadable = content("m.room.history_visibility", "history_visibility") == core.VisibilityWorldReadable
-	e.GuestCanJoin = content("m.room.guest_access", "guest_access") == "can_join"
-	members, err := a.cfg.Store.MembersOf(cur)
-	if err != nil {
-		return e, err
-	}
-	for _, rec := range members {
-		if ev, err := rec.Event(); err == nil && core.MembershipOf(ev) == "join" {
-			e.NumJoinedMembers++
-		}
-	}
-	return e, nil
 }
