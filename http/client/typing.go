@@ -113,3 +113,15 @@ func (t *typingTracker) typingIn(roomID string, since, upTo uint64) ([]string, b
 	slices.Sort(users)
 	return users, r.pos > since || since > upTo
 }
+
+// RemoteTypingTimeout is how long a remote user's typing notice lasts: the
+// m.typing EDU carries no timeout, and the sending server repeats it while
+// the user types (Synapse's FEDERATION_TIMEOUT is 60 s, resent every 40 s).
+const RemoteTypingTimeout = 60 * time.Second
+
+// SetRemoteTyping records an m.typing EDU from another server (already
+// checked by the federation API) so that the room's local members see it
+// in their /sync, and wakes them.
+func (a *API) SetRemoteTyping(roomID, userID string, typing bool) {
+	a.typing.set(roomID, userID, typing, RemoteTypingTimeout)
+}

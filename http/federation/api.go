@@ -33,6 +33,9 @@ type Config struct {
 	// OnContact, when set, hears of every verified inbound request's
 	// origin: the server actors reset their backoff for it.
 	OnContact func(origin string)
+	// Typing, when set, records a remote user's typing notice from an
+	// accepted m.typing EDU (edus.go); nil drops them.
+	Typing func(roomID, userID string, typing bool)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

@@ -16,9 +16,9 @@ import (
 // processEDUs delivers the EDUs of a transaction whose local plumbing
 // exists: m.direct_to_device goes to the recipients' to-device inboxes,
 // m.receipt and m.presence into the receipt and presence streams /sync
-// reads. m.typing, m.device_list_update and m.signing_key_update are
-// accepted and dropped: typing lives in the client API's memory, and this
-// server keeps no remote device lists yet.
+// reads, m.typing to the client API's typing tracker. m.device_list_update
+// and m.signing_key_update are accepted and dropped: this server keeps no
+// remote device lists yet.
 func (a *API) processEDUs(ctx context.Context, origin string, edus []federation.EDU) {
 	for _, e := range edus {
 		switch e.Type {
@@ -28,6 +28,8 @@ func (a *API) processEDUs(ctx context.Context, origin string, edus []federation.
 			a.receipts(origin, e.Content)
 		case "m.presence":
 			a.presence(origin, e.Content)
+		case "m.typing":
+			a.typing(origin, e.Content)
 		default:
 			if ce := a.cfg.Log.Check(zap.DebugLevel, "EDU accepted and dropped"); ce != nil {
 				ce.Write(zap.String("server", origin), zap.String("edu_type", e.Type))
@@ -106,6 +108,35 @@ func (a *API) receipts(origin string, content json.RawMessage) {
 			a.wakeLocal([]string{roomID})
 		}
 	}
+}
+
+// typing records an m.typing EDU (server-server-api "Typing
+// Notifications": "Receiving servers should verify that the user is in the
+// room, and is a user belonging to the sending server") when the room's
+// server ACL admits origin as well.
+func (a *API) typing(origin string, content json.RawMessage) {
+	if a.cfg.Typing == nil {
+		return
+	}
+	var edu struct {
+		RoomID string `json:"room_id"`
+		UserID string `json:"user_id"`
+		Typing *bool  `json:"typing"`
+	}
+	if json.Unmarshal(content, &edu) != nil || edu.RoomID == "" || edu.Typing == nil || serverOf(edu.UserID) != origin {
+		return
+	}
+	if !a.aclAllows(edu.RoomID, origin) {
+		return
+	}
+	rec, err := a.cfg.Store.CurrentStateEvent(edu.RoomID, "m.room.member", edu.UserID)
+	if err != nil {
+		return
+	}
+	if ev, err := rec.Event(); err != nil || core.MembershipOf(ev) != "join" {
+		return
+	}
+	a.cfg.Typing(edu.RoomID, edu.UserID, *edu.Typing)
 }
 
 // presence stores the updates of an m.presence EDU (server-server-api

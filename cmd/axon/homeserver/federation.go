@@ -125,8 +125,17 @@ func (s *Server) federationServer() *fasthttp.Server {
 		Users:      s.users,
 		Client:     s.fed.client,
 		OnContact:  servers.Contacted,
+		Typing:     s.remoteTyping,
 	}).Mount(rt)
 	return axhttp.NewServer("Axon", rt, federationMaxBody, log)
+}
+
+// remoteTyping hands an accepted m.typing EDU to the client API, whose
+// typing tracker /sync reads; before the client API exists nobody syncs.
+func (s *Server) remoteTyping(roomID, userID string, typing bool) {
+	if api := s.clientAPI.Load(); api != nil {
+		api.SetRemoteTyping(roomID, userID, typing)
+	}
 }
 
 // FederationClient makes signed requests to other servers as this one.
