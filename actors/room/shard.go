@@ -6,10 +6,6 @@ import (
 	"github.com/axonhs/axon/actors"
 )
 
-// drain asks a shard to stop all its room actors after they finish what is
-// queued, then stop itself and close done.
-type drain struct{ done chan struct{} }
-
 // shard routes proposals to the room actors of the rooms that hash to it,
 // spawning them on demand. While an actor passivates, proposals for its room
 // wait here, so that a new actor never runs beside the old one.
@@ -45,11 +41,11 @@ func (s *shard) Receive(ctx actor.Context) {
 		}
 	case *actor.Terminated:
 		s.terminated(ctx, m.Who)
-	case *drain:
+	case *actors.Drain:
 		if s.draining != nil {
 			return
 		}
-		s.draining = m.done
+		s.draining = m.Done
 		for id, pid := range s.children {
 			delete(s.children, id)
 			s.stopping[id] = pid

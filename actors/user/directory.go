@@ -193,17 +193,8 @@ func (d *Directory) Stop(ctx context.Context) error {
 	if d.stopped.Swap(true) {
 		return nil
 	}
-	dones := make([]chan struct{}, len(d.shards))
-	for i, pid := range d.shards {
-		dones[i] = make(chan struct{})
-		d.root.Send(pid, &drain{done: dones[i]})
-	}
-	for _, done := range dones {
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return fmt.Errorf("user: draining actors: %w", ctx.Err())
-		}
+	if err := actors.DrainShards(ctx, d.root, d.shards); err != nil {
+		return fmt.Errorf("user: draining actors: %w", err)
 	}
 	return nil
 }

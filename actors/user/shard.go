@@ -6,10 +6,6 @@ import (
 	"github.com/axonhs/axon/actors"
 )
 
-// drain asks a shard to stop all its user actors after they finish what is
-// queued, then stop itself and close done.
-type drain struct{ done chan struct{} }
-
 // shard routes commands to the user actors of the localparts that hash to
 // it, spawning them on demand. While an actor passivates, commands for its
 // user wait here, so that a new actor never runs beside the old one.
@@ -49,11 +45,11 @@ func (s *shard) Receive(ctx actor.Context) {
 		}
 	case *actor.Terminated:
 		s.terminated(ctx, m.Who)
-	case *drain:
+	case *actors.Drain:
 		if s.draining != nil {
 			return
 		}
-		s.draining = m.done
+		s.draining = m.Done
 		for lp, pid := range s.children {
 			delete(s.children, lp)
 			s.stopping[lp] = pid
