@@ -2,14 +2,6 @@ package tests
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,8 +12,8 @@ import (
 	"maunium.net/go/mautrix"
 
 	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
 	"github.com/axonhs/axon/configs"
-	"github.com/axonhs/axon/rooms/signing"
 )
 
 // testConfig is a loopback configuration with its data under dir, a fresh
@@ -44,58 +36,10 @@ func testConfig(t testing.TB, dir string) *configs.Config {
 	cfg.FederationAddressesOnly = true
 	cfg.Derive()
 	if _, err := os.Stat(cfg.SigningKeyPath); err != nil {
-		writeSigningKey(t, cfg.SigningKeyPath)
-		writeTLSCert(t, cfg.Listeners.TLSCert, cfg.Listeners.TLSKey)
+		homeservertest.WriteSigningKey(t, cfg)
+		homeservertest.WriteTLSCert(t, cfg)
 	}
 	return cfg
-}
-
-func writeSigningKey(t testing.TB, path string) {
-	t.Helper()
-	k, err := signing.GenerateKey("a_test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := signing.WriteKeyFile(f, k); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func writeTLSCert(t testing.TB, certPath, keyPath string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // startServer starts a homeserver on cfg and stops it when the test ends

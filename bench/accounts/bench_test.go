@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axonhs/axon/bench/internal/axontest"
 	"github.com/axonhs/axon/bench/internal/mx"
 	"github.com/axonhs/axon/bench/internal/parallel"
 	"github.com/axonhs/axon/bench/internal/proc"
 	"github.com/axonhs/axon/bench/report"
+	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
 	"github.com/axonhs/axon/configs"
 )
 
@@ -23,11 +23,11 @@ const benchConcurrency = 8
 
 const benchPassword = "bench-password-1"
 
-// startAxon runs an in-process homeserver (bench/internal/axontest) at the
+// startAxon runs an in-process homeserver (bench/internal/homeservertest) at the
 // given bcrypt cost and returns a client for it.
 func startAxon(b testing.TB, bcryptRounds int) *mx.Client {
 	b.Helper()
-	c, err := mx.New(axontest.Start(b, axontest.Options{BcryptRounds: bcryptRounds}), 2*benchConcurrency, time.Minute)
+	c, err := mx.New(homeservertest.Start(b, homeservertest.Options{BcryptRounds: bcryptRounds}), 2*benchConcurrency, time.Minute)
 	if err != nil {
 		b.Fatal(err)
 	}

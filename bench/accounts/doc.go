@@ -11,5 +11,5 @@
 // in-process Axon (cmd/axon/homeserver) on a loopback port.
 //
 // It speaks nothing but HTTP, through the shared bench/internal/mx client;
-// its tests start Axon through bench/internal/axontest.
+// its tests start Axon through bench/internal/homeservertest.
 package main

@@ -16,8 +16,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/axonhs/axon/bench/internal/axontest"
 	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
 	"github.com/axonhs/axon/federation/fedtest"
 	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/version"
@@ -53,7 +53,7 @@ func newWorld(tb testing.TB, peers int) *world {
 		}
 	}
 	dir := tb.TempDir()
-	cfg := axontest.Config(tb, dir)
+	cfg := homeservertest.Config(tb, dir)
 	cfg.ServerName = axonName
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -70,8 +70,8 @@ func newWorld(tb testing.TB, peers int) *world {
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
 	}
-	axontest.WriteSigningKey(tb, cfg)
-	axontest.WriteTLSCert(tb, cfg)
+	homeservertest.WriteSigningKey(tb, cfg)
+	homeservertest.WriteTLSCert(tb, cfg)
 	srv, err := homeserver.New(cfg, zap.NewNop())
 	if err != nil {
 		tb.Fatal(err)

@@ -1,5 +1,6 @@
 // Package internal holds nothing itself; its sub-packages are the helpers
 // the bench programs share (mx: the client-server HTTP client, proc: CPU and
-// memory of processes, parallel: bounded fan-out, axontest: an in-process
-// Axon for the programs' tests). Only packages under bench/ import them.
+// memory of processes, parallel: bounded fan-out). Only packages under
+// bench/ import them; the in-process Axon their tests start is
+// cmd/axon/homeserver/homeservertest.
 package internal

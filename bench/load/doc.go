@@ -18,5 +18,5 @@
 //
 // It speaks nothing but HTTP, through bench/internal/mx, and writes its
 // output through bench/report; only its tests import Axon (in-process,
-// through bench/internal/axontest).
+// through bench/internal/homeservertest).
 package main

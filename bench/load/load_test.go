@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axonhs/axon/bench/internal/axontest"
 	"github.com/axonhs/axon/bench/internal/mx"
 	"github.com/axonhs/axon/bench/report"
+	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
 )
 
 func smokeOptions(url, dir string) *options {
@@ -32,7 +32,7 @@ func smokeOptions(url, dir string) *options {
 // every message answered 200 must reach each syncing member's /sync exactly
 // once, and the JSON and HTML outputs must be written.
 func TestSmokeExactlyOnce(t *testing.T) {
-	url := axontest.Start(t, axontest.Options{})
+	url := homeservertest.Start(t, homeservertest.Options{})
 	skipWithoutSync(t, url)
 	dir := t.TempDir()
 	o := smokeOptions(url, dir)
@@ -101,7 +101,7 @@ func TestBadTargets(t *testing.T) {
 		t.Errorf("dead URL: summary %q, %v", back.Outcome, rerr)
 	}
 
-	url := axontest.Start(t, axontest.Options{SharedSecret: "right-secret"})
+	url := homeservertest.Start(t, homeservertest.Options{SharedSecret: "right-secret"})
 	o = smokeOptions(url, dir)
 	o.sharedSecret = "wrong-secret"
 	_, err = run(context.Background(), o, new(strings.Builder))
@@ -245,7 +245,7 @@ func FuzzParseMix(f *testing.F) {
 // connection) ends the run with ErrTargetDown after -give-up, long before
 // -duration, and the summary says so.
 func TestTargetStopsMidRun(t *testing.T) {
-	url := axontest.Start(t, axontest.Options{})
+	url := homeservertest.Start(t, homeservertest.Options{})
 	skipWithoutSync(t, url)
 	proxyURL, cut := startProxy(t, strings.TrimPrefix(url, "http://"))
 	o := smokeOptions(proxyURL, t.TempDir())

@@ -20,8 +20,8 @@ import (
 
 	"github.com/axonhs/axon/actors"
 	"github.com/axonhs/axon/actors/room"
-	"github.com/axonhs/axon/bench/internal/axontest"
 	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
 	"github.com/axonhs/axon/configs"
 	"github.com/axonhs/axon/persistence"
 	core "github.com/axonhs/axon/rooms/room"
@@ -112,9 +112,9 @@ func fillRoom(tb testing.TB, cfg *configs.Config, key signing.KeyPair, messages 
 // same data and registers the room's creator to get a token.
 func newFixture(tb testing.TB, dir string, messages int) (*fixture, func()) {
 	tb.Helper()
-	cfg := axontest.Config(tb, dir)
-	key := axontest.WriteSigningKey(tb, cfg)
-	axontest.WriteTLSCert(tb, cfg)
+	cfg := homeservertest.Config(tb, dir)
+	key := homeservertest.WriteSigningKey(tb, cfg)
+	homeservertest.WriteTLSCert(tb, cfg)
 	roomID := fillRoom(tb, cfg, key, messages)
 	srv, err := homeserver.New(cfg, zap.NewNop())
 	if err != nil {

@@ -6,16 +6,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axonhs/axon/bench/internal/axontest"
 	"github.com/axonhs/axon/bench/internal/mx"
 	"github.com/axonhs/axon/bench/internal/proc"
+	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
 )
 
-// startAxon runs an in-process homeserver (bench/internal/axontest) and
+// startAxon runs an in-process homeserver (bench/internal/homeservertest) and
 // returns a client for it with conns connections.
 func startAxon(b testing.TB, conns int) *mx.Client {
 	b.Helper()
-	c, err := mx.New(axontest.Start(b, axontest.Options{}), conns, time.Minute)
+	c, err := mx.New(homeservertest.Start(b, homeservertest.Options{}), conns, time.Minute)
 	if err != nil {
 		b.Fatal(err)
 	}

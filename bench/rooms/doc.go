@@ -12,5 +12,5 @@
 // loopback HTTP.
 //
 // It speaks nothing but HTTP, through the shared bench/internal/mx client;
-// its tests start Axon through bench/internal/axontest.
+// its tests start Axon through bench/internal/homeservertest.
 package main

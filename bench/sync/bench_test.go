@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axonhs/axon/bench/internal/axontest"
 	"github.com/axonhs/axon/bench/internal/mx"
 	"github.com/axonhs/axon/bench/internal/parallel"
 	"github.com/axonhs/axon/bench/internal/proc"
 	"github.com/axonhs/axon/bench/report"
+	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
 )
 
 // Sizes from the issue: 1,000 rooms of 50 events; 1,000 parked long-polls
@@ -59,9 +59,9 @@ func fixture1000Rooms(b *testing.B) *roomsFixture {
 		if f.dir, f.err = os.MkdirTemp("", "axon-bench-sync-"); f.err != nil {
 			return
 		}
-		cfg := axontest.Config(b, f.dir+"/data")
-		key := axontest.WriteSigningKey(b, cfg)
-		axontest.WriteTLSCert(b, cfg)
+		cfg := homeservertest.Config(b, f.dir+"/data")
+		key := homeservertest.WriteSigningKey(b, cfg)
+		homeservertest.WriteTLSCert(b, cfg)
 		start := time.Now()
 		fillRooms(b, cfg, key, initialRooms, eventsPerRoom)
 		b.Logf("filled %d rooms × %d events in %v", initialRooms, eventsPerRoom, time.Since(start))
@@ -158,7 +158,7 @@ func BenchmarkWakeLatency1000Parked(b *testing.B) {
 }
 
 func wakeLatency(b *testing.B, rate int) {
-	base := axontest.Start(b, axontest.Options{})
+	base := homeservertest.Start(b, homeservertest.Options{})
 	cli, err := mx.New(base, parkedSyncs+50, time.Minute)
 	if err != nil {
 		b.Fatal(err)

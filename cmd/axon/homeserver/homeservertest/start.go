@@ -1,4 +1,4 @@
-package axontest
+package homeservertest
 
 import (
 	"context"
