@@ -36,7 +36,10 @@ type StoredEvent struct {
 	StateAfter  uint64
 	Outcome     uint8
 	Redacted    bool
-	Raw         []byte
+	// Outlier marks an event held by ID only, outside the room's timeline
+	// (outliers.go): Stream is 0 and no ordering index names it.
+	Outlier bool
+	Raw     []byte
 }
 
 // Topo is the event's position in its room's topological ordering.
@@ -55,17 +58,27 @@ func (e StoredEvent) Event() (*event.Event, error) {
 	return ev, nil
 }
 
+// The flags byte of format 1: bit 0 redacted, bits 1–2 the outcome, bit 3
+// outlier. Records written before outliers existed never set bit 3, so they
+// read as timeline events; a record with any higher bit set is corrupt.
 const (
 	eventRecordFormat   = 1
 	flagRedacted        = 1
+	flagOutcomeShift    = 1
+	flagOutcomeMask     = 3 << flagOutcomeShift
+	flagOutlier         = 1 << 3
+	flagsKnown          = flagRedacted | flagOutcomeMask | flagOutlier
 	eventRecordFixedLen = 2 + 5*8
 )
 
 func encodeEvent(e StoredEvent) []byte {
 	b := make([]byte, 0, eventRecordFixedLen+6+len(e.RoomID)+len(e.EventID)+len(e.RoomVersion)+len(e.Raw))
-	flags := e.Outcome << 1
+	flags := (e.Outcome << flagOutcomeShift) & flagOutcomeMask
 	if e.Redacted {
 		flags |= flagRedacted
+	}
+	if e.Outlier {
+		flags |= flagOutlier
 	}
 	b = append(b, eventRecordFormat, flags)
 	b = appendU64(b, e.NID)
@@ -81,12 +94,13 @@ func encodeEvent(e StoredEvent) []byte {
 
 // decodeEvent copies everything it keeps out of b.
 func decodeEvent(b []byte) (StoredEvent, error) {
-	if len(b) < eventRecordFixedLen || b[0] != eventRecordFormat {
+	if len(b) < eventRecordFixedLen || b[0] != eventRecordFormat || b[1]&^flagsKnown != 0 {
 		return StoredEvent{}, fmt.Errorf("%w: event record", ErrCorrupt)
 	}
 	e := StoredEvent{
 		Redacted:    b[1]&flagRedacted != 0,
-		Outcome:     b[1] >> 1,
+		Outcome:     (b[1] & flagOutcomeMask) >> flagOutcomeShift,
+		Outlier:     b[1]&flagOutlier != 0,
 		NID:         binary.BigEndian.Uint64(b[2:]),
 		Stream:      binary.BigEndian.Uint64(b[10:]),
 		Depth:       depthFromSortable(binary.BigEndian.Uint64(b[18:])),

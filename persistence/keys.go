@@ -67,7 +67,8 @@ import (
 // stream and group are big-endian uint64; depth is an int64 with its sign bit
 // flipped so that it sorts as a number:
 //
-//	prefix 'e'  e | nid                                 → StoredEvent (binary, eventrecord.go): the event, stored once
+//	prefix 'e'  e | nid                                 → StoredEvent (binary, eventrecord.go): the event, stored once;
+//	                                                      its flags byte marks an outlier (outliers.go)
 //	prefix 'E'  E | eventID                             → nid
 //	prefix 'o'  o | stream                              → nid: the global stream ordering (watermark in stream.go)
 //	prefix 'k'  k | lp(roomID) | depth | stream         → nid: a room's topological ordering, for /messages
@@ -80,6 +81,11 @@ import (
 //	prefix 'W'  W | nid                                 → EventTxn: the sender's device and txnId, for unsigned.transaction_id (eventtxn.go)
 //	prefix 'b'  b | lp(userID) | lp(roomID)             → UserMembership: every room a user has a membership in
 //	prefix 'l'  l | lp(parentEventID) | lp(relType) | stream → nid of the child: the relations index
+//
+// An outlier (an event held but not in the timeline: send_join state and
+// auth chain, fetched auth events and state) has its 'e' and 'E' rows only,
+// Stream 0 and no 'o', 'k' or 'y' row, so no timeline read returns it. A
+// timeline PutEvent with the outlier's NID moves it into the timeline.
 //
 // Prefixes 'A', 'P', 'Q' and 'F' are reserved for the room directory
 // (aliases, public rooms, reports, forgotten rooms).

@@ -12,6 +12,7 @@ import (
 // the watermark moves past them (a failed batch leaves a gap, never a stall).
 type RoomBatch struct {
 	Batch
+	store     *Store
 	seq       *roomSequences
 	positions []uint64
 	ended     bool
@@ -23,7 +24,7 @@ func (s *Store) NewRoomBatch() (*RoomBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RoomBatch{Batch: Batch{b: s.db.NewBatch()}, seq: seq}, nil
+	return &RoomBatch{Batch: Batch{b: s.db.NewBatch()}, store: s, seq: seq}, nil
 }
 
 // NextNID hands out a new event numeric ID.
@@ -47,12 +48,17 @@ func (b *RoomBatch) PutRoom(roomID string, info RoomInfo) {
 	}
 }
 
-// PutEvent stores an event and indexes it by ID, in the global stream, and
-// in its room's topological and stream orderings.
+// PutEvent stores a timeline event and indexes it by ID, in the global
+// stream, and in its room's topological and stream orderings. To move an
+// outlier into the timeline ("de-outlier" it), give e the outlier's NID
+// (TimelineNID hands it out): the record is rewritten without the outlier
+// flag and gains the ordering indexes, and state groups naming the NID stay
+// right.
 func (b *RoomBatch) PutEvent(e StoredEvent) {
 	if !b.check(e.RoomID, e.EventID) {
 		return
 	}
+	e.Outlier = false
 	nid := appendU64(nil, e.NID)
 	b.set(eventKey(e.NID), encodeEvent(e))
 	b.set(eventIDKey(e.EventID), nid)
