@@ -21,7 +21,10 @@ type passivate struct {
 // pending is a proposal applied to the in-memory room, waiting for its
 // batch to commit.
 type pending struct {
-	eff     *core.Effects
+	eff *core.Effects
+	// outlier, when set, makes the pending event an outlier: stored by ID
+	// only, outside the timeline (outlier.go).
+	outlier *Outlier
 	txn     *Txn
 	replies []chan result
 	stream  uint64 // the event's stream position, once written to a batch
@@ -124,6 +127,9 @@ func (a *roomActor) tryPropose(m *envelope) (eventID string, err error, queued b
 	}
 	if m.step != nil {
 		return a.applyStep(m)
+	}
+	if m.outliers != nil {
+		return a.applyOutliers(m)
 	}
 	if m.txn != nil {
 		if p, ok := a.txns[txnKey(m.txn)]; ok {
@@ -283,7 +289,11 @@ func (a *roomActor) prepare(batch []*pending) (b *persistence.RoomBatch, err err
 	}
 	a.w.begin()
 	for _, p := range batch {
-		if err := a.w.write(b, p.eff, p.txn); err != nil {
+		write := func() error { return a.w.write(b, p.eff, p.txn) }
+		if p.outlier != nil {
+			write = func() error { return a.w.writeOutlier(b, p.outlier) }
+		}
+		if err := write(); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("%w: %w", ErrCommit, err)
 		}

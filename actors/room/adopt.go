@@ -23,13 +23,16 @@ type Joined struct {
 }
 
 // Adopt creates this server's copy of a room it joins over federation, in
-// one batch: the auth chain and state events (stored as accepted, at the
-// state before the join), the state before the join as a snapshot state
-// group, and the join event on top of it as the room's only forward
-// extremity and first event with a real state. From then on the room
-// actor loads the room like any other: local sends go to every server
-// with a joined member, and inbound PDUs of the room are stepped. A room
-// already stored here fails with ErrRoomHeld.
+// one batch: the auth chain and state events as outliers (held by ID for
+// the auth rules, state resolution and the federation reads, but not part
+// of the timeline: the joiner's /sync and /messages start at the join), the
+// state before the join as a snapshot state group, and the join event on
+// top of it as the room's only forward extremity and first timeline event.
+// The outliers are stored at the state before the join, which is the state
+// after the join's prev_events. From then on the room actor loads the room
+// like any other: local sends go to every server with a joined member, and
+// inbound PDUs of the room are stepped. A room already stored here fails
+// with ErrRoomHeld.
 func (d *Directory) Adopt(ctx context.Context, j Joined) error {
 	if d.stopped.Load() {
 		return ErrStopping
@@ -54,7 +57,6 @@ func (d *Directory) Adopt(ctx context.Context, j Joined) error {
 	w.begin()
 	all := append(slices.Clone(j.AuthChain), j.State...)
 	slices.SortStableFunc(all, func(x, y *event.Event) int { return int(x.Depth - y.Depth) })
-	var createStream uint64
 	for _, ev := range all {
 		if ev.RoomID != roomID {
 			return fmt.Errorf("%w: event %s is of room %s", core.ErrWrongRoom, ev.ID, ev.RoomID)
@@ -63,18 +65,18 @@ func (d *Directory) Adopt(ctx context.Context, j Joined) error {
 			continue
 		}
 		rec := &persistence.StoredEvent{
-			NID: b.NextNID(), Stream: b.NextStream(), Depth: ev.Depth, RoomID: roomID, EventID: ev.ID,
+			NID: b.NextNID(), Depth: ev.Depth, RoomID: roomID, EventID: ev.ID, Outlier: true,
 			RoomVersion: string(ev.Version.ID), Outcome: persistence.OutcomeAccepted, Raw: ev.Raw,
 		}
 		if ev.Type == event.TypeCreate && ev.IsState() && *ev.StateKey == "" {
-			w.info.Version, w.info.Creator, createStream = string(ev.Version.ID), ev.Sender, rec.Stream
+			// CreatedStream stays 0: the create event is an outlier here.
+			w.info.Version, w.info.Creator = string(ev.Version.ID), ev.Sender
 		}
 		w.batch[ev.ID] = rec
 	}
 	if w.info.Version == "" {
 		return fmt.Errorf("%w: no m.room.create event in the joined state", core.ErrNotCreated)
 	}
-	w.info.CreatedStream = createStream
 	delta := make([]core.StateChange, 0, len(j.State))
 	var memberships []core.MembershipChange
 	for _, ev := range j.State {
@@ -82,22 +84,16 @@ func (d *Directory) Adopt(ctx context.Context, j Joined) error {
 			continue
 		}
 		delta = append(delta, core.StateChange{Key: ev.Key(), New: ev.ID})
-		if ev.Type == event.TypeMember && serverOfUser(*ev.StateKey) == d.cfg.Signer.ServerName {
+		if ev.Type == event.TypeMember && serverOfUser(*ev.StateKey) == d.cfg.Signer.ServerName && *ev.StateKey != *j.Join.StateKey {
 			memberships = append(memberships, core.MembershipChange{UserID: *ev.StateKey, Old: event.MembershipLeave, New: core.MembershipOf(ev)})
 		}
 	}
 	if err := w.writeState(b, delta); err != nil {
 		return fmt.Errorf("%w: %w", ErrCommit, err)
 	}
-	// The state and auth events are stored at the state before the join.
 	for _, rec := range w.batch {
 		rec.StateBefore, rec.StateAfter = w.info.StateGroup, w.info.StateGroup
-		b.PutEvent(*rec)
-		for _, m := range memberships {
-			if m.UserID != "" && rec.EventID == d.memberEventID(j.State, m.UserID) {
-				b.PutMembership(m.UserID, persistence.UserMembership{RoomID: roomID, Membership: m.New, EventNID: rec.NID, Stream: rec.Stream})
-			}
-		}
+		b.PutOutlier(*rec)
 	}
 	join := j.Join
 	eff := &core.Effects{
@@ -109,12 +105,24 @@ func (d *Directory) Adopt(ctx context.Context, j Joined) error {
 	if err := w.write(b, eff, nil); err != nil {
 		return fmt.Errorf("%w: %w", ErrCommit, err)
 	}
+	joinStream := w.batch[join.ID].Stream
+	// Other local users' memberships in the state before the join (an
+	// invite, say) become visible to their /sync with the join.
+	for _, m := range memberships {
+		if rec := w.batch[d.memberEventID(j.State, m.UserID)]; rec != nil {
+			b.PutMembership(m.UserID, persistence.UserMembership{RoomID: roomID, Membership: m.New, EventNID: rec.NID, Stream: joinStream})
+		}
+	}
 	b.PutRoom(roomID, w.info)
 	if err := d.cfg.commit(b); err != nil {
 		return fmt.Errorf("%w: %w", ErrCommit, err)
 	}
 	if h := d.cfg.OnCommit; h != nil {
-		h(roomID, w.batch[join.ID].Stream, []string{*join.StateKey})
+		users := []string{*join.StateKey}
+		for _, m := range memberships {
+			users = append(users, m.UserID)
+		}
+		h(roomID, joinStream, users)
 	}
 	return nil
 }

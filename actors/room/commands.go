@@ -35,8 +35,11 @@ type envelope struct {
 	// profile, when set, replaces proposal: the actor builds a member
 	// event with the user's current profile, if one is needed (profile.go).
 	profile *profileRequest
-	txn     *Txn
-	reply   chan result
+	// outliers, when set, replaces proposal: events to hold outside the
+	// timeline (outlier.go).
+	outliers *outlierRequest
+	txn      *Txn
+	reply    chan result
 }
 
 type result struct {

@@ -18,7 +18,11 @@
 // Pebble.
 //
 // Rooms of other servers enter through Adopt (a verified send_join answer
-// becomes the room's stored state, adopt.go); invites, knocks and
+// becomes the room's stored state, its state and auth chain held as
+// outliers so that the timeline starts at the join, adopt.go); events
+// fetched to check a PDU (auth events, the state at a missed prev_event)
+// are held as outliers with StoreOutliers (outlier.go), and Step moves an
+// outlier into the timeline when it arrives as a PDU; invites, knocks and
 // rejections of rooms not held are recorded alone with RecordMembership
 // (remote.go); StepForward is Step for a membership event handed over by
 // send_join/send_leave/send_knock, which the actor sends on to the other

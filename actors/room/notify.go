@@ -20,6 +20,9 @@ func (a *roomActor) notifyCommitted(batch []*pending) {
 	for _, p := range batch {
 		pos = max(pos, p.stream)
 	}
+	if pos == 0 {
+		return // outliers only: nothing in the timeline moved
+	}
 	seen := make(map[string]bool)
 	var users []string
 	add := func(ids []string) {

@@ -102,11 +102,17 @@ func (a *roomActor) applyStep(m *envelope) (string, error, bool) {
 
 // stepOne steps one event and queues its Effects.
 func (a *roomActor) stepOne(ev *event.Event, res *StepResult) (*pending, bool, error) {
-	if _, _, ok := a.pendingEvent(ev.ID); ok {
+	if _, _, ok := a.pendingEvent(ev.ID); ok && !a.pendingOutlier(ev.ID) {
 		return nil, true, nil
 	}
-	if _, err := a.w.lookup(ev.ID); err == nil {
-		return nil, true, nil
+	// An event held as an outlier is stepped like a new one and enters the
+	// timeline under its outlier's NID (writer.timelineNID).
+	var outlierNID uint64
+	if rec, err := a.w.lookup(ev.ID); err == nil {
+		if !rec.Outlier {
+			return nil, true, nil
+		}
+		outlierNID = rec.NID
 	}
 	in, err := a.inbound(ev)
 	if err != nil {
@@ -120,6 +126,12 @@ func (a *roomActor) stepOne(ev *event.Event, res *StepResult) (*pending, bool, e
 		return nil, false, err
 	}
 	res.Outcome, res.Reason = eff.Outcome, eff.Reason
+	if outlierNID != 0 {
+		if a.w.outliers == nil {
+			a.w.outliers = make(map[string]uint64)
+		}
+		a.w.outliers[ev.ID] = outlierNID
+	}
 	a.rememberState(eff)
 	p := &pending{eff: eff}
 	a.pending = append(a.pending, p)
@@ -194,6 +206,11 @@ func (a *roomActor) storedStateAfter(eventID string) (stateres.StateMap, error) 
 	}
 	if err != nil {
 		return nil, err
+	}
+	if rec.Outlier && rec.StateAfter == 0 {
+		// Held, but the state at it was never fetched (an auth event, or
+		// an event of a fetched state): the caller asks for /state_ids.
+		return nil, fmt.Errorf("%w: state at outlier %s is not known", ErrMissingPrev, eventID)
 	}
 	if a.uncommitted(eventID) {
 		// Written in a batch still being committed, not the extremity and

@@ -28,6 +28,9 @@ type writer struct {
 	// stepStates remembers the state after recently stepped remote events
 	// (step.go); like the rest of the writer it is ahead of storage.
 	stepStates map[string]stateres.StateMap
+	// outliers maps stored outliers that a step is moving into the
+	// timeline to their NIDs (step.go).
+	outliers map[string]uint64
 	// redactedState is set when a redaction hit an event of the current
 	// state: the core's Room still holds the unredacted event and must be
 	// reloaded after the commit.
@@ -60,7 +63,7 @@ func (w *writer) lookup(eventID string) (*persistence.StoredEvent, error) {
 func (w *writer) write(b *persistence.RoomBatch, eff *core.Effects, txn *Txn) error {
 	ev := eff.Event
 	rec := &persistence.StoredEvent{
-		NID: b.NextNID(), Stream: b.NextStream(), Depth: ev.Depth,
+		NID: w.timelineNID(b, ev.ID), Stream: b.NextStream(), Depth: ev.Depth,
 		RoomID: w.roomID, EventID: ev.ID, RoomVersion: string(ev.Version.ID),
 		StateBefore: w.info.StateGroup, Outcome: outcomeOf(eff.Outcome), Raw: ev.Raw,
 	}
@@ -112,6 +115,20 @@ func (w *writer) write(b *persistence.RoomBatch, eff *core.Effects, txn *Txn) er
 	return nil
 }
 
+// timelineNID is the NID of an event entering the timeline: an outlier
+// keeps its own (written earlier in this batch, or found by the step that
+// placed it, step.go), so that state groups naming it stay right.
+func (w *writer) timelineNID(b *persistence.RoomBatch, eventID string) uint64 {
+	if rec, ok := w.batch[eventID]; ok && rec.Outlier {
+		return rec.NID
+	}
+	if nid, ok := w.outliers[eventID]; ok {
+		delete(w.outliers, eventID)
+		return nid
+	}
+	return b.NextNID()
+}
+
 // writeState records a state change as a new state group: a delta on the
 // previous group, or a full snapshot every SnapshotInterval groups.
 func (w *writer) writeState(b *persistence.RoomBatch, delta []core.StateChange) error {
@@ -138,12 +155,7 @@ func (w *writer) writeState(b *persistence.RoomBatch, delta []core.StateChange) 
 		for k, nid := range w.state {
 			g.Entries = append(g.Entries, persistence.StateEntry{Type: k.Type, StateKey: k.StateKey, NID: nid})
 		}
-		slices.SortFunc(g.Entries, func(a, b persistence.StateEntry) int {
-			if a.Type != b.Type {
-				return compare(a.Type, b.Type)
-			}
-			return compare(a.StateKey, b.StateKey)
-		})
+		sortEntries(g.Entries)
 		w.info.Chain = 0
 	} else {
 		w.info.Chain++
@@ -152,6 +164,16 @@ func (w *writer) writeState(b *persistence.RoomBatch, delta []core.StateChange) 
 	b.PutStateGroup(id, g)
 	w.info.StateGroup = id
 	return nil
+}
+
+// sortEntries orders a snapshot's entries by slot.
+func sortEntries(entries []persistence.StateEntry) {
+	slices.SortFunc(entries, func(a, b persistence.StateEntry) int {
+		if a.Type != b.Type {
+			return compare(a.Type, b.Type)
+		}
+		return compare(a.StateKey, b.StateKey)
+	})
 }
 
 func compare(a, b string) int {
