@@ -254,3 +254,35 @@ func (g *Group) Observe(key string, d time.Duration) {
 	}
 	h.Record(d)
 }
+
+// ObserveAll counts one success per latency in ds, under one lock: for
+// callers that record many at once (a transaction's PDUs).
+func (s *Series) ObserveAll(ds []time.Duration) {
+	if len(ds) == 0 {
+		return
+	}
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	s.moveLocked(s.r.bucketLocked())
+	for _, d := range ds {
+		s.cur.Record(d)
+		s.total.Record(d)
+	}
+}
+
+// ObserveAll counts every latency in ds for key, under one lock.
+func (g *Group) ObserveAll(key string, ds []time.Duration) {
+	if len(ds) == 0 {
+		return
+	}
+	g.r.mu.Lock()
+	defer g.r.mu.Unlock()
+	h := g.keys[key]
+	if h == nil {
+		h = new(Histogram)
+		g.keys[key] = h
+	}
+	for _, d := range ds {
+		h.Record(d)
+	}
+}

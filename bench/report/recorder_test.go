@@ -126,3 +126,29 @@ func TestConcurrentRecording(t *testing.T) {
 		t.Errorf("count %d", st.Count)
 	}
 }
+
+// ObserveAll counts the same as one Observe per latency.
+func TestObserveAllMatchesObserve(t *testing.T) {
+	r := NewRecorder()
+	one, all := r.Series("one"), r.Series("all")
+	g := r.Group("g")
+	var ds []time.Duration
+	for i := range 500 {
+		d := time.Duration(i*i) * time.Microsecond
+		ds = append(ds, d)
+		one.Observe(d)
+		g.Observe("one", d)
+	}
+	all.ObserveAll(ds)
+	g.ObserveAll("all", ds)
+	all.ObserveAll(nil)
+	if a, b := one.Stats(), all.Stats(); a.Count != b.Count || a.P99 != b.P99 || a.Max != b.Max || a.Mean != b.Mean {
+		t.Errorf("Observe %+v, ObserveAll %+v", a, b)
+	}
+	var s Summary
+	r.Fill(&s)
+	keys := s.Distributions[0].Keys
+	if len(keys) != 2 || keys[0].Count != 500 || keys[0].P99 != keys[1].P99 {
+		t.Errorf("group %+v", keys)
+	}
+}

@@ -37,7 +37,7 @@ func newAuthority() (*authority, error) {
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "fedtest CA"},
 		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
+		NotAfter:              time.Now().Add(365 * 24 * time.Hour),
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
@@ -52,6 +52,55 @@ func newAuthority() (*authority, error) {
 	}
 	return &authority{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		leaves: map[string]*tls.Certificate{}, serial: 1}, nil
+}
+
+// loadAuthority reads a CA written by keyPEM after pem: a CERTIFICATE and
+// a PRIVATE KEY block (PKCS#8, ECDSA).
+func loadAuthority(b []byte) (*authority, error) {
+	var cert *x509.Certificate
+	var key *ecdsa.PrivateKey
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		switch blk.Type {
+		case "CERTIFICATE":
+			c, err := x509.ParseCertificate(blk.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("fedtest: CA certificate: %w", err)
+			}
+			cert = c
+		case "PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("fedtest: CA key: %w", err)
+			}
+			ek, ok := k.(*ecdsa.PrivateKey)
+			if !ok {
+				return nil, fmt.Errorf("fedtest: CA key is not ECDSA")
+			}
+			key = ek
+		}
+	}
+	if cert == nil || key == nil || !cert.IsCA {
+		return nil, fmt.Errorf("fedtest: the CA PEM needs a CA CERTIFICATE and its PRIVATE KEY")
+	}
+	if time.Now().After(cert.NotAfter) {
+		return nil, fmt.Errorf("fedtest: the CA certificate expired on %s", cert.NotAfter.Format(time.DateOnly))
+	}
+	return &authority{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}),
+		leaves: map[string]*tls.Certificate{}, serial: time.Now().UnixNano()}, nil
+}
+
+// keyPEM is the CA's private key as a PKCS#8 PEM block.
+func (a *authority) keyPEM() []byte {
+	der, err := x509.MarshalPKCS8PrivateKey(a.key)
+	if err != nil {
+		panic(err) // an ECDSA P-256 key always marshals
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
 
 // getCertificate is tls.Config.GetCertificate.

@@ -1,7 +1,10 @@
 package fedtest
 
 import (
+	"encoding/json"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -32,3 +35,22 @@ func (p *Peer) handler(method, path string) fasthttp.RequestHandler {
 	}
 	return nil
 }
+
+func unescape(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(ctx, fasthttp.StatusInternalServerError, "M_UNKNOWN", err.Error())
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}
+
+func nowMS() int64 { return time.Now().UnixMilli() }

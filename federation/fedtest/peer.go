@@ -22,6 +22,8 @@ import (
 type Peer struct {
 	Name string
 	Key  signing.KeyPair
+	// Index is the number of peers the hub had before this one.
+	Index int
 
 	hub  *Hub
 	keys *federation.Publisher
@@ -186,6 +188,9 @@ func (p *Peer) serve(ctx *fasthttp.RequestCtx) {
 			h(ctx)
 			return
 		}
+		if p.serveRoom(ctx, path) {
+			return
+		}
 		writeError(ctx, fasthttp.StatusNotFound, "M_UNRECOGNIZED", "Unrecognized request")
 	}
 }
@@ -202,9 +207,27 @@ func (p *Peer) receive(ctx *fasthttp.RequestCtx, rawTxn string) {
 		writeError(ctx, fasthttp.StatusBadRequest, "M_INVALID_PARAM", "Malformed txnId")
 		return
 	}
-	origin, err := p.authenticate(ctx)
+	origin, verified, err := p.authenticate(ctx)
 	if err != nil {
+		p.hub.rejected.Add(1)
 		writeError(ctx, fasthttp.StatusUnauthorized, "M_UNAUTHORIZED", err.Error())
+		return
+	}
+	p.hub.mu.RLock()
+	recv := p.hub.receiver
+	p.hub.mu.RUnlock()
+	if recv != nil {
+		p.count.Add(1)
+		p.mu.Lock()
+		key := origin + "\x00" + txnID
+		fresh := !p.seen[key]
+		p.seen[key] = true
+		p.mu.Unlock()
+		if fresh {
+			recv(p, txnID, origin, ctx.PostBody(), verified)
+		}
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"pdus":{}}`)
 		return
 	}
 	var body txnBody
@@ -227,27 +250,28 @@ func (p *Peer) receive(ctx *fasthttp.RequestCtx, rawTxn string) {
 	ctx.SetBodyString(`{"pdus":{}}`)
 }
 
-// authenticate parses the X-Matrix header and, when the hub has a keyring,
-// verifies it.
-func (p *Peer) authenticate(ctx *fasthttp.RequestCtx) (string, error) {
+// authenticate parses the X-Matrix header and, when the hub has a keyring
+// and the request falls in the hub's verification sample, verifies it;
+// verified says whether it did.
+func (p *Peer) authenticate(ctx *fasthttp.RequestCtx) (origin string, verified bool, err error) {
 	auth, err := federation.ParseAuthorization(string(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)))
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	p.hub.mu.RLock()
-	kr := p.hub.keyring
+	kr, every := p.hub.keyring, p.hub.verifyEvery
 	p.hub.mu.RUnlock()
-	if kr == nil {
-		return auth.Origin, nil
+	if kr == nil || (every > 1 && p.hub.verifyN.Add(1)%every != 0) {
+		return auth.Origin, false, nil
 	}
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	pub, err := kr.RequestKey(c, auth.Origin, auth.Key)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := federation.VerifyRequest(auth, pub, p.Name, string(ctx.Method()), string(ctx.Request.Header.RequestURI()), ctx.PostBody()); err != nil {
-		return "", err
+		return "", false, err
 	}
-	return auth.Origin, nil
+	return auth.Origin, true, nil
 }
