@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/report"
+)
+
+var (
+	// ErrTargetDown is a target that stopped answering during the run.
+	ErrTargetDown = errors.New("fanout: the homeserver stopped answering")
+	// ErrDelivery is a run where a message was lost, duplicated or
+	// reordered, or a sampled signature did not verify.
+	ErrDelivery = errors.New("fanout: delivery check failed")
+	// ErrNothingSent is a run in which no message was accepted.
+	ErrNothingSent = errors.New("fanout: no message was accepted")
+	// ErrInterrupted is a run stopped early by its context (Ctrl-C).
+	ErrInterrupted = errors.New("fanout: interrupted")
+)
+
+// runner is the timed phase: senders, pacing, the down-servers schedule,
+// the ramp controller and the watch on the target.
+type runner struct {
+	o     *options
+	c     *mx.Client
+	w     *world
+	f     *fleet
+	l     *ledger
+	recv  *receiver
+	rec   *report.Recorder
+	runID string
+	path  string // the send URL's prefix
+
+	send     *report.Series
+	rateBits atomic.Uint64 // current messages/s (float64 bits); 0: as fast as possible
+	behind   atomic.Int64
+
+	errMu     sync.Mutex
+	errs      map[string]int64
+	lastTrans string
+	lastOK    atomic.Int64 // unix ns of the last answer
+	transport atomic.Bool
+
+	sendStop chan struct{}
+	abortCh  chan struct{}
+	abortMu  sync.Once
+	abortErr error
+
+	downMu  sync.Mutex
+	downLog []string
+	steps   []rampStep
+}
+
+func (r *runner) rate() float64     { return math.Float64frombits(r.rateBits.Load()) }
+func (r *runner) setRate(v float64) { r.rateBits.Store(math.Float64bits(v)) }
+
+func (r *runner) abort(err error) {
+	r.abortMu.Do(func() { r.abortErr = err; close(r.abortCh) })
+}
+
+func (r *runner) aborted() error {
+	select {
+	case <-r.abortCh:
+		return r.abortErr
+	default:
+		return nil
+	}
+}
+
+// sendOne sends one message from u and records it; rate-limited sends are
+// retried under the same transaction ID (idempotent) until the sending
+// stops.
+func (r *runner) sendOne(u user) {
+	start := time.Now()
+	seq := r.l.add(start)
+	m := r.l.get(seq)
+	body := []byte(`{"msgtype":"m.text","body":"fanout ` + r.runID + " " + strconv.FormatInt(seq, 10) + `"}`)
+	path := r.path + url.PathEscape(r.runID+"-"+strconv.FormatInt(seq, 10))
+	for {
+		var out struct {
+			EventID string `json:"event_id"`
+		}
+		err := r.c.Do("PUT", path, u.token, body, &out)
+		now := time.Now()
+		if err == nil {
+			r.lastOK.Store(now.UnixNano())
+			m.state.Store(sendOK)
+			r.recv.answered(m, r.l.since(now))
+			r.send.Observe(now.Sub(start))
+			return
+		}
+		code := mx.Code(err)
+		r.errMu.Lock()
+		r.errs[code]++
+		if code == "transport" {
+			r.lastTrans = err.Error()
+		}
+		r.errMu.Unlock()
+		var me *mx.Error
+		if errors.As(err, &me) && errors.Is(err, mx.ErrRateLimited) {
+			r.lastOK.Store(now.UnixNano())
+			if !r.sleep(me.RetryAfter(time.Second)) {
+				m.state.Store(sendFailed)
+				r.send.Fail()
+				return
+			}
+			continue
+		}
+		if code == "transport" {
+			r.transport.Store(true)
+			r.sleep(100 * time.Millisecond)
+		} else {
+			r.lastOK.Store(now.UnixNano())
+		}
+		m.state.Store(sendFailed)
+		r.send.Fail()
+		return
+	}
+}
+
+// sleep waits d or until the sending stops; false when it stopped.
+func (r *runner) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.sendStop:
+		return false
+	}
+}
+
+// sender sends as user u until the sending stops: one message per ticket
+// when paced, else back to back.
+func (r *runner) sender(u user, tickets <-chan struct{}) {
+	for {
+		if tickets != nil {
+			select {
+			case _, ok := <-tickets:
+				if !ok {
+					return
+				}
+			case <-r.sendStop:
+				return
+			}
+		} else {
+			select {
+			case <-r.sendStop:
+				return
+			default:
+			}
+		}
+		r.sendOne(u)
+	}
+}
+
+// pace hands out tickets at the current rate; tickets the senders take
+// more than 100 ms late count as behind schedule.
+func (r *runner) pace(tickets chan<- struct{}) {
+	defer close(tickets)
+	next := time.Now()
+	for {
+		if d := time.Until(next); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-r.sendStop:
+				t.Stop()
+				return
+			}
+		}
+		select {
+		case tickets <- struct{}{}:
+		case <-r.sendStop:
+			return
+		}
+		if time.Since(next) > 100*time.Millisecond {
+			r.behind.Add(1)
+			next = time.Now() // do not burst to catch up
+		}
+		next = next.Add(time.Duration(float64(time.Second) / r.rate()))
+	}
+}
+
+// watch aborts the run when the target answered nothing but transport
+// errors for o.giveUp, or ctx ends.
+func (r *runner) watch(ctx context.Context, done <-chan struct{}) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			r.abort(ErrInterrupted)
+			return
+		case <-t.C:
+			if r.transport.Load() && time.Since(time.Unix(0, r.lastOK.Load())) > r.o.giveUp {
+				r.errMu.Lock()
+				last := r.lastTrans
+				r.errMu.Unlock()
+				r.abort(fmt.Errorf("%w: no answer for %s; last error: %s", ErrTargetDown, r.o.giveUp, last))
+				return
+			}
+		}
+	}
+}
+
+// outstanding counts the deliveries still missing of messages answered
+// 200, and of those the ones answered before cutoff (ns since the epoch).
+func (r *runner) outstanding(cutoff int64) (all, late int64) {
+	for seq := range r.l.len() {
+		m := r.l.get(seq)
+		if m.state.Load() != sendOK {
+			continue
+		}
+		done := m.done.Load()
+		for d := range m.arrivals {
+			if m.arrivals[d].Load() == 0 {
+				all++
+				if done < cutoff {
+					late++
+				}
+			}
+		}
+	}
+	return all, late
+}
+
+// waitDelivered waits until every message answered 200 has reached every
+// destination, or timeout passes, or the run aborts; it returns what is
+// still missing.
+func (r *runner) waitDelivered(timeout time.Duration) int64 {
+	deadline := time.Now().Add(timeout)
+	for {
+		n, _ := r.outstanding(0)
+		if n == 0 || time.Now().After(deadline) || r.aborted() != nil {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// progressLine is the live status.
+func (r *runner) progressLine() string {
+	del := r.recv.delivery.Load().Stats()
+	rate := "max"
+	if v := r.rate(); v > 0 {
+		rate = strconv.FormatFloat(v, 'f', 0, 64) + "/s"
+	}
+	return fmt.Sprintf("%6.1fs  target %s  sent %6.1f/s  deliveries %8.0f/s  txns %6d  delivery p99 %s  max %s",
+		r.rec.Elapsed().Seconds(), rate, r.send.Rate(), r.recv.delivery.Load().Rate(), r.recv.txns.Load(), report.Ms(del.P99), report.Ms(del.Max))
+}
