@@ -128,6 +128,9 @@ func (a *roomActor) tryPropose(m *envelope) (eventID string, err error, queued b
 	if m.step != nil {
 		return a.applyStep(m)
 	}
+	if m.backfill != nil {
+		return a.applyBackfill(m)
+	}
 	if m.outliers != nil {
 		return a.applyOutliers(m)
 	}

@@ -32,6 +32,9 @@ type envelope struct {
 	// step, when set, replaces proposal: a checked remote event for
 	// rooms/room.Step (step.go).
 	step *stepRequest
+	// backfill, when set, replaces proposal: checked events of a
+	// /backfill answer to place before the room's history (backfill.go).
+	backfill *backfillRequest
 	// profile, when set, replaces proposal: the actor builds a member
 	// event with the user's current profile, if one is needed (profile.go).
 	profile *profileRequest

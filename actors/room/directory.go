@@ -64,6 +64,8 @@ type Directory struct {
 
 	lastCreate atomic.Int64 // origin_server_ts of the last room creation
 	creating   stripedLock  // room ID → lock, around a creation's check and commit
+
+	backfiller atomic.Pointer[Backfiller] // backfill_run.go
 }
 
 // NewDirectory spawns the shards in sys.

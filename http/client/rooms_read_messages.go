@@ -148,6 +148,13 @@ func (a *API) getMessages(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return err
 	}
+	if backwards && a.cfg.Rooms != nil {
+		// A room joined over federation starts where this server joined:
+		// older history is fetched from the other servers on the way.
+		if p, err = a.backfillPage(ctx, v, from, stop, limit, &f, p); err != nil {
+			return err
+		}
+	}
 	chunk, err := v.serveEvents(p.events, a.readNow())
 	if err != nil {
 		return err

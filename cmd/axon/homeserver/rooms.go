@@ -10,7 +10,7 @@ import (
 // newRooms starts the room directory: room actors sign the events they
 // build with the server's key, and draw room and event IDs from crypto/rand.
 func (s *Server) newRooms() (*room.Directory, error) {
-	return room.NewDirectory(s.sys, room.Config{
+	d, err := room.NewDirectory(s.sys, room.Config{
 		Store:  s.store,
 		Signer: core.Signer{ServerName: s.cfg.ServerName, Key: s.key, Rand: rand.Reader},
 		// Commits wake the parked /syncs of the room's local users.
@@ -20,4 +20,10 @@ func (s *Server) newRooms() (*room.Directory, error) {
 			}
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+	// /messages fetches the history of rooms joined over federation.
+	d.SetBackfiller(s.backfiller(d))
+	return d, nil
 }

@@ -1,0 +1,42 @@
+package homeserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/axonhs/axon/actors/room"
+	"github.com/axonhs/axon/federation"
+	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/version"
+)
+
+// errNoFederation reports a backfill asked for before the federation
+// client and keyring exist.
+var errNoFederation = errors.New("homeserver: federation is not running")
+
+// backfiller is the joining side of backfill for the room directory: the
+// federation client fetches, federation.CheckBackfill checks, the room
+// actors place. The client and keyring are looked up per call because the
+// keyring exists only once the federation listener is built.
+func (s *Server) backfiller(rooms *room.Directory) *room.Backfiller {
+	return &room.Backfiller{
+		Rooms: rooms, Store: s.store, ServerName: s.cfg.ServerName,
+		Fetch: func(ctx context.Context, server, roomID string, from []string, limit int) ([]json.RawMessage, error) {
+			h := s.handshake()
+			if h == nil {
+				return nil, errNoFederation
+			}
+			return h.Client.Backfill(ctx, server, roomID, from, limit)
+		},
+		Check: func(ctx context.Context, roomID string, v version.Spec, create *event.Event, raws []json.RawMessage,
+			held func(id string) (*event.Event, bool, error)) ([]*event.Event, int, error) {
+			h := s.handshake()
+			if h == nil {
+				return nil, 0, errNoFederation
+			}
+			res, err := federation.CheckBackfill(ctx, h.Keyring, roomID, v, create, raws, held)
+			return res.Accepted, len(res.Refused), err
+		},
+	}
+}

@@ -1,0 +1,132 @@
+package client
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/axonhs/axon/persistence"
+	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/room"
+)
+
+// Bounds of the backfill one backwards /messages request may start
+// (server-server-api "Backfilling and retrieving missing events": the
+// history of a room joined over federation is fetched when a client pages
+// back to where this server's copy starts).
+const (
+	// backfillBudget bounds the time one request spends fetching history.
+	backfillBudget = 10 * time.Second
+	// maxBackfillRounds bounds the /backfill requests one page starts.
+	maxBackfillRounds = 4
+	// minBackfillFetch is the fewest events asked for at a time: pages
+	// with small limits still move the extremity back in useful steps.
+	minBackfillFetch = 50
+)
+
+// backfillPage fills a backwards page that reached a backward extremity
+// of the room (an event whose prev_events this server lacks) with the
+// history before it, fetched from the other servers in the room, when the
+// user may see history there: the fetched events are placed before the
+// events they precede, and the page is read again so that it holds them,
+// in order, with an end token after them. Fetch failures are logged and
+// the page is served as it is.
+func (a *API) backfillPage(ctx context.Context, v *roomView, from persistence.Topo, stop *persistence.Topo, limit int, f *eventFilter, p timelinePage) (timelinePage, error) {
+	bf := a.cfg.Rooms.Backfiller()
+	if bf == nil {
+		return p, nil
+	}
+	st, err := v.store.BackfillState(v.roomID)
+	if err != nil {
+		return p, err
+	}
+	if st.Initialised {
+		xs, err := v.store.BackwardExtremities(v.roomID)
+		if err != nil || len(xs) == 0 {
+			return p, err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, backfillBudget)
+	defer cancel()
+	for range maxBackfillRounds {
+		xs, err := bf.Extremities(ctx, v.roomID)
+		if err != nil {
+			a.log.Warn("backfill: reading backward extremities", zap.String("room_id", v.roomID), zap.Error(err))
+			return p, nil
+		}
+		want, err := v.reachedReadable(xs, from, stop, p)
+		if err != nil || !want {
+			return p, err
+		}
+		placed, err := bf.Backfill(ctx, v.roomID, max(limit, minBackfillFetch))
+		if err != nil {
+			a.log.Info("backfill failed", zap.String("room_id", v.roomID), zap.Error(err))
+		}
+		if placed == 0 {
+			return p, nil
+		}
+		if p, err = v.walk(from, stop, true, limit, f); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// reachedReadable reports whether the page reached a backward extremity
+// before which the user may see history. A page reaches an extremity at
+// t when t is at or below from (t = from: the previous page ended with
+// it) and the page went past it: it holds events below t, or it ended
+// short, having found nothing more below.
+func (v *roomView) reachedReadable(xs []persistence.BackwardExtremity, from persistence.Topo, stop *persistence.Topo, p timelinePage) (bool, error) {
+	for _, x := range xs {
+		t := x.Topo()
+		if topoLess(from, t) || (stop != nil && topoLess(t, *stop)) {
+			continue
+		}
+		if p.more && !topoLess(p.next, t) {
+			continue
+		}
+		se, err := v.store.EventByID(x.EventID)
+		if err != nil {
+			return false, err
+		}
+		ok, err := v.mayReadBefore(se)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// mayReadBefore reports whether the user may see an event just before se:
+// history visibility and the user's membership as of the state before se
+// (client-server-api "History visibility"), and for "shared" a join of
+// the user at se or later.
+func (v *roomView) mayReadBefore(se persistence.StoredEvent) (bool, error) {
+	if se.RoomID != v.roomID {
+		return false, nil
+	}
+	g, err := v.group(se.StateBefore)
+	if err != nil {
+		return false, err
+	}
+	sight := room.Sight{Visibility: g.visibility, Membership: g.membership}
+	if v.forgotten {
+		sight.Membership = event.MembershipLeave
+	}
+	if room.CanSee(sight) {
+		return true, nil
+	}
+	if visibilityOrShared(g.visibility) != room.VisibilityShared || v.forgotten {
+		return false, nil
+	}
+	t := se.Topo()
+	if t.Stream > 0 {
+		t.Stream-- // just before se: a join at se counts
+	}
+	if sight.JoinedSince, err = v.joinedAfter(t); err != nil {
+		return false, err
+	}
+	return room.CanSee(sight), nil
+}
