@@ -2,14 +2,20 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/axonhs/axon/federation/fedtest"
+	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/version"
 )
 
 // mautrixAs is a mautrix client of uid on the trio's server of uid.
@@ -145,4 +151,202 @@ func TestFederationBackfillHistory(t *testing.T) {
 		}
 		return seenAfter
 	}, "bob's incremental sync shows the new message")
+}
+
+// With history_visibility "joined", what was said before B's user joined
+// stays hidden on B: nothing before the join is fetched or shown.
+func TestFederationBackfillJoinedVisibility(t *testing.T) {
+	tr := newTrio(t)
+	cr := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{
+		"preset": "public_chat", "room_alias_name": "members-only",
+		"initial_state": []map[string]any{{"type": "m.room.history_visibility", "state_key": "",
+			"content": map[string]any{"history_visibility": "joined"}}}})
+	if cr.status != 200 {
+		t.Fatalf("createRoom: %d %v", cr.status, cr.body)
+	}
+	roomID := cr.str("room_id")
+	var before []string
+	for i := range 20 {
+		before = append(before, tr.say(alice, roomID, fmt.Sprintf("j%d", i), fmt.Sprintf("before %d", i)))
+	}
+	if r := tr.as(bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape("#members-only:hs-a.test"), map[string]any{}); r.status != 200 {
+		t.Fatalf("bob joins: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(roomID, bob, "join", alice, bob)
+	tr.say(alice, roomID, "j-after", "after the join")
+	waitFor(t, func() bool { return tr.bodies(bob, roomID)["after the join"] == 1 }, "bob sees the message after his join")
+
+	onB := pageBack(t, tr.mautrixAs(bob), roomID, 7)
+	if got := bodiesOf(onB); len(got) != 1 || got[0] != "after the join" {
+		t.Fatalf("bob's /messages shows %v; want only the message after his join", got)
+	}
+	for _, e := range onB {
+		if e.typ != "m.room.member" && e.typ != "m.room.message" {
+			t.Fatalf("bob's /messages shows the pre-join %s %s", e.typ, e.id)
+		}
+	}
+	// B did not even fetch them: it cannot serve them to A.
+	for _, evID := range []string{before[0], before[len(before)-1]} {
+		if _, ferr := fedCall(t, tr, "hs-a.test", "hs-b.test", "GET", "/_matrix/federation/v1/event/"+url.PathEscape(evID), nil); ferr == nil {
+			t.Fatalf("B holds the pre-join %s", evID)
+		}
+	}
+	if onA := bodiesOf(pageBack(t, tr.mautrixAs(alice), roomID, 50)); len(onA) != 21 {
+		t.Fatalf("alice's /messages shows %d messages, want 21", len(onA))
+	}
+}
+
+// historyRoom is a version 10 room of resident.test, a fake server that
+// answers make_join, send_join and /backfill. Its history is thirty
+// messages; besides them, its /backfill answer holds a message with a
+// forged signature and one from a user who never joined, and the join
+// template it hands out cites both as prev_events beside the last honest
+// message.
+type historyRoom struct {
+	roomID     string
+	state      []*event.Event // create, member, power levels, join rules, history visibility
+	messages   []*event.Event
+	forged     json.RawMessage
+	forgedID   string
+	unauthored *event.Event
+}
+
+func newHistoryRoom(t *testing.T, peer *fedtest.Peer) *historyRoom {
+	t.Helper()
+	v, _ := version.Lookup("10")
+	r := &historyRoom{roomID: "!history:resident.test"}
+	mallory, eve, empty := "@mallory:resident.test", "@eve:resident.test", ""
+	ts := time.Now().UnixMilli()
+	build := func(sender, typ string, sk *string, content string, prev, auth []string, depth int64) *event.Event {
+		ev, err := peer.BuildEvent(v, event.Proto{RoomID: r.roomID, Type: typ, StateKey: sk, Sender: sender,
+			Content: json.RawMessage(content), PrevEvents: prev, AuthEvents: auth, Depth: depth, OriginServerTS: ts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	create := build(mallory, "m.room.create", &empty, `{"creator":"`+mallory+`","room_version":"10"}`, nil, nil, 1)
+	member := build(mallory, "m.room.member", &mallory, `{"membership":"join"}`, []string{create.ID}, []string{create.ID}, 2)
+	pl := build(mallory, "m.room.power_levels", &empty, `{"users":{"`+mallory+`":100}}`, []string{member.ID}, []string{create.ID, member.ID}, 3)
+	jr := build(mallory, "m.room.join_rules", &empty, `{"join_rule":"public"}`, []string{pl.ID}, []string{create.ID, member.ID, pl.ID}, 4)
+	hv := build(mallory, "m.room.history_visibility", &empty, `{"history_visibility":"shared"}`, []string{jr.ID}, []string{create.ID, member.ID, pl.ID}, 5)
+	r.state = []*event.Event{create, member, pl, jr, hv}
+	prev := hv.ID
+	msgAuth := []string{create.ID, member.ID, pl.ID}
+	for i := range 30 {
+		m := build(mallory, "m.room.message", nil, fmt.Sprintf(`{"msgtype":"m.text","body":"history %d"}`, i), []string{prev}, msgAuth, int64(6+i))
+		r.messages = append(r.messages, m)
+		prev = m.ID
+	}
+	forged := build(mallory, "m.room.message", nil, `{"msgtype":"m.text","body":"forged"}`, []string{prev}, msgAuth, 36)
+	var obj map[string]any
+	_ = json.Unmarshal(forged.Raw, &obj)
+	obj["signatures"] = map[string]any{"resident.test": map[string]string{string(peer.Key.ID): strings.Repeat("A", 86)}}
+	r.forged, _ = json.Marshal(obj)
+	r.forgedID = forged.ID
+	r.unauthored = build(eve, "m.room.message", nil, `{"msgtype":"m.text","body":"never joined"}`, []string{prev}, []string{create.ID, pl.ID}, 36)
+	peer.Handle("GET", "/_matrix/federation/v1/make_join/", r.makeJoin)
+	peer.Handle("PUT", "/_matrix/federation/v2/send_join/", r.sendJoin)
+	peer.Handle("GET", "/_matrix/federation/v1/backfill/", r.backfill)
+	return r
+}
+
+func (r *historyRoom) makeJoin(ctx *fasthttp.RequestCtx) {
+	parts := strings.Split(string(ctx.Path()), "/")
+	user, _ := url.PathUnescape(parts[len(parts)-1])
+	last := r.messages[len(r.messages)-1]
+	tmpl := map[string]any{"room_id": r.roomID, "type": "m.room.member", "state_key": user, "sender": user,
+		"content": map[string]any{"membership": "join"}, "prev_events": []string{last.ID, r.forgedID, r.unauthored.ID},
+		"auth_events": []string{r.state[0].ID, r.state[2].ID, r.state[3].ID}, "depth": 37, "origin_server_ts": time.Now().UnixMilli()}
+	body, _ := json.Marshal(map[string]any{"room_version": "10", "event": tmpl})
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
+}
+
+func (r *historyRoom) sendJoin(ctx *fasthttp.RequestCtx) {
+	var state []json.RawMessage
+	for _, ev := range r.state {
+		state = append(state, ev.Raw)
+	}
+	body, _ := json.Marshal(map[string]any{"origin": "resident.test", "state": state, "auth_chain": state[:3]})
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
+}
+
+// backfill answers with everything it has, newest first, whatever was
+// asked.
+func (r *historyRoom) backfill(ctx *fasthttp.RequestCtx) {
+	pdus := []json.RawMessage{r.forged, r.unauthored.Raw}
+	for i := len(r.messages) - 1; i >= 0; i-- {
+		pdus = append(pdus, r.messages[i].Raw)
+	}
+	for i := len(r.state) - 1; i >= 0; i-- {
+		pdus = append(pdus, r.state[i].Raw)
+	}
+	body, _ := json.Marshal(map[string]any{"origin": "resident.test", "origin_server_ts": time.Now().UnixMilli(), "pdus": pdus})
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
+}
+
+// A resident whose /backfill answer holds a forged event and one that
+// fails auth: those two are refused, the honest history is served in
+// order, and the room keeps working.
+func TestFederationBackfillRefusesBadEvents(t *testing.T) {
+	hub, err := fedtest.NewHub("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hub.Close() })
+	peer, err := hub.AddPeer("resident.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-b.test")[0]
+	srv := startServer(t, fs.cfg)
+	token := registerUser(t, srv, "bob", "correct horse battery", nil).str("access_token")
+	r := newHistoryRoom(t, peer)
+	if res := call(t, srv, "POST", "/_matrix/client/v3/join/"+url.PathEscape(r.roomID)+"?server_name=resident.test", token, map[string]any{}); res.status != 200 {
+		t.Fatalf("join: %d %v", res.status, res.body)
+	}
+	cli, err := mautrix.NewClient("http://"+srv.ClientAddr(), id.UserID("@bob:hs-b.test"), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.DefaultHTTPRetries = 0
+	for round := range 2 { // the second walk finds everything in place
+		evs := pageBack(t, cli, r.roomID, 8)
+		var want []string
+		for _, ev := range r.state {
+			want = append(want, ev.ID)
+		}
+		for _, ev := range r.messages {
+			want = append(want, ev.ID)
+		}
+		var got []string
+		for _, e := range evs {
+			got = append(got, e.id)
+		}
+		if len(got) != len(want)+1 || strings.Join(got[:len(want)], " ") != strings.Join(want, " ") || evs[len(evs)-1].typ != "m.room.member" {
+			t.Fatalf("walk %d: bob's /messages serves\n%v\nwant the history\n%v\nthen his join", round, got, want)
+		}
+	}
+	// The room still works: its state is the resident's plus bob, and bob
+	// can talk.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := cli.State(ctx, id.RoomID(r.roomID))
+	if err != nil {
+		t.Fatalf("state after backfill: %v", err)
+	}
+	n := 0
+	for _, byKey := range st {
+		n += len(byKey)
+	}
+	if n != len(r.state)+1 {
+		t.Fatalf("state after backfill has %d events, want %d", n, len(r.state)+1)
+	}
+	if res := call(t, srv, "PUT", "/_matrix/client/v3/rooms/"+url.PathEscape(r.roomID)+"/send/m.room.message/after", token,
+		map[string]any{"msgtype": "m.text", "body": "still here"}); res.status != 200 {
+		t.Fatalf("send after backfill: %d %v", res.status, res.body)
+	}
 }
