@@ -153,7 +153,7 @@ func (a *roomActor) pendingEvent(id string) (*event.Event, core.Outcome, bool) {
 // events of the batch being built.
 func (a *roomActor) inbound(ev *event.Event) (core.Inbound, error) {
 	src := &storedEvents{w: a.w, pending: a.pendingEvent}
-	in := core.Inbound{Event: ev, Events: src}
+	in := core.Inbound{Event: ev, Events: src, StateAfter: a.stateAfter}
 	for _, id := range ev.AuthEvents {
 		if e, outcome, ok := a.pendingEvent(id); ok {
 			if outcome != core.Rejected {
@@ -195,6 +195,16 @@ func (a *roomActor) inbound(ev *event.Event) (core.Inbound, error) {
 		in.PrevStates = append(in.PrevStates, s)
 	}
 	return in, nil
+}
+
+// stateAfter is the state after an event the room actor stepped recently
+// or has committed: what rooms/room.Step asks for the forward extremities a
+// forking event leaves in place.
+func (a *roomActor) stateAfter(eventID string) (stateres.StateMap, error) {
+	if s, ok := a.w.stepStates[eventID]; ok {
+		return s, nil
+	}
+	return a.storedStateAfter(eventID)
 }
 
 // storedStateAfter reads the state after a committed event as a map of

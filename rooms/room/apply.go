@@ -117,6 +117,7 @@ func (r *Room) localEffects(ev *event.Event) *Effects {
 		}
 	}
 	r.advance(ev)
+	r.keepForkStates(ev, true)
 	fx.Extremities = r.Extremities()
 	fx.Destinations = r.destinations(before, ev)
 	return fx

@@ -6,6 +6,7 @@ import (
 	"github.com/axonhs/axon/rooms/auth"
 	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/ids"
+	"github.com/axonhs/axon/rooms/stateres"
 	"github.com/axonhs/axon/rooms/version"
 )
 
@@ -21,6 +22,9 @@ type Room struct {
 	state       auth.StateMap
 	extremities []*event.Event
 	maxDepth    int64
+	// forkStates holds the state after each forward extremity while there
+	// are several (forks.go); nil with one.
+	forkStates map[string]stateres.StateMap
 
 	// members maps a user to their membership, for join, invite, knock and
 	// ban; users who left (or never came) are absent.

@@ -29,6 +29,11 @@ type Inbound struct {
 	// the auth chains of the room's current state (state resolution walks
 	// them).
 	Events stateres.Events
+	// StateAfter returns the state after one of the room's forward
+	// extremities. Step calls it only when Event forks a room that has
+	// several extremities whose states the Room does not hold (after a
+	// Load); it may be nil otherwise.
+	StateAfter func(eventID string) (stateres.StateMap, error)
 }
 
 // Step applies a checked remote event (server-server-api "Checks performed
@@ -43,9 +48,8 @@ type Inbound struct {
 // An accepted event becomes a forward extremity in place of its
 // prev_events. If it descends from every extremity, the state after it is
 // the new current state; otherwise the room has forked and the current
-// state is the resolution of the previous current state and the state after
-// the event (which stands for the resolution of all extremities, since the
-// previous current state already resolves the others).
+// state is the resolution of the states after every extremity, the event's
+// and those of the extremities it leaves in place (forks.go).
 //
 // The returned error is for input Step cannot work with (another room,
 // missing states or events); a refused event is not an error but an
@@ -112,9 +116,8 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 		next = before
 	default:
 		eventState = after()
-		events := newRoomEvents(r, ev, in.Events)
-		if next, err = stateres.Resolve(r.spec, []stateres.StateMap{r.stateSnapshot(), eventState}, events); err != nil {
-			return nil, fmt.Errorf("%w: resolving the fork: %v", ErrMissingState, err)
+		if next, err = r.resolveFork(ev, eventState, in.StateAfter, in.Events); err != nil {
+			return nil, err
 		}
 	}
 	fx := &Effects{Event: ev, EventState: eventState, Redacts: ev.Redacts, Relation: relationOf(ev.Content)}
@@ -131,6 +134,7 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 		}
 	}
 	r.advance(ev)
+	r.keepForkStates(ev, false)
 	fx.Extremities = r.Extremities()
 	return fx, nil
 }
