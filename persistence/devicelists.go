@@ -1,14 +1,24 @@
 package persistence
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 )
+
+// ErrInvalidRemoteUser is returned for a remote device-list change whose
+// user is not a user ID.
+var ErrInvalidRemoteUser = errors.New("persistence: not a remote user ID")
 
 // The device-list change log (spec: client-server-api "Tracking the device
 // list for a user") is one stream across all local users:
 //
-//	C | pos [8] → localpart whose devices or keys changed
+//	C | pos [8] → localpart whose devices or keys changed, or the full
+//	              user ID ("@…") of a remote user whose cached list changed
+//
+// A localpart never starts with '@' (appendices "User Identifiers"), so
+// the two kinds of entry cannot be confused.
 //
 // Unlike the per-user streams it has many writers (every user actor), so
 // positions use the same contiguous watermark as the rooms' event stream
@@ -62,6 +72,18 @@ func (s *Store) CommitDeviceListChange(b *Batch, localpart string) (uint64, erro
 	return pos, nil
 }
 
+// CommitRemoteDeviceListChange is CommitDeviceListChange for a remote
+// user whose cached device list or cross-signing keys changed: local users
+// sharing a room with them see the change in /sync's device_lists.changed
+// and in /keys/changes.
+func (s *Store) CommitRemoteDeviceListChange(b *Batch, userID string) (uint64, error) {
+	if !strings.HasPrefix(userID, "@") {
+		b.Close()
+		return 0, fmt.Errorf("%w: %q is not a user ID", ErrInvalidRemoteUser, userID)
+	}
+	return s.CommitDeviceListChange(b, userID)
+}
+
 // DeviceListPosition is the visible end of the device-list change log:
 // every change at or below it has committed.
 func (s *Store) DeviceListPosition() (uint64, error) {
@@ -82,7 +104,33 @@ func (s *Store) DeviceListChanged() (uint64, <-chan struct{}, error) {
 
 // DeviceListChanges returns the localparts whose device lists changed at
 // positions in (from, to], each once, in order of their first change.
+// Remote users' changes are left out; DeviceListChangedUsers has both.
 func (s *Store) DeviceListChanges(from, to uint64) ([]string, error) {
+	all, err := s.deviceListEntries(from, to)
+	out := all[:0]
+	for _, e := range all {
+		if !strings.HasPrefix(e, "@") {
+			out = append(out, e)
+		}
+	}
+	return out, err
+}
+
+// DeviceListChangedUsers returns the user IDs, local (of serverName) and
+// remote, whose device lists changed at positions in (from, to], each
+// once, in order of their first change.
+func (s *Store) DeviceListChangedUsers(from, to uint64, serverName string) ([]string, error) {
+	all, err := s.deviceListEntries(from, to)
+	for i, e := range all {
+		if !strings.HasPrefix(e, "@") {
+			all[i] = "@" + e + ":" + serverName
+		}
+	}
+	return all, err
+}
+
+// deviceListEntries reads the log's entries in (from, to], each once.
+func (s *Store) deviceListEntries(from, to uint64) ([]string, error) {
 	if to <= from || to == ^uint64(0) {
 		return nil, nil
 	}

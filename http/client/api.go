@@ -12,6 +12,7 @@ import (
 	"github.com/axonhs/axon/actors/user"
 	"github.com/axonhs/axon/federation"
 	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/http/e2ee"
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/version"
 )
@@ -72,6 +73,10 @@ type Config struct {
 	// leaves and invites of rooms and users of other servers
 	// (rooms_write_remote.go); nil keeps them local.
 	Federation func() *federation.Handshake
+	// E2EE, when set, answers key queries and claims for users of other
+	// servers and sends their to-device messages (http/e2ee); nil lists
+	// their servers in failures and drops their messages.
+	E2EE *e2ee.Service
 
 	// RequestTimeout bounds how long a handler waits for an actor.
 	RequestTimeout time.Duration

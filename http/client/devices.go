@@ -89,6 +89,10 @@ func (a *API) updateDevice(ctx *fasthttp.RequestCtx, s user.Session) error {
 		}
 	} else if err := a.doCmd(s.Localpart, user.RenameDevice{DeviceID: id, DisplayName: *req.DisplayName}); err != nil {
 		return err
+	} else if a.cfg.E2EE != nil {
+		// A device's name is part of what other servers hold of it
+		// (server-server-api "Device Management").
+		a.cfg.E2EE.LocalDevicesChanged(s.Localpart)
 	}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
 	return nil

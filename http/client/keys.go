@@ -13,7 +13,9 @@ import (
 
 	"github.com/axonhs/axon/actors/user"
 	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/http/e2ee"
 	"github.com/axonhs/axon/persistence"
+	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/ids"
 )
 
@@ -147,8 +149,10 @@ func (a *API) localUser(uid string) (localpart string, local bool, err error) {
 	return u.Localpart(), string(u.Server()) == a.cfg.ServerName, nil
 }
 
-// queryKeys is POST /keys/query (spec: "Querying keys"). Remote users go
-// into failures until federation key queries are wired.
+// queryKeys is POST /keys/query (spec: "Querying keys"). Users of other
+// servers are answered from the cache of their device lists or asked of
+// their servers within the request's timeout (keys_remote.go); servers
+// that do not answer in time are listed in failures.
 func (a *API) queryKeys(ctx *fasthttp.RequestCtx, s user.Session) error {
 	var req struct {
 		DeviceKeys map[string][]string `json:"device_keys"`
@@ -168,14 +172,14 @@ func (a *API) queryKeys(ctx *fasthttp.RequestCtx, s user.Session) error {
 	deviceKeys := map[string]map[string]json.RawMessage{}
 	masters, selfSigning, userSigning := map[string]json.RawMessage{}, map[string]json.RawMessage{}, map[string]json.RawMessage{}
 	failures := map[string]any{}
+	remote := map[string][]string{}
 	for uid, wanted := range req.DeviceKeys {
 		lp, local, err := a.localUser(uid)
 		if err != nil {
 			return axhttp.Errorf(axhttp.CodeInvalidParam, "Invalid user ID %q", uid)
 		}
 		if !local {
-			u, _ := ids.ParseUserIDLenient(uid)
-			failures[string(u.Server())] = map[string]any{}
+			remote[uid] = wanted
 			continue
 		}
 		devs, err := a.queryDevices(lp, wanted)
@@ -201,6 +205,13 @@ func (a *API) queryKeys(ctx *fasthttp.RequestCtx, s user.Session) error {
 				return err
 			}
 		}
+	}
+	if len(remote) > 0 {
+		shares, err := a.sharesRoomWith(s.Localpart)
+		if err != nil {
+			return err
+		}
+		a.queryRemoteKeys(s, shares, remote, e2ee.ClampTimeout(req.Timeout), deviceKeys, masters, selfSigning, failures)
 	}
 	out["device_keys"] = deviceKeys
 	out["master_keys"] = masters
@@ -325,6 +336,7 @@ func (a *API) claimKeys(ctx *fasthttp.RequestCtx, s user.Session) error {
 	}
 	claimed := map[string]map[string]map[string]json.RawMessage{}
 	failures := map[string]any{}
+	remote := map[string]map[string]string{}
 	for uid, devs := range req.OneTimeKeys {
 		lp, local, err := a.localUser(uid)
 		if err != nil {
@@ -336,8 +348,7 @@ func (a *API) claimKeys(ctx *fasthttp.RequestCtx, s user.Session) error {
 			}
 		}
 		if !local {
-			u, _ := ids.ParseUserIDLenient(uid)
-			failures[string(u.Server())] = map[string]any{}
+			remote[uid] = devs
 			continue
 		}
 		if _, err := a.cfg.Store.Account(lp); errors.Is(err, persistence.ErrNotFound) {
@@ -351,13 +362,18 @@ func (a *API) claimKeys(ctx *fasthttp.RequestCtx, s user.Session) error {
 			claimed[uid] = keys
 		}
 	}
+	if len(remote) > 0 {
+		a.claimRemoteKeys(remote, e2ee.ClampTimeout(req.Timeout), claimed, failures)
+	}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]any{"one_time_keys": claimed, "failures": failures})
 	return nil
 }
 
 // keyChanges is GET /keys/changes (spec: "Tracking the device list for a
-// user"): the users sharing a room with the caller (and the caller) whose
-// device lists changed between the from and to tokens.
+// user"): the users sharing a room with the caller (and the caller), local
+// or remote, whose device lists changed between the from and to tokens,
+// and in left those who stopped sharing any room with the caller
+// (keys_changes.go).
 func (a *API) keyChanges(ctx *fasthttp.RequestCtx, s user.Session) error {
 	from, err := a.deviceListPos(axhttp.Query(ctx, "from"), "from")
 	if err != nil {
@@ -372,7 +388,7 @@ func (a *API) keyChanges(ctx *fasthttp.RequestCtx, s user.Session) error {
 	} else if to > cur {
 		to = cur
 	}
-	lps, err := a.cfg.Store.DeviceListChanges(from, to)
+	uids, err := a.cfg.Store.DeviceListChangedUsers(from, to, a.cfg.ServerName)
 	if err != nil {
 		return err
 	}
@@ -380,14 +396,19 @@ func (a *API) keyChanges(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return err
 	}
+	self := a.userID(s.Localpart)
 	changed := []string{}
-	for _, lp := range lps {
-		if lp == s.Localpart || shared(a.userID(lp)) {
-			changed = append(changed, a.userID(lp))
+	for _, uid := range uids {
+		if uid == self || shared(uid) {
+			changed = append(changed, uid)
 		}
 	}
+	left, err := a.leftBetween(s.Localpart, axhttp.Query(ctx, "from"), axhttp.Query(ctx, "to"), shared)
+	if err != nil {
+		return err
+	}
 	sort.Strings(changed)
-	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]any{"changed": changed, "left": []string{}})
+	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]any{"changed": changed, "left": left})
 	return nil
 }
 
@@ -433,6 +454,23 @@ func (a *API) sharesRoomWith(localpart string) (func(userID string) bool, error)
 				return true
 			}
 		}
-		return false
+		return a.joinedToAny(uid, rooms)
 	}, nil
+}
+
+// joinedToAny reports whether a remote user's current membership in one of
+// rooms is join. The membership index misses the other members of a room
+// this server joined over federation (their memberships arrived as the
+// join's state), so remote users are checked against the rooms' state.
+func (a *API) joinedToAny(uid string, rooms map[string]bool) bool {
+	if _, local := a.localpart(uid); local {
+		return false
+	}
+	for roomID := range rooms {
+		se, err := a.cfg.Store.CurrentStateEvent(roomID, event.TypeMember, uid)
+		if err == nil && storedMembership(se) == event.MembershipJoin {
+			return true
+		}
+	}
+	return false
 }

@@ -151,11 +151,13 @@ func (b *syncBuilder) deviceLists() error {
 	if b.initial {
 		return nil
 	}
-	lps, err := b.a.cfg.Store.DeviceListChanges(b.since.DeviceLists, b.to.DeviceLists)
+	// Local and remote users alike (remote ones from inbound
+	// m.device_list_update and m.signing_key_update EDUs).
+	uids, err := b.a.cfg.Store.DeviceListChangedUsers(b.since.DeviceLists, b.to.DeviceLists, b.a.cfg.ServerName)
 	if err != nil {
 		return err
 	}
-	if len(lps)+len(b.changed)+len(b.left) == 0 {
+	if len(uids)+len(b.changed)+len(b.left) == 0 {
 		return nil
 	}
 	// Members seen joining a shared room (b.changed) share it by
@@ -164,13 +166,12 @@ func (b *syncBuilder) deviceLists() error {
 	// Whichever is cheaper: each changed user's rooms against the
 	// caller's, or the members of the caller's rooms once.
 	var sharing map[string]bool
-	if len(lps) > len(b.joined) {
+	if len(uids) > len(b.joined) {
 		if sharing, err = b.sharingUsers(); err != nil {
 			return err
 		}
 	}
-	for _, lp := range lps {
-		uid := b.a.userID(lp)
+	for _, uid := range uids {
 		if b.changed[uid] {
 			continue
 		}
@@ -352,7 +353,7 @@ func (b *syncBuilder) shares(userID string) (bool, error) {
 			return true, nil
 		}
 	}
-	return false, nil
+	return b.a.joinedToAny(userID, b.joined), nil
 }
 
 // sharingUsers returns the users joined to any room the caller is joined

@@ -19,8 +19,10 @@ const maxToDeviceTargets = 10_000
 // Device messaging"). Each local recipient's actor puts the messages into
 // its device inboxes and remembers the sender's transaction, so a retried
 // request delivers nothing twice. Messages to unknown local users or
-// devices are dropped, as Synapse does; remote recipients are dropped too
-// until the federation sender exists (m.direct_to_device EDUs).
+// devices are dropped, as Synapse does. Messages to users of other servers
+// go out as one m.direct_to_device EDU per server through the server
+// actors (server-server-api "Send-to-device messaging"), whose message_id
+// the sender's transaction ID determines, so a retry is delivered once.
 func (a *API) sendToDevice(ctx *fasthttp.RequestCtx, s user.Session) error {
 	typ, err := axhttp.Param(ctx, "eventType")
 	if err != nil {
@@ -58,8 +60,12 @@ func (a *API) sendToDevice(ctx *fasthttp.RequestCtx, s user.Session) error {
 		return axhttp.Errorf(axhttp.CodeTooLarge, "Too many recipients")
 	}
 	sender := a.userID(s.Localpart)
+	remote := map[string]map[string]json.RawMessage{}
 	for uid, devs := range req.Messages {
 		lp, local, _ := a.localUser(uid)
+		if !local && len(devs) > 0 {
+			remote[uid] = devs
+		}
 		if !local || len(devs) == 0 {
 			continue
 		}
@@ -72,6 +78,9 @@ func (a *API) sendToDevice(ctx *fasthttp.RequestCtx, s user.Session) error {
 		if _, err := a.doUser(lp, cmd); err != nil {
 			return err
 		}
+	}
+	if len(remote) > 0 && a.cfg.E2EE != nil {
+		a.cfg.E2EE.SendToDevice(sender, s.DeviceID, txn, typ, remote)
 	}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/axonhs/axon/actors/user"
 	"github.com/axonhs/axon/federation"
 	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/http/e2ee"
 	"github.com/axonhs/axon/persistence"
 )
 
@@ -36,6 +37,10 @@ type Config struct {
 	// Typing, when set, records a remote user's typing notice from an
 	// accepted m.typing EDU (edus.go); nil drops them.
 	Typing func(roomID, userID string, typing bool)
+	// E2EE, when set, keeps remote users' device lists from inbound
+	// m.device_list_update and m.signing_key_update EDUs and numbers the
+	// device lists served by /user/devices (nil: those EDUs are dropped).
+	E2EE *e2ee.Service
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

@@ -54,9 +54,14 @@ func (a *API) userDevices(ctx *fasthttp.RequestCtx, _ string) error {
 		}
 		list = append(list, entry)
 	}
-	pos, err := a.cfg.Store.DeviceListPosition()
-	if err != nil {
-		return err
+	// The stream_id is that of the last m.device_list_update announced for
+	// the user, so that the next one's prev_id chains onto this answer
+	// (server-server-api "Device Management").
+	var pos int64
+	if a.cfg.E2EE != nil {
+		if pos, err = a.cfg.E2EE.StreamID(lp); err != nil {
+			return err
+		}
 	}
 	out := map[string]any{"user_id": userID, "stream_id": pos, "devices": list}
 	for usage, field := range map[string]string{"master": "master_key", "self_signing": "self_signing_key"} {

@@ -16,9 +16,10 @@ import (
 // processEDUs delivers the EDUs of a transaction whose local plumbing
 // exists: m.direct_to_device goes to the recipients' to-device inboxes,
 // m.receipt and m.presence into the receipt and presence streams /sync
-// reads, m.typing to the client API's typing tracker. m.device_list_update
-// and m.signing_key_update are accepted and dropped: this server keeps no
-// remote device lists yet.
+// reads, m.typing to the client API's typing tracker, and
+// m.device_list_update and m.signing_key_update to the cache of remote
+// device lists (http/e2ee). Malformed EDUs are ignored: an EDU has no
+// per-item answer in a transaction's result.
 func (a *API) processEDUs(ctx context.Context, origin string, edus []federation.EDU) {
 	for _, e := range edus {
 		switch e.Type {
@@ -30,6 +31,14 @@ func (a *API) processEDUs(ctx context.Context, origin string, edus []federation.
 			a.presence(origin, e.Content)
 		case "m.typing":
 			a.typing(origin, e.Content)
+		case "m.device_list_update":
+			if a.cfg.E2EE != nil {
+				a.cfg.E2EE.DeviceListUpdate(origin, e.Content)
+			}
+		case "m.signing_key_update":
+			if a.cfg.E2EE != nil {
+				a.cfg.E2EE.SigningKeyUpdate(origin, e.Content)
+			}
 		default:
 			if ce := a.cfg.Log.Check(zap.DebugLevel, "EDU accepted and dropped"); ce != nil {
 				ce.Write(zap.String("server", origin), zap.String("edu_type", e.Type))

@@ -126,6 +126,7 @@ func (s *Server) federationServer() *fasthttp.Server {
 		Client:     s.fed.client,
 		OnContact:  servers.Contacted,
 		Typing:     s.remoteTyping,
+		E2EE:       s.e2ee,
 	}).Mount(rt)
 	return axhttp.NewServer("Axon", rt, federationMaxBody, log)
 }

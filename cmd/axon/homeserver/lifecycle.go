@@ -92,6 +92,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.serving.Wait()
 	}
+	s.e2ee.Close() // before the server actors it hands EDUs to
 	if err := errors.Join(s.fed.servers.Stop(ctx), s.rooms.Stop(ctx), s.users.Stop(ctx)); err != nil {
 		// Some actor is still busy: closing Pebble under it would crash
 		// it. Every acknowledged write is already synced to the WAL, so

@@ -22,6 +22,7 @@ import (
 	"github.com/axonhs/axon/configs"
 	axhttp "github.com/axonhs/axon/http"
 	"github.com/axonhs/axon/http/client"
+	"github.com/axonhs/axon/http/e2ee"
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/signing"
 	"github.com/axonhs/axon/rooms/version"
@@ -47,6 +48,8 @@ type Server struct {
 	rooms *room.Directory
 
 	fed federationParts
+	// e2ee is the federation side of end-to-end encryption (e2ee.go).
+	e2ee *e2ee.Service
 
 	client, federation *fasthttp.Server
 	// clientAPI is the client API, for the room actors' commit hook.
@@ -108,6 +111,7 @@ func New(cfg *configs.Config, log *zap.Logger) (*Server, error) {
 		_ = s.store.Close()
 		return nil, err
 	}
+	s.e2ee = s.newE2EE()
 	s.client = s.clientServer()
 	s.federation = s.federationServer()
 	log.Info("homeserver ready", zap.String("server_name", c.ServerName), zap.String("signing_key", string(key.ID)),
@@ -166,9 +170,10 @@ func (s *Server) clientServer() *fasthttp.Server {
 		DeviceListPosition:        client.DeviceListPositionOf,
 		Federate:                  ephemeral{s},
 		Federation:                s.handshake,
+		E2EE:                      s.e2ee,
 	})
 	s.clientAPI.Store(api)
-	s.users.OnDeviceListChange(api.WakeDeviceListChange)
+	s.users.OnDeviceListChange(s.deviceListChanged)
 	api.Mount(rt)
 	return axhttp.NewServer("Axon", rt, clientMaxBody, log)
 }

@@ -1,0 +1,218 @@
+package e2ee
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+
+	"github.com/axonhs/axon/persistence"
+)
+
+// deviceListUpdate is the content of an m.device_list_update EDU
+// (m.device_list_update.yaml).
+type deviceListUpdate struct {
+	UserID      string          `json:"user_id"`
+	DeviceID    string          `json:"device_id"`
+	DisplayName string          `json:"device_display_name"`
+	StreamID    int64           `json:"stream_id"`
+	PrevID      []int64         `json:"prev_id"`
+	Deleted     bool            `json:"deleted"`
+	Keys        json.RawMessage `json:"keys"`
+}
+
+// DeviceListUpdate applies an m.device_list_update EDU from origin
+// (server-server-api "Device Management"). Updates for users of another
+// server, or for users no local user shares a room with, are ignored, as
+// is malformed content. An update whose prev_id chains onto the cached
+// list is applied to it; otherwise the cache entry is dropped and the list
+// resynchronised from GET /user/devices. Either way local users sharing a
+// room with the user see the change in /sync and /keys/changes.
+func (s *Service) DeviceListUpdate(origin string, content json.RawMessage) {
+	var u deviceListUpdate
+	if json.Unmarshal(content, &u) != nil || serverOf(u.UserID) != origin || origin == s.cfg.ServerName ||
+		u.DeviceID == "" || u.StreamID <= 0 {
+		return
+	}
+	if len(u.Keys) > 0 && string(u.Keys) != "null" && !validDeviceKeys(u.UserID, u.DeviceID, u.Keys) {
+		return
+	}
+	if !s.tracked(u.UserID) {
+		return
+	}
+	applied, resync := s.applyUpdate(u)
+	if !applied && !resync {
+		return // an update already applied
+	}
+	s.markChanged(u.UserID)
+	if resync {
+		s.resync(origin, u.UserID)
+	}
+}
+
+// applyUpdate applies u to the cache when it chains; it reports whether
+// it did, and whether the list must be resynchronised instead.
+func (s *Service) applyUpdate(u deviceListUpdate) (applied, resync bool) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	l, err := s.cfg.Store.RemoteDeviceList(u.UserID)
+	if errors.Is(err, persistence.ErrNotFound) {
+		// Nothing cached: the next key query reads the list afresh.
+		return true, false
+	}
+	if err != nil {
+		return false, true
+	}
+	if u.StreamID <= l.StreamID {
+		return false, false
+	}
+	chains := (len(u.PrevID) == 0 && l.StreamID == 0) || (l.StreamID > 0 && slices.Contains(u.PrevID, l.StreamID))
+	b := s.cfg.Store.NewBatch()
+	if !chains {
+		b.DeleteRemoteDeviceList(u.UserID)
+		if err := b.Commit(); err != nil {
+			s.logFailure("dropping a remote device list", serverOf(u.UserID), err)
+		}
+		return false, true
+	}
+	if l.Devices == nil {
+		l.Devices = map[string]json.RawMessage{}
+	}
+	switch {
+	case u.Deleted:
+		delete(l.Devices, u.DeviceID)
+	case len(u.Keys) > 0 && string(u.Keys) != "null":
+		l.Devices[u.DeviceID] = withDisplayName(u.Keys, u.DisplayName)
+	default:
+		// No keys: a device without E2E keys, or only its name changed.
+		if k, ok := l.Devices[u.DeviceID]; ok {
+			l.Devices[u.DeviceID] = withDisplayName(k, u.DisplayName)
+		}
+	}
+	l.StreamID = u.StreamID
+	b.PutRemoteDeviceList(l)
+	if err := b.Commit(); err != nil {
+		s.logFailure("updating a remote device list", serverOf(u.UserID), err)
+		return false, true
+	}
+	return true, false
+}
+
+// signingKeyUpdate is the content of an m.signing_key_update EDU.
+type signingKeyUpdate struct {
+	UserID         string          `json:"user_id"`
+	MasterKey      json.RawMessage `json:"master_key"`
+	SelfSigningKey json.RawMessage `json:"self_signing_key"`
+}
+
+// SigningKeyUpdate applies an m.signing_key_update EDU from origin
+// (server-server-api "End-to-End Encryption"): the user's new public
+// cross-signing keys replace the cached ones, and local users sharing a
+// room with them see a device-list change. Malformed keys are ignored.
+func (s *Service) SigningKeyUpdate(origin string, content json.RawMessage) {
+	var u signingKeyUpdate
+	if json.Unmarshal(content, &u) != nil || serverOf(u.UserID) != origin || origin == s.cfg.ServerName {
+		return
+	}
+	master := validCrossSigning(u.UserID, "master", u.MasterKey)
+	selfSigning := validCrossSigning(u.UserID, "self_signing", u.SelfSigningKey)
+	if master == nil && selfSigning == nil {
+		return
+	}
+	if !s.tracked(u.UserID) {
+		return
+	}
+	s.cacheMu.Lock()
+	l, err := s.cfg.Store.RemoteDeviceList(u.UserID)
+	if err == nil {
+		if master != nil {
+			l.MasterKey = master
+		}
+		if selfSigning != nil {
+			l.SelfSigningKey = selfSigning
+		}
+		b := s.cfg.Store.NewBatch()
+		b.PutRemoteDeviceList(l)
+		if err := b.Commit(); err != nil {
+			s.logFailure("updating remote cross-signing keys", origin, err)
+		}
+	}
+	s.cacheMu.Unlock()
+	s.markChanged(u.UserID)
+}
+
+// markChanged appends a remote user's change to the device-list log and
+// wakes the local users sharing a room with them.
+func (s *Service) markChanged(userID string) {
+	if _, err := s.cfg.Store.CommitRemoteDeviceListChange(s.cfg.Store.NewBatch(), userID); err != nil {
+		s.logFailure("recording a remote device-list change", serverOf(userID), err)
+		return
+	}
+	if s.cfg.Changed != nil {
+		s.cfg.Changed(userID)
+	}
+}
+
+// resync reads userID's whole device list from its server in the
+// background and caches it, at most maxResyncs at a time and one per
+// user; when none can start, the dropped entry makes the next key query
+// read it instead.
+func (s *Service) resync(server, userID string) {
+	s.mu.Lock()
+	if s.resyncing[userID] || s.cfg.Client == nil {
+		s.mu.Unlock()
+		return
+	}
+	select {
+	case s.resyncs <- struct{}{}:
+	default:
+		s.mu.Unlock()
+		return
+	}
+	s.resyncing[userID] = true
+	s.mu.Unlock()
+	release := func() {
+		s.mu.Lock()
+		delete(s.resyncing, userID)
+		s.mu.Unlock()
+		<-s.resyncs
+	}
+	if !s.goBackground(func() {
+		defer release()
+		ctx, cancel := context.WithTimeout(s.base, resyncTimeout)
+		defer cancel()
+		s.Resync(ctx, server, userID)
+	}) {
+		release()
+	}
+}
+
+// Resync reads userID's device list from server with GET /user/devices
+// and replaces the cached copy with it, unless a newer one arrived
+// meanwhile.
+func (s *Service) Resync(ctx context.Context, server, userID string) {
+	res, err := s.cfg.Client.GetUserDevices(ctx, server, userID)
+	if err != nil {
+		s.logFailure("resyncing a remote device list", server, err)
+		return
+	}
+	l := persistence.RemoteDeviceList{UserID: userID, StreamID: max(res.StreamID, 0), Devices: map[string]json.RawMessage{},
+		MasterKey:      validCrossSigning(userID, "master", res.MasterKey),
+		SelfSigningKey: validCrossSigning(userID, "self_signing", res.SelfSigningKey),
+		FetchedMS:      s.cfg.Now().UnixMilli()}
+	for _, d := range res.Devices {
+		if validDeviceKeys(userID, d.DeviceID, d.Keys) {
+			l.Devices[d.DeviceID] = withDisplayName(d.Keys, d.DisplayName)
+		}
+	}
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if old, err := s.cfg.Store.RemoteDeviceList(userID); err == nil && old.StreamID > l.StreamID {
+		return
+	}
+	b := s.cfg.Store.NewBatch()
+	b.PutRemoteDeviceList(l)
+	if err := b.Commit(); err != nil {
+		s.logFailure("caching a resynced device list", server, err)
+	}
+}

@@ -1,0 +1,201 @@
+package e2ee
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"sort"
+
+	"github.com/axonhs/axon/federation"
+	"github.com/axonhs/axon/persistence"
+)
+
+// LocalDevicesChanged hears that a local user's devices, device keys,
+// device names or cross-signing keys may have changed. One background
+// worker compares them with what was last announced and sends the
+// differences as m.device_list_update and m.signing_key_update EDUs to
+// every server sharing a room with the user. Calls never block; several
+// calls for one user before the worker runs are published once.
+func (s *Service) LocalDevicesChanged(localpart string) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if !s.pending[localpart] {
+		s.pending[localpart] = true
+		s.order = append(s.order, localpart)
+	}
+	start := !s.running
+	s.running = true
+	if start {
+		s.bg.Add(1)
+	}
+	s.mu.Unlock()
+	if start {
+		go func() {
+			defer s.bg.Done()
+			s.publishLoop()
+		}()
+	}
+}
+
+// publishLoop publishes pending users, one at a time, until none is left.
+func (s *Service) publishLoop() {
+	for {
+		s.mu.Lock()
+		if len(s.order) == 0 {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+		lp := s.order[0]
+		s.order = s.order[1:]
+		delete(s.pending, lp)
+		s.mu.Unlock()
+		if err := s.publish(lp); err != nil {
+			s.logFailure("announcing a device-list change", "", err)
+		}
+	}
+}
+
+// localState is what other servers may know of a local user's devices.
+type localState struct {
+	devices        map[string]json.RawMessage // device keys with unsigned.device_display_name
+	names          map[string]string
+	master, selfSS json.RawMessage
+}
+
+func (s *Service) readLocal(lp string) (localState, error) {
+	st := localState{names: map[string]string{}}
+	devs, err := s.cfg.Store.Devices(lp)
+	if err != nil {
+		return st, err
+	}
+	keys, err := s.cfg.Store.AllDeviceKeys(lp)
+	if err != nil {
+		return st, err
+	}
+	st.devices = make(map[string]json.RawMessage, len(keys))
+	for _, d := range devs {
+		// A device is announced once it has keys, as /user/devices lists it.
+		if k, ok := keys[d.ID]; ok {
+			st.devices[d.ID] = k
+			st.names[d.ID] = d.DisplayName
+		}
+	}
+	for usage, dst := range map[string]*json.RawMessage{"master": &st.master, "self_signing": &st.selfSS} {
+		k, err := s.cfg.Store.CrossSigningKey(lp, usage)
+		if err != nil && !errors.Is(err, persistence.ErrNotFound) {
+			return st, err
+		}
+		*dst = k
+	}
+	return st, nil
+}
+
+func digest(parts ...[]byte) string {
+	if len(parts) == 0 || len(parts[0]) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// publish announces what changed of lp's devices since the last
+// announcement (server-server-api "Device Management": each update gets a
+// stream_id and names the previous one in prev_id). What was announced is
+// committed before the EDUs are queued.
+func (s *Service) publish(lp string) error {
+	cur, err := s.readLocal(lp)
+	if err != nil {
+		return err
+	}
+	sent, err := s.cfg.Store.SentDeviceList(lp)
+	if err != nil {
+		return err
+	}
+	userID := "@" + lp + ":" + s.cfg.ServerName
+	next := persistence.SentDeviceList{StreamID: sent.StreamID, Devices: map[string]string{},
+		MasterKey: digest(cur.master), SelfSigningKey: digest(cur.selfSS)}
+	ids := make([]string, 0, len(cur.devices)+len(sent.Devices))
+	for id := range cur.devices {
+		ids = append(ids, id)
+	}
+	for id := range sent.Devices {
+		if _, ok := cur.devices[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	var edus []federation.EDU
+	for _, id := range ids {
+		keys, present := cur.devices[id]
+		d := ""
+		if present {
+			d = digest(keys, []byte(cur.names[id]))
+			next.Devices[id] = d
+		}
+		if d == sent.Devices[id] {
+			continue
+		}
+		update := map[string]any{"user_id": userID, "device_id": id, "stream_id": next.StreamID + 1, "prev_id": []int64{}}
+		if next.StreamID > 0 {
+			update["prev_id"] = []int64{next.StreamID}
+		}
+		next.StreamID++
+		if present {
+			update["keys"] = keys
+			if n := cur.names[id]; n != "" {
+				update["device_display_name"] = n
+			}
+		} else {
+			update["deleted"] = true
+		}
+		c, _ := json.Marshal(update)
+		edus = append(edus, federation.EDU{Type: "m.device_list_update", Content: c})
+	}
+	if next.MasterKey != sent.MasterKey || next.SelfSigningKey != sent.SelfSigningKey {
+		// m.signing_key_update.yaml: the user's master and self-signing
+		// keys as they are now.
+		update := map[string]any{"user_id": userID}
+		if len(cur.master) > 0 {
+			update["master_key"] = cur.master
+		}
+		if len(cur.selfSS) > 0 {
+			update["self_signing_key"] = cur.selfSS
+		}
+		c, _ := json.Marshal(update)
+		edus = append(edus, federation.EDU{Type: "m.signing_key_update", Content: c})
+	}
+	if len(edus) == 0 {
+		return nil
+	}
+	b := s.cfg.Store.NewBatch()
+	b.PutSentDeviceList(lp, next)
+	if err := b.Commit(); err != nil {
+		return err
+	}
+	if s.cfg.SendEDU == nil {
+		return nil
+	}
+	for _, dest := range s.sharingServers(userID) {
+		for _, e := range edus {
+			s.cfg.SendEDU(dest, e)
+		}
+	}
+	return nil
+}
+
+// StreamID is the stream_id of the last device-list update announced for
+// a local user, which GET /user/devices reports so that the next update's
+// prev_id chains onto it.
+func (s *Service) StreamID(localpart string) (int64, error) {
+	sent, err := s.cfg.Store.SentDeviceList(localpart)
+	return sent.StreamID, err
+}

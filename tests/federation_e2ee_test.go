@@ -1,0 +1,377 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/axonhs/axon/cmd/axon/homeserver"
+	"github.com/axonhs/axon/federation"
+)
+
+// e2eePair is two Axon servers federating on loopback, alice on A and bob
+// on B in one room, and a third server name whose address accepts
+// connections and never answers.
+type e2eePair struct {
+	t          *testing.T
+	a, b       *homeserver.Server
+	alice, bob *mautrix.Client
+	roomID     string
+}
+
+const hangServer = "hang.test"
+
+// hangingListener accepts connections and reads them without answering.
+func hangingListener(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				buf := make([]byte, 4096)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						c.Close()
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func newE2EEPair(t *testing.T) *e2eePair {
+	t.Helper()
+	fs := fedConfigs(t, nil, map[string]string{hangServer: hangingListener(t)}, "hs-a.test", "hs-b.test")
+	p := &e2eePair{t: t}
+	p.a, p.b = startServer(t, fs[0].cfg), startServer(t, fs[1].cfg)
+	p.alice, p.bob = udUser(t, p.a, "alice"), udUser(t, p.b, "bob")
+	cr := call(t, p.a, "POST", v3+"/createRoom", p.alice.AccessToken, map[string]any{"preset": "public_chat", "room_alias_name": "crypto"})
+	if cr.status != 200 {
+		t.Fatalf("createRoom: %d %v", cr.status, cr.body)
+	}
+	p.roomID = cr.str("room_id")
+	if r := call(t, p.b, "POST", v3+"/join/"+url.PathEscape("#crypto:hs-a.test"), p.bob.AccessToken, map[string]any{}); r.status != 200 {
+		t.Fatalf("bob joins: %d %v", r.status, r.body)
+	}
+	for _, s := range []*homeserver.Server{p.a, p.b} {
+		waitFor(t, func() bool {
+			r := call(t, s, "GET", v3+"/rooms/"+url.PathEscape(p.roomID)+"/state/m.room.member/"+url.PathEscape(p.bob.UserID.String()), p.alice.AccessToken, nil)
+			if s == p.b {
+				r = call(t, s, "GET", v3+"/rooms/"+url.PathEscape(p.roomID)+"/state/m.room.member/"+url.PathEscape(p.bob.UserID.String()), p.bob.AccessToken, nil)
+			}
+			return r.str("membership") == "join"
+		}, "bob's join on both servers")
+	}
+	return p
+}
+
+// uploadDeviceKeys uploads cli's device keys and n one-time keys.
+func uploadDeviceKeys(t *testing.T, srv *homeserver.Server, cli *mautrix.Client, prefix string, n int) {
+	t.Helper()
+	otks := map[string]any{}
+	for i := range n {
+		otks[fmt.Sprintf("signed_curve25519:%s%02d", prefix, i)] = map[string]any{"key": fmt.Sprintf("%s-otk%02d", prefix, i)}
+	}
+	r := call(t, srv, "POST", v3+"/keys/upload", cli.AccessToken, map[string]any{
+		"device_keys": deviceKeysFor(t, cli, newTestKey(t), "curve-"+prefix), "one_time_keys": otks})
+	if r.status != 200 {
+		t.Fatalf("keys upload: %d %v", r.status, r.body)
+	}
+}
+
+// rawSync is one /sync of cli's device as raw JSON.
+type rawSync struct {
+	NextBatch string `json:"next_batch"`
+	ToDevice  struct {
+		Events []struct {
+			Sender  string          `json:"sender"`
+			Type    string          `json:"type"`
+			Content json.RawMessage `json:"content"`
+		} `json:"events"`
+	} `json:"to_device"`
+	DeviceLists struct {
+		Changed []string `json:"changed"`
+		Left    []string `json:"left"`
+	} `json:"device_lists"`
+}
+
+func syncOnce(t *testing.T, srv *homeserver.Server, cli *mautrix.Client, since string, timeoutMS int) rawSync {
+	t.Helper()
+	path := v3 + "/sync"
+	if since != "" {
+		path += fmt.Sprintf("?timeout=%d&since=%s", timeoutMS, url.QueryEscape(since))
+	}
+	r := call(t, srv, "GET", path, cli.AccessToken, nil)
+	if r.status != 200 {
+		t.Fatalf("sync: %d %v", r.status, r.body)
+	}
+	raw, _ := json.Marshal(r.body)
+	var out rawSync
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// waitChanged syncs cli from since until device_lists.changed lists
+// userID, and returns the token after it.
+func waitChanged(t *testing.T, srv *homeserver.Server, cli *mautrix.Client, since, userID, what string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		s := syncOnce(t, srv, cli, since, 2000)
+		since = s.NextBatch
+		if slices.Contains(s.DeviceLists.Changed, userID) {
+			return since
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+	return ""
+}
+
+// Bob on B queries the keys of alice on A, claims one of her one-time
+// keys and sends her device a to-device message, which her /sync
+// delivers; a new device of alice's, and her cross-signing keys, reach
+// bob's /sync as device-list changes and show in his next query.
+func TestFederationE2EE(t *testing.T) {
+	p := newE2EEPair(t)
+	ctx := bg(t)
+	alice := p.alice.UserID
+	uploadDeviceKeys(t, p.a, p.alice, "A", 2)
+
+	q, err := p.bob.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{alice: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk, ok := q.DeviceKeys[alice][p.alice.DeviceID]
+	if !ok || dk.Keys[id.NewDeviceKeyID(id.KeyAlgorithmCurve25519, p.alice.DeviceID)] != "curve-A" || len(q.Failures) != 0 {
+		t.Fatalf("bob's query of alice: %+v failures %v", q.DeviceKeys, q.Failures)
+	}
+
+	// Each claim over federation hands out a different one-time key.
+	claimed := map[string]bool{}
+	for range 2 {
+		c, err := p.bob.ClaimKeys(ctx, &mautrix.ReqClaimKeys{OneTimeKeys: mautrix.OneTimeKeysRequest{alice: {p.alice.DeviceID: id.KeyAlgorithmSignedCurve25519}}})
+		if err != nil || len(c.Failures) != 0 {
+			t.Fatalf("claim: %v failures %v", err, c.Failures)
+		}
+		for kid := range c.OneTimeKeys[alice][p.alice.DeviceID] {
+			claimed[string(kid)] = true
+		}
+	}
+	if !claimed["signed_curve25519:A00"] || !claimed["signed_curve25519:A01"] {
+		t.Fatalf("claimed keys %v, want A00 and A01", claimed)
+	}
+
+	// A to-device message from bob reaches alice's device once, even when
+	// bob's client retries the request.
+	aliceSince := syncOnce(t, p.a, p.alice, "", 0).NextBatch
+	msg := &mautrix.ReqSendToDevice{Messages: map[id.UserID]map[id.DeviceID]*event.Content{
+		alice: {p.alice.DeviceID: {Raw: map[string]any{"secret": "megolm session"}}}}}
+	for range 2 {
+		if _, err := p.bob.SendToDevice(ctx, event.Type{Type: "org.example.test", Class: event.ToDeviceEventType}, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := 0
+	deadline := time.Now().Add(20 * time.Second)
+	for got == 0 && time.Now().Before(deadline) {
+		s := syncOnce(t, p.a, p.alice, aliceSince, 2000)
+		aliceSince = s.NextBatch
+		for _, e := range s.ToDevice.Events {
+			if e.Sender == p.bob.UserID.String() && e.Type == "org.example.test" && string(e.Content) == `{"secret":"megolm session"}` {
+				got++
+			}
+		}
+	}
+	if got != 1 {
+		t.Fatalf("alice received bob's to-device message %d times, want 1", got)
+	}
+
+	// Alice logs in a second device and uploads its keys: bob's /sync
+	// lists her as changed, and his next query shows both devices.
+	bobSince := syncOnce(t, p.b, p.bob, "", 0).NextBatch
+	r := call(t, p.a, "POST", v3+"/login", "", map[string]any{"type": "m.login.password",
+		"identifier": map[string]any{"type": "m.id.user", "user": "alice"}, "password": "password-alice", "device_id": "PHONE"})
+	if r.status != 200 {
+		t.Fatalf("second login: %d %v", r.status, r.body)
+	}
+	phone := newClient(t, p.a)
+	phone.SetCredentials(alice, r.str("access_token"))
+	phone.DeviceID = "PHONE"
+	uploadDeviceKeys(t, p.a, phone, "P", 1)
+	bobSince = waitChanged(t, p.b, p.bob, bobSince, alice.String(), "alice's new device in bob's device_lists.changed")
+	waitFor(t, func() bool {
+		q, err := p.bob.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{alice: {}}})
+		if err != nil {
+			return false
+		}
+		_, phone := q.DeviceKeys[alice]["PHONE"]
+		_, first := q.DeviceKeys[alice][p.alice.DeviceID]
+		return phone && first
+	}, "bob's query showing both of alice's devices")
+
+	// Alice uploads cross-signing keys: bob sees the change, then the keys.
+	me := alice.String()
+	master, selfSigning := newTestKey(t), newTestKey(t)
+	csKey := func(usage string, k testKey) map[string]any {
+		return map[string]any{"user_id": me, "usage": []string{usage}, "keys": map[string]string{"ed25519:" + k.b64(): k.b64()}}
+	}
+	up := call(t, p.a, "POST", v3+"/keys/device_signing/upload", p.alice.AccessToken, map[string]any{
+		"master_key":       csKey("master", master),
+		"self_signing_key": sign(t, csKey("self_signing", selfSigning), me, "ed25519:"+master.b64(), master),
+	})
+	if up.status != 200 {
+		t.Fatalf("cross-signing upload: %d %v", up.status, up.body)
+	}
+	waitChanged(t, p.b, p.bob, bobSince, alice.String(), "alice's cross-signing keys in bob's device_lists.changed")
+	waitFor(t, func() bool {
+		q, err := p.bob.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{alice: {}}})
+		if err != nil {
+			return false
+		}
+		m, ss := q.MasterKeys[alice], q.SelfSigningKeys[alice]
+		return m.Keys[id.NewKeyID(id.KeyAlgorithmEd25519, master.b64())] == id.Ed25519(master.b64()) &&
+			ss.Keys[id.NewKeyID(id.KeyAlgorithmEd25519, selfSigning.b64())] == id.Ed25519(selfSigning.b64())
+	}, "alice's master and self-signing keys in bob's query")
+
+	// The phone is deleted: bob's cache drops it.
+	del := call(t, p.a, "POST", v3+"/delete_devices", p.alice.AccessToken, map[string]any{"devices": []string{"PHONE"}})
+	if del.status == 401 {
+		del = call(t, p.a, "POST", v3+"/delete_devices", p.alice.AccessToken, map[string]any{"devices": []string{"PHONE"},
+			"auth": map[string]any{"type": "m.login.password", "session": del.str("session"),
+				"identifier": map[string]any{"type": "m.id.user", "user": "alice"}, "password": "password-alice"}})
+	}
+	if del.status != 200 {
+		t.Fatalf("deleting the phone: %d %v", del.status, del.body)
+	}
+	waitFor(t, func() bool {
+		q, err := p.bob.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{alice: {}}})
+		if err != nil {
+			return false
+		}
+		_, phone := q.DeviceKeys[alice]["PHONE"]
+		_, first := q.DeviceKeys[alice][p.alice.DeviceID]
+		return !phone && first
+	}, "bob's query without alice's deleted phone")
+}
+
+// A key query or claim naming a server that accepts the connection and
+// never answers comes back after the request's timeout with that server
+// in failures, and with the keys of the servers that did answer.
+func TestFederationE2EEHangingServer(t *testing.T) {
+	p := newE2EEPair(t)
+	uploadDeviceKeys(t, p.a, p.alice, "A", 1)
+	alice, stuck := p.alice.UserID.String(), "@zed:"+hangServer
+	start := time.Now()
+	q := call(t, p.b, "POST", v3+"/keys/query", p.bob.AccessToken, map[string]any{
+		"device_keys": map[string]any{alice: []string{}, stuck: []string{}}, "timeout": 1500})
+	took := time.Since(start)
+	if q.status != 200 {
+		t.Fatalf("query: %d %v", q.status, q.body)
+	}
+	failures, _ := q.body["failures"].(map[string]any)
+	devs, _ := q.body["device_keys"].(map[string]any)
+	if _, ok := failures[hangServer]; !ok || len(failures) != 1 {
+		t.Fatalf("failures %v, want only %s", failures, hangServer)
+	}
+	if a, _ := devs[alice].(map[string]any); a[p.alice.DeviceID.String()] == nil {
+		t.Fatalf("alice's keys missing beside the failure: %v", devs)
+	}
+	if took < 1400*time.Millisecond || took > 10*time.Second {
+		t.Fatalf("query with a hanging server took %v, want about the 1.5s timeout", took)
+	}
+
+	start = time.Now()
+	c := call(t, p.b, "POST", v3+"/keys/claim", p.bob.AccessToken, map[string]any{
+		"one_time_keys": map[string]any{stuck: map[string]string{"DEV": "signed_curve25519"}}, "timeout": 1000})
+	if f, _ := c.body["failures"].(map[string]any); c.status != 200 || f[hangServer] == nil {
+		t.Fatalf("claim: %d %v", c.status, c.body)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("claim with a hanging server took %v", took)
+	}
+}
+
+// Malformed or misattributed device-list and signing-key EDUs are ignored
+// without failing the transaction; a well-formed update for a user no
+// local user shares a room with changes nothing either.
+func TestFederationE2EEBadEDUs(t *testing.T) {
+	p := newE2EEPair(t)
+	ctx := bg(t)
+	bob := p.bob.UserID.String()
+	since := syncOnce(t, p.a, p.alice, "", 0).NextBatch
+	edus := []federation.EDU{
+		{Type: "m.device_list_update", Content: json.RawMessage(`"not an object"`)},
+		{Type: "m.device_list_update", Content: json.RawMessage(`{"user_id":"` + bob + `"}`)},
+		{Type: "m.device_list_update", Content: json.RawMessage(`{"user_id":"@eve:hs-a.test","device_id":"X","stream_id":5}`)},
+		{Type: "m.device_list_update", Content: json.RawMessage(`{"user_id":"` + bob + `","device_id":"X","stream_id":-1}`)},
+		{Type: "m.device_list_update", Content: json.RawMessage(`{"user_id":"` + bob + `","device_id":"X","stream_id":7,"keys":{"user_id":"@other:hs-b.test","device_id":"X","keys":{"ed25519:X":"k"}}}`)},
+		{Type: "m.device_list_update", Content: json.RawMessage(`{"user_id":"@stranger:hs-b.test","device_id":"X","stream_id":3}`)},
+		{Type: "m.signing_key_update", Content: json.RawMessage(`{"user_id":"` + bob + `","master_key":{"user_id":"@other:hs-b.test","usage":["master"],"keys":{"ed25519:a":"a"}}}`)},
+		{Type: "m.signing_key_update", Content: json.RawMessage(`[1,2,3]`)},
+		{Type: "m.direct_to_device", Content: json.RawMessage(`{"sender":"@eve:elsewhere.test","type":"x","message_id":"m","messages":{}}`)},
+	}
+	body := federation.EncodeTransaction("hs-b.test", time.Now().UnixMilli(), nil, edus)
+	res, err := p.b.FederationClient().SendTransaction(ctx, "hs-a.test", "bad-edus-1", body)
+	if err != nil {
+		t.Fatalf("transaction with bad EDUs: %v (%+v)", err, res)
+	}
+	s := syncOnce(t, p.a, p.alice, since, 500)
+	if len(s.DeviceLists.Changed) != 0 || len(s.ToDevice.Events) != 0 {
+		t.Fatalf("alice's sync after bad EDUs: changed %v, to-device %d", s.DeviceLists.Changed, len(s.ToDevice.Events))
+	}
+	// The server still answers key queries for bob normally.
+	if q := call(t, p.a, "POST", v3+"/keys/query", p.alice.AccessToken, map[string]any{"device_keys": map[string]any{bob: []string{}}}); q.status != 200 {
+		t.Fatalf("query after bad EDUs: %d %v", q.status, q.body)
+	}
+}
+
+// When bob leaves the only room he shares with alice, alice's
+// /keys/changes lists him in left.
+func TestFederationE2EEKeyChangesLeft(t *testing.T) {
+	p := newE2EEPair(t)
+	ctx := bg(t)
+	from := syncOnce(t, p.a, p.alice, "", 0).NextBatch
+	if r := call(t, p.b, "POST", v3+"/rooms/"+url.PathEscape(p.roomID)+"/leave", p.bob.AccessToken, map[string]any{}); r.status != 200 {
+		t.Fatalf("bob leaves: %d %v", r.status, r.body)
+	}
+	waitFor(t, func() bool {
+		r := call(t, p.a, "GET", v3+"/rooms/"+url.PathEscape(p.roomID)+"/state/m.room.member/"+url.PathEscape(p.bob.UserID.String()), p.alice.AccessToken, nil)
+		return r.str("membership") == "leave"
+	}, "bob's leave on A")
+	// The leave shows in state a moment before its stream position is
+	// visible to /sync tokens.
+	var left []id.UserID
+	waitShow(t, func() bool {
+		to := syncOnce(t, p.a, p.alice, "", 0).NextBatch
+		c, err := p.alice.GetKeyChanges(ctx, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		left = c.Left
+		return slices.Equal(c.Left, []id.UserID{p.bob.UserID})
+	}, "bob in alice's /keys/changes left", func() string { return fmt.Sprint(left) })
+	// Before the leave, nobody had left.
+	c, err := p.alice.GetKeyChanges(ctx, from, from)
+	if err != nil || len(c.Left) != 0 {
+		t.Fatalf("left over an empty range = %v, %v", c, err)
+	}
+}
