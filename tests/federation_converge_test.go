@@ -209,11 +209,22 @@ func (r *convergeRoom) setState(uid, typ, key string, content map[string]any) (s
 // server has it, with the given users' levels and top-level keys changed.
 func (r *convergeRoom) powerLevels(users map[string]int, extra map[string]any) map[string]any {
 	r.t.Helper()
-	res := r.as(alice, "GET", "/_matrix/client/v3/rooms/"+url.PathEscape(r.roomID)+"/state/m.room.power_levels/", nil)
-	if res.status != 200 {
-		r.t.Fatalf("power levels: %d %v", res.status, res.body)
+	c, err := r.powerLevelsOf(alice, users, extra)
+	if err != nil {
+		r.t.Fatal(err)
 	}
-	c := res.body
+	return c
+}
+
+// powerLevelsOf is powerLevels as uid's server has them; it is safe to
+// call from a goroutine.
+func (r *convergeRoom) powerLevelsOf(uid string, users map[string]int, extra map[string]any) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := map[string]any{}
+	if err := r.client(uid).StateEvent(ctx, id.RoomID(r.roomID), mevent.StatePowerLevels, "", &c); err != nil {
+		return nil, fmt.Errorf("%s reads the power levels: %w", uid, err)
+	}
 	u, _ := c["users"].(map[string]any)
 	if u == nil {
 		u = map[string]any{}
@@ -223,7 +234,7 @@ func (r *convergeRoom) powerLevels(users map[string]int, extra map[string]any) m
 	}
 	c["users"] = u
 	maps.Copy(c, extra)
-	return c
+	return c, nil
 }
 
 func (r *convergeRoom) slot(state stateres.StateMap, typ, key string) map[string]any {
@@ -358,6 +369,54 @@ func TestFederationConvergeBanRacingMessage(t *testing.T) {
 			if m, _ := r.slot(agreed, "m.room.member", carol)["membership"].(string); m != "ban" {
 				t.Errorf("carol's agreed membership is %q, want ban", m)
 			}
+		})
+	}
+}
+
+// All three servers change the room's state at once, several rounds in a
+// row without waiting for each other: power levels, join rules, topics
+// and messages. Every server ends with the same state, the resolved one.
+func TestFederationConvergeStorm(t *testing.T) {
+	tr := newTrio(t)
+	for _, ver := range convergeVersions {
+		t.Run("v"+ver, func(t *testing.T) {
+			tr.t = t
+			levels := map[string]int{bob: 100, carol: 100}
+			r := newConvergeRoom(t, tr, ver, levels)
+			rules := []string{"invite", "knock", "public"}
+			step := func(uid string, n int) func() error {
+				return func() error {
+					for round := range 4 {
+						pl, err := r.powerLevelsOf(uid, levels, map[string]any{"state_default": 50 + 10*n + round})
+						if err != nil {
+							return err
+						}
+						if _, err := r.setState(uid, "m.room.power_levels", "", pl); err != nil {
+							return err
+						}
+						if _, err := r.setState(uid, "m.room.join_rules", "", map[string]any{"join_rule": rules[(n+round)%3]}); err != nil {
+							return err
+						}
+						if _, err := r.setState(uid, "m.room.topic", "", map[string]any{"topic": fmt.Sprintf("%s round %d", uid, round)}); err != nil {
+							return err
+						}
+						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+						_, err = r.client(uid).SendText(ctx, id.RoomID(r.roomID), fmt.Sprintf("%s round %d", uid, round))
+						cancel()
+						if err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+			}
+			for _, err := range race(step(alice, 0), step(bob, 1), step(carol, 2)) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			agreed := r.waitSameState()
+			r.checkResolved(agreed)
 		})
 	}
 }
