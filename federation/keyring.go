@@ -139,6 +139,12 @@ func (k *Keyring) lookup(ctx context.Context, server string, keyID signing.KeyID
 		}
 	}
 	if k.recentlyFetched(ref) {
+		// A fetch may have finished between the store read above and this
+		// check; it stores its keys before it is marked, so what it found
+		// is in the store now.
+		if sk, ok, err := k.reread(ref, usable); ok || err != nil {
+			return sk, err
+		}
 		return StoredKey{}, k.unusable(server, keyID, cached)
 	}
 	err := k.flight.do(ctx, server+"\x00"+string(keyID), func() error {
@@ -147,17 +153,27 @@ func (k *Keyring) lookup(ctx context.Context, server string, keyID signing.KeyID
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return StoredKey{}, ctxErr
 	}
-	if sk, ok, serr := k.cfg.Store.ServerKey(server, keyID); serr == nil && ok {
-		k.remember(ref, sk)
-		if usable(sk) {
-			return sk, nil
-		}
-		return StoredKey{}, fmt.Errorf("%w: %s %s", ErrKeyExpired, server, keyID)
+	if sk, ok, rerr := k.reread(ref, usable); ok || rerr != nil {
+		return sk, rerr
 	}
 	if err != nil {
 		return StoredKey{}, fmt.Errorf("%w: %s %s: %w", ErrKeyNotFound, server, keyID, err)
 	}
 	return StoredKey{}, fmt.Errorf("%w: %s %s", ErrKeyNotFound, server, keyID)
+}
+
+// reread looks for ref in the store after a fetch. ok is false when the
+// store does not hold it; a stored key that is not usable is ErrKeyExpired.
+func (k *Keyring) reread(ref keyRef, usable func(StoredKey) bool) (StoredKey, bool, error) {
+	sk, ok, err := k.cfg.Store.ServerKey(ref.server, ref.id)
+	if err != nil || !ok {
+		return StoredKey{}, false, nil
+	}
+	k.remember(ref, sk)
+	if !usable(sk) {
+		return StoredKey{}, true, fmt.Errorf("%w: %s %s", ErrKeyExpired, ref.server, ref.id)
+	}
+	return sk, true, nil
 }
 
 func (k *Keyring) unusable(server string, keyID signing.KeyID, known bool) error {
