@@ -22,12 +22,15 @@ type serverActor struct {
 
 	// The transaction in flight or awaiting retry: its body is kept so a
 	// retry sends exactly the same transaction.
-	txn      *pendingTxn
-	sending  bool
-	more     bool // outbox rows may be waiting beyond the last read
-	retry    *time.Timer
-	idleT    *time.Timer
-	received uint64 // routed messages received, for the idle handshake
+	txn     *pendingTxn
+	sending bool
+	more    bool // outbox rows may be waiting beyond the last read
+	retry   *time.Timer
+	idleT   *time.Timer
+	batchT  *time.Timer
+	// lastBuild is when the previous transaction was built (batching.go).
+	lastBuild time.Time
+	received  uint64 // routed messages received, for the idle handshake
 	// incarnation tells this actor's transaction IDs from those of the
 	// destination's earlier actors in this process.
 	incarnation uint64
@@ -50,6 +53,7 @@ func newServerActor(d *Directory, dest string) *serverActor {
 type (
 	retryTick struct{}
 	idleCheck struct{}
+	batchTick struct{}
 	// built is a transaction the goroutine read and recorded; nil txn
 	// means there was nothing to send.
 	built struct {
@@ -93,6 +97,9 @@ func (a *serverActor) Receive(ctx actor.Context) {
 	case retryTick:
 		a.retry = nil
 		a.pump(ctx)
+	case batchTick:
+		a.batchT = nil
+		a.pump(ctx)
 	case idleCheck:
 		a.idleT = nil
 		if a.quiet() {
@@ -104,6 +111,9 @@ func (a *serverActor) Receive(ctx actor.Context) {
 		a.onSent(ctx, m)
 	case *actor.Stopping:
 		a.stopRetry()
+		if a.batchT != nil {
+			a.batchT.Stop()
+		}
 		if a.idleT != nil {
 			a.idleT.Stop()
 		}
@@ -144,6 +154,11 @@ func (a *serverActor) pump(ctx actor.Context) {
 		a.armIdle(ctx)
 		return
 	}
+	if wait := a.batchWait(); wait > 0 {
+		a.armBatch(ctx, wait)
+		return
+	}
+	a.lastBuild = a.dir.cfg.Now()
 	a.build(ctx)
 }
 
@@ -234,6 +249,7 @@ func (a *serverActor) fail(ctx actor.Context, err error) {
 	a.st.Failures++
 	delay := backoff(a.st.Failures, a.dir.cfg.BackoffBase, a.dir.cfg.BackoffMax, a.dir.cfg.Jitter)
 	a.st.RetryAtMS = a.dir.cfg.Now().Add(delay).UnixMilli()
+	a.persist()
 	if a.st.Failures >= 3 {
 		before := a.edus.shed
 		a.edus.dropTransient()
@@ -243,6 +259,25 @@ func (a *serverActor) fail(ctx actor.Context, err error) {
 		ce.Write(zap.Int("failures", a.st.Failures), zap.Duration("retry_in", delay), zap.Error(err))
 	}
 	a.armRetry(ctx, delay)
+}
+
+// persist records the destination's state (the transaction awaiting retry
+// with its rows, the failure count and the retry time) in a goroutine, so
+// that a restart resends the same transaction and keeps the backoff
+// instead of hammering a server that is down (as Synapse keeps its
+// destinations' retry timings).
+func (a *serverActor) persist() {
+	d, dest, st := a.dir, a.dest, a.st
+	st.Streams = append([]uint64(nil), st.Streams...)
+	if !d.work.begin() {
+		return
+	}
+	go func() {
+		defer d.work.end()
+		if err := d.cfg.Store.PutDestination(dest, st); err != nil {
+			d.cfg.Log.Warn("recording a destination's backoff", zap.String("destination", dest), zap.Error(err))
+		}
+	}()
 }
 
 func (a *serverActor) armRetry(ctx actor.Context, d time.Duration) {
@@ -270,8 +305,12 @@ func (a *serverActor) armIdle(ctx actor.Context) {
 
 // buildTxn reads the outbox and assembles a transaction. A transaction
 // recorded in flight (st.TxnID with rows) is rebuilt with the same ID and
-// the same rows; otherwise the next ID is used, and recorded with its rows
-// before it is sent.
+// the same rows; otherwise the next ID is used. A new transaction is
+// recorded (with its rows) only when its first attempt fails (persist): a
+// process that dies with it in flight sends its rows again under a new ID,
+// and receivers drop PDUs they already hold by event ID, so recording
+// every transaction before sending it would buy nothing for a Pebble write
+// per transaction.
 func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.DestinationState, edus []federation.EDU) (*pendingTxn, bool, error) {
 	var streams, nids []uint64
 	full := false
@@ -308,15 +347,6 @@ func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.Des
 	pdus, err := d.pdus.get(d.cfg.Store, nids)
 	if err != nil {
 		return nil, false, err
-	}
-	if txnID != st.TxnID {
-		st.Seq++
-	}
-	if len(streams) > 0 {
-		st.TxnID, st.Streams = txnID, streams
-		if err := d.cfg.Store.PutDestination(dest, st); err != nil {
-			return nil, false, err
-		}
 	}
 	body := federation.EncodeTransaction(d.cfg.ServerName, d.cfg.Now().UnixMilli(), pdus, edus)
 	return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus)}, full, nil

@@ -45,6 +45,17 @@ type Config struct {
 	BackoffBase, BackoffMax time.Duration
 	// RequestTimeout bounds one transaction request (default 60 seconds).
 	RequestTimeout time.Duration
+	// MaxBatchDelay and TxnRateBudget let transactions grow under load: a
+	// destination's next transaction starts no sooner than live
+	// destinations ÷ TxnRateBudget after its previous one, at most
+	// MaxBatchDelay (defaults 200 ms and 2000 transactions/s; a negative
+	// MaxBatchDelay turns the delay off). A message to a destination that
+	// sent nothing for that long leaves at once, so a quiet room pays
+	// nothing; a busy one trades up to MaxBatchDelay of latency for
+	// transactions of many PDUs, since each transaction costs a signature
+	// over its body, a request and an outbox read whatever it holds.
+	MaxBatchDelay time.Duration
+	TxnRateBudget int
 	// PDUCacheBytes bounds the PDU bytes shared between destinations
 	// (default 32 MiB).
 	PDUCacheBytes int
@@ -104,6 +115,12 @@ func NewDirectory(sys *actors.System, cfg Config) (*Directory, error) {
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 60 * time.Second
+	}
+	if cfg.MaxBatchDelay == 0 {
+		cfg.MaxBatchDelay = 200 * time.Millisecond
+	}
+	if cfg.TxnRateBudget <= 0 {
+		cfg.TxnRateBudget = 2000
 	}
 	if cfg.PDUCacheBytes <= 0 {
 		cfg.PDUCacheBytes = 32 << 20

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// Under load a destination's next transaction waits for the batch
+// interval and carries every PDU queued meanwhile; the first one after a
+// quiet spell leaves at once.
+func TestBatchesGrowUnderLoad(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		delay    time.Duration
+		maxTxns  int // transactions for the ten rows queued one by one
+		minTxns  int
+		firstMax time.Duration
+	}{
+		{"delay", 300 * time.Millisecond, 3, 1, 200 * time.Millisecond},
+		{"no delay", -1, 10, 4, 200 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t, t.TempDir())
+			defer st.Close()
+			s := &fakeSender{}
+			d := newDir(t, st, s, func(c *Config) { c.MaxBatchDelay, c.TxnRateBudget = tc.delay, 1 })
+			defer d.Stop(context.Background())
+			start := time.Now()
+			queue(t, st, "b.test", 1)
+			d.Wake([]string{"b.test"})
+			waitUntil(t, "the first PDU", func() bool { got, _ := pdusOf(s.snapshot(), "b.test"); return len(got) == 1 })
+			if el := time.Since(start); el > tc.firstMax {
+				t.Errorf("the first PDU after a quiet spell took %s", el)
+			}
+			for range 10 {
+				queue(t, st, "b.test", 1)
+				d.Wake([]string{"b.test"})
+				time.Sleep(3 * time.Millisecond)
+			}
+			waitUntil(t, "all PDUs", func() bool { got, _ := pdusOf(s.snapshot(), "b.test"); return len(got) == 11 })
+			if n := len(s.snapshot()) - 1; n > tc.maxTxns || n < tc.minTxns {
+				t.Errorf("ten PDUs queued over 30 ms went out in %d transactions, want %d to %d", n, tc.minTxns, tc.maxTxns)
+			}
+		})
+	}
+}
+
+// A destination's backoff survives a restart: the new process waits for
+// the recorded retry time instead of trying at once, and the
+// destination's contact still starts a retry.
+func TestBackoffSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	s := &fakeSender{fail: true}
+	d := newDir(t, st, s, func(c *Config) { c.BackoffBase, c.BackoffMax = time.Hour, time.Hour })
+	want := queue(t, st, "slow.test", 3)
+	d.Wake([]string{"slow.test"})
+	waitUntil(t, "a failed attempt", func() bool { return d.Stats().Failed >= 1 })
+	if err := d.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.Destination("slow.test")
+	if err != nil || rec.Failures != 1 || rec.RetryAtMS < time.Now().Add(20*time.Minute).UnixMilli() || rec.TxnID == "" {
+		t.Fatalf("recorded state %+v, %v", rec, err)
+	}
+	st.Close()
+
+	st = openStore(t, dir)
+	defer st.Close()
+	s.setFail(false)
+	d = newDir(t, st, s, nil) // short backoff settings: only the record can hold it back
+	defer d.Stop(context.Background())
+	if err := d.Recover(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := s.attempts(rec.TxnID); n != 1 {
+		t.Fatalf("transaction tried %d times within 300 ms of the restart, want only the attempt before it", n)
+	}
+	d.Contacted("slow.test")
+	waitUntil(t, "delivery after contact", func() bool { got, _ := pdusOf(s.snapshot(), "slow.test"); return len(got) == 3 })
+	if got, _ := pdusOf(s.snapshot(), "slow.test"); !equalStrings(got, want) {
+		t.Errorf("received %v", got)
+	}
+	if txns := s.snapshot(); txns[0].id != rec.TxnID {
+		t.Errorf("resent as %s, want the recorded %s", txns[0].id, rec.TxnID)
+	}
+}
