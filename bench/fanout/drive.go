@@ -132,6 +132,9 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		rate = 10
 	}
 	r.setRate(rate)
+	if o.phaseHook != nil {
+		o.phaseHook(true)
+	}
 	self0 := proc.SelfCPU()
 	phaseStart := time.Now()
 	var tickets chan struct{}
@@ -172,6 +175,9 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	}
 	if srv != nil {
 		srv.stop()
+	}
+	if o.phaseHook != nil {
+		o.phaseHook(false)
 	}
 	selfCPU := proc.SelfCPU() - self0
 	sum.Notes = append(sum.Notes, fmt.Sprintf("fan-out tool CPU (synthetic servers and clients) %.1f s over the timed phase and drain; load average %s at the end",

@@ -29,7 +29,7 @@ type target struct {
 	srv      *homeserver.Server
 }
 
-func startTarget(t *testing.T, caFile string, overrides map[string]string, secret string) *target {
+func startTarget(t testing.TB, caFile string, overrides map[string]string, secret string) *target {
 	t.Helper()
 	hub, err := fedtest.NewHub("127.0.0.1:0")
 	if err != nil {
@@ -62,7 +62,7 @@ func startTarget(t *testing.T, caFile string, overrides map[string]string, secre
 	return tg
 }
 
-func (tg *target) stop(t *testing.T) {
+func (tg *target) stop(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := tg.srv.Shutdown(ctx); err != nil {
@@ -71,7 +71,7 @@ func (tg *target) stop(t *testing.T) {
 }
 
 // freePort finds a port free on ip.
-func freePort(t *testing.T, ip string) int {
+func freePort(t testing.TB, ip string) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {

@@ -104,3 +104,22 @@ func listenErr(addr string, err error) error {
 }
 
 func (f *fleet) close() { f.hub.Close() }
+
+// ensureCA writes a new CA to path unless the file exists.
+func ensureCA(path string) error {
+	if path == "" {
+		return fmt.Errorf("%w: -write-ca needs -ca", ErrOptions)
+	}
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	hub, err := fedtest.NewHub("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer hub.Close()
+	if err := os.WriteFile(path, hub.CAKeyPEM(), 0o600); err != nil {
+		return fmt.Errorf("-ca: %w", err)
+	}
+	return nil
+}

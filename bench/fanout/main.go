@@ -44,7 +44,16 @@ func main() {
 	flag.StringVar(&o.downMode, "down-mode", downFail, "how a down destination behaves: fail (503 at once) or hang (requests held open)")
 	flag.DurationVar(&o.downAt, "down-at", 3*time.Second, "when into the timed phase the destinations go down")
 	flag.DurationVar(&o.downFor, "down-for", 10*time.Second, "how long they stay down")
+	writeCA := flag.Bool("write-ca", false, "only write the -ca file (if missing) and exit: run it once, then point the homeserver's federation_ca_file at it")
 	flag.Parse()
+	if *writeCA {
+		if err := ensureCA(o.caFile); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(o.caFile)
+		return
+	}
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

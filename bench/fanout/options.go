@@ -57,6 +57,10 @@ type options struct {
 	rampStep   time.Duration
 	p99        time.Duration
 
+	// phaseHook, when set, is called as the timed phase begins (true) and
+	// after the drain (false): the benchmark profiles that span only.
+	phaseHook func(begin bool)
+
 	down     float64
 	downMode string
 	downAt   time.Duration
