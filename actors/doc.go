@@ -19,6 +19,8 @@
 //	                          before anyone knows its ID
 //	e E o k y M c G x X b l   the room actor of that room (actors/room; the
 //	                          global stream 'o' through persistence's watermark)
+//	B (backfill bookkeeping)  the room actor of that room, with the backfilled
+//	                          events it places (actors/room/backfill*.go)
 //	a (account data)          the user actor of that localpart
 //	K (E2EE keys)             the user actor of that localpart (one-time key
 //	                          claims too, one at a time, so each key goes once)

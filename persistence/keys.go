@@ -81,6 +81,9 @@ import (
 //	prefix 'W'  W | nid                                 → EventTxn: the sender's device and txnId, for unsigned.transaction_id (eventtxn.go)
 //	prefix 'b'  b | lp(userID) | lp(roomID)             → UserMembership: every room a user has a membership in
 //	prefix 'l'  l | lp(parentEventID) | lp(relType) | stream → nid of the child: the relations index
+//	prefix 'B'  B | 0 | lp(roomID)                      → BackfillState: the backward extremities are computed (backfill.go)
+//	prefix 'B'  B | 1 | lp(roomID) | lp(eventID)        → BackwardExtremity: a timeline event whose prev_events are not held;
+//	                                                      a backfilled event has 'e', 'E', 'o' and 'k' rows but no 'y' row
 //
 // An outlier (an event held but not in the timeline: send_join state and
 // auth chain, fetched auth events and state) has its 'e' and 'E' rows only,

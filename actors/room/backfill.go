@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
@@ -101,7 +102,7 @@ func (a *roomActor) initBackwardExtremities(b *persistence.RoomBatch) ([]persist
 	}
 	store := a.dir.cfg.Store
 	var xs []persistence.BackwardExtremity
-	from := persistence.Topo{}
+	from := persistence.Topo{Depth: math.MinInt64}
 	for {
 		recs, next, err := store.RoomEvents(a.roomID, from, false, 256)
 		if err != nil {
@@ -159,4 +160,33 @@ func inTimeline(store *persistence.Store, eventID string) (bool, error) {
 		return false, err
 	}
 	return store.InTimeline(rec)
+}
+
+// noteGap records a timeline event written after a gap (a prev_event of
+// it is not in the timeline: an inbound PDU whose missing prev_events
+// were only fetched as state) as a backward extremity, so that /messages
+// backfills across the gap. Events citing the forward extremities, as
+// every local event does, cost no read. Until a room's extremities are
+// first computed nothing is recorded: that scan finds the event.
+func (w *writer) noteGap(b *persistence.RoomBatch, ev *event.Event, rec *persistence.StoredEvent) {
+	var missing []string
+	for _, id := range ev.PrevEvents {
+		if _, ok := w.extrem[id]; ok {
+			continue
+		}
+		if r, ok := w.batch[id]; ok && !r.Outlier {
+			continue
+		}
+		if in, err := inTimeline(w.store, id); err != nil || in {
+			continue
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) == 0 {
+		return
+	}
+	if st, err := w.store.BackfillState(w.roomID); err != nil || !st.Initialised {
+		return
+	}
+	b.SetBackwardExtremity(w.roomID, persistence.BackwardExtremity{EventID: ev.ID, Depth: rec.Depth, Stream: rec.Stream, Missing: missing})
 }

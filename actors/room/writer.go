@@ -80,6 +80,7 @@ func (w *writer) write(b *persistence.RoomBatch, eff *core.Effects, txn *Txn) er
 	}
 	rec.StateAfter = w.info.StateGroup
 	b.PutEvent(*rec)
+	w.noteGap(b, ev, rec)
 	// The federation outbox rows go in the event's own batch, so an event
 	// acknowledged to a client is queued for every server in the room.
 	for _, dest := range eff.Destinations {
