@@ -108,17 +108,43 @@ func digest(parts ...[]byte) string {
 }
 
 // publish announces what changed of lp's devices since the last
-// announcement (server-server-api "Device Management": each update gets a
-// stream_id and names the previous one in prev_id). What was announced is
-// committed before the EDUs are queued.
+// announcement to every server sharing a room with lp. What was announced
+// is committed before the EDUs are queued, so a stream_id is never reused.
 func (s *Service) publish(lp string) error {
+	edus, next, err := s.announcements(lp)
+	if err != nil || len(edus) == 0 {
+		return err
+	}
+	b := s.cfg.Store.NewBatch()
+	b.PutSentDeviceList(lp, next)
+	if err := b.Commit(); err != nil {
+		return err
+	}
+	if s.cfg.SendEDU == nil {
+		return nil
+	}
+	for _, dest := range s.sharingServers("@" + lp + ":" + s.cfg.ServerName) {
+		for _, e := range edus {
+			s.cfg.SendEDU(dest, e)
+		}
+	}
+	return nil
+}
+
+// announcements compares lp's devices and cross-signing keys with what
+// was last announced and returns the EDUs describing the differences and
+// the record of what they announce (server-server-api "Device
+// Management": one m.device_list_update per changed device, each with a
+// new stream_id and, in prev_id, the one before it; m.signing_key_update
+// when the master or self-signing key changed).
+func (s *Service) announcements(lp string) ([]federation.EDU, persistence.SentDeviceList, error) {
 	cur, err := s.readLocal(lp)
 	if err != nil {
-		return err
+		return nil, persistence.SentDeviceList{}, err
 	}
 	sent, err := s.cfg.Store.SentDeviceList(lp)
 	if err != nil {
-		return err
+		return nil, persistence.SentDeviceList{}, err
 	}
 	userID := "@" + lp + ":" + s.cfg.ServerName
 	next := persistence.SentDeviceList{StreamID: sent.StreamID, Devices: map[string]string{},
@@ -173,23 +199,7 @@ func (s *Service) publish(lp string) error {
 		c, _ := json.Marshal(update)
 		edus = append(edus, federation.EDU{Type: "m.signing_key_update", Content: c})
 	}
-	if len(edus) == 0 {
-		return nil
-	}
-	b := s.cfg.Store.NewBatch()
-	b.PutSentDeviceList(lp, next)
-	if err := b.Commit(); err != nil {
-		return err
-	}
-	if s.cfg.SendEDU == nil {
-		return nil
-	}
-	for _, dest := range s.sharingServers(userID) {
-		for _, e := range edus {
-			s.cfg.SendEDU(dest, e)
-		}
-	}
-	return nil
+	return edus, next, nil
 }
 
 // StreamID is the stream_id of the last device-list update announced for
