@@ -1,0 +1,215 @@
+package room
+
+import (
+	"encoding/json"
+	"fmt"
+	mrand "math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/axonhs/axon/rooms/event"
+	core "github.com/axonhs/axon/rooms/room"
+	"github.com/axonhs/axon/rooms/signing"
+	"github.com/axonhs/axon/rooms/version"
+)
+
+const (
+	carol = "@carol:remote.org"
+	dave  = "@dave:remote.org"
+	erin  = "@erin:remote.org"
+)
+
+// remoteHistory is a room of remote.org as remote.org holds it: its
+// creation, ten messages with dave joining half-way, then an event that
+// claims a depth far above its place, and erin's join on top of it, which
+// is what this server adopts. Every event in order, oldest first.
+type remoteHistory struct {
+	roomID  string
+	history []*event.Event // creation … messages, then the inflated event
+	before  []*event.Event // the state before the join
+	join    *event.Event
+	stray   *event.Event // an event of the room on no path to the join
+	daveIn  *event.Event
+}
+
+func newRemoteHistory(t *testing.T) *remoteHistory {
+	t.Helper()
+	spec, _ := version.Lookup("11")
+	var seed [32]byte
+	copy(seed[:], "remote.org")
+	key, err := signing.KeyFromSeed("ed25519:r", seed[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := core.Signer{ServerName: "remote.org", Key: key, Rand: &lockedRand{r: mrand.NewChaCha8(seed)}}
+	r, effs, err := core.Create(core.CreateParams{Creator: carol, Version: spec, Preset: core.PresetPublicChat}, s, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &remoteHistory{roomID: r.ID()}
+	for _, e := range effs {
+		h.history = append(h.history, e.Event)
+	}
+	now := int64(2000)
+	propose := func(p core.Proposal) *event.Event {
+		now++
+		eff, err := r.Propose(p, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.history = append(h.history, eff.Event)
+		return eff.Event
+	}
+	for i := range 10 {
+		sender := carol
+		if i == 5 {
+			h.daveIn = propose(core.Proposal{Type: event.TypeMember, StateKey: core.StateKeyOf(dave), Sender: dave, Content: json.RawMessage(`{"membership":"join"}`)})
+		}
+		if i >= 5 {
+			sender = dave
+		}
+		propose(core.Proposal{Type: "m.room.message", Sender: sender, Content: json.RawMessage(fmt.Sprintf(`{"body":"m%d"}`, i))})
+	}
+	h.before = r.StateEvents()
+	last := h.history[len(h.history)-1]
+	auth := func(types ...string) []string {
+		var out []string
+		for _, e := range h.before {
+			if slices.Contains(types, e.Type) && (e.Type != event.TypeMember || *e.StateKey == carol) {
+				out = append(out, e.ID)
+			}
+		}
+		return out
+	}
+	build := func(p event.Proto) *event.Event {
+		p.RoomID, p.OriginServerTS = h.roomID, now
+		ev, err := p.Build(spec, "remote.org", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	inflated := build(event.Proto{Type: "m.room.message", Sender: carol, Content: json.RawMessage(`{"body":"inflated"}`),
+		PrevEvents: []string{last.ID}, AuthEvents: auth(event.TypeCreate, event.TypePowerLevels, event.TypeMember), Depth: 1000})
+	h.history = append(h.history, inflated)
+	e := erin
+	h.join = build(event.Proto{Type: event.TypeMember, StateKey: &e, Sender: erin, Content: json.RawMessage(`{"membership":"join"}`),
+		PrevEvents: []string{inflated.ID}, AuthEvents: auth(event.TypeCreate, event.TypePowerLevels, event.TypeJoinRules), Depth: last.Depth + 2})
+	h.stray = build(event.Proto{Type: "m.room.message", Sender: carol, Content: json.RawMessage(`{"body":"stray"}`),
+		PrevEvents: []string{h.history[0].ID}, AuthEvents: auth(event.TypeCreate, event.TypePowerLevels, event.TypeMember), Depth: 2})
+	return h
+}
+
+// The history is placed below the join, in its order, whatever order it
+// arrives in and whatever depth an event claims; events on no path to the
+// join are left out; the state before each placed event follows the
+// history; the backward extremities move back and end at m.room.create;
+// placing the same events again does nothing.
+func TestPlaceBackfilled(t *testing.T) {
+	d, st, _ := newDir(t, vfs.NewMem(), Config{})
+	h := newRemoteHistory(t)
+	if err := d.Adopt(ctxT(t), Joined{Join: h.join, State: h.before}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.PlaceBackfilled(ctxT(t), h.roomID, nil)
+	if err != nil || len(res.Extremities) != 1 || res.Extremities[0].EventID != h.join.ID {
+		t.Fatalf("extremities after the join: %+v %v", res, err)
+	}
+
+	// The newest four first: the extremity moves back to the oldest of them.
+	newest := h.history[len(h.history)-4:]
+	res, err = d.PlaceBackfilled(ctxT(t), h.roomID, newest)
+	if err != nil || res.Placed != 4 || len(res.Extremities) != 1 || res.Extremities[0].EventID != newest[0].ID ||
+		fmt.Sprint(res.Extremities[0].Missing) != fmt.Sprint(newest[0].PrevEvents) {
+		t.Fatalf("after the newest four: %+v %v", res, err)
+	}
+
+	chunk := append(slices.Clone(h.history), h.stray)
+	mrand.New(mrand.NewPCG(1, 2)).Shuffle(len(chunk), func(i, j int) { chunk[i], chunk[j] = chunk[j], chunk[i] })
+	res, err = d.PlaceBackfilled(ctxT(t), h.roomID, chunk)
+	if err != nil || res.Placed != len(h.history)-4 || len(res.Extremities) != 0 {
+		t.Fatalf("after the rest: placed %d of %d, extremities %+v, %v", res.Placed, len(h.history)-4, res.Extremities, err)
+	}
+
+	end, _ := st.RoomEnd(h.roomID)
+	page, _, err := st.RoomEvents(h.roomID, end, true, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for i := len(page) - 1; i >= 0; i-- {
+		got = append(got, page[i].EventID)
+	}
+	for _, e := range append(slices.Clone(h.history), h.join) {
+		want = append(want, e.ID)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("timeline oldest first:\n%v\nwant\n%v", got, want)
+	}
+	if inflated, join := page[1], page[0]; inflated.Depth >= join.Depth {
+		t.Fatalf("the inflated event is at depth %d, its child the join at %d", inflated.Depth, join.Depth)
+	}
+	if s, _ := st.RoomStream(h.roomID, 0, 1<<62, 100); len(s) != 1 || s[0].EventID != h.join.ID {
+		t.Fatalf("the room stream holds %d events, want the join only", len(s))
+	}
+	if rec, err := st.EventByID(h.stray.ID); err == nil {
+		t.Fatalf("the stray event was stored: %+v", rec)
+	}
+
+	// dave is a member in the state before his messages, and not before
+	// his join.
+	daveKey := event.StateKey{Type: event.TypeMember, StateKey: dave}
+	for _, rec := range page {
+		s, err := st.StateBefore(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, member := s[daveKey]
+		ev, _ := rec.Event()
+		afterJoin := ev.Depth > h.daveIn.Depth
+		if member != afterJoin {
+			t.Fatalf("%s (%s, depth %d): dave in the state before it: %v", rec.EventID, ev.Type, ev.Depth, member)
+		}
+	}
+
+	if res, err = d.PlaceBackfilled(ctxT(t), h.roomID, chunk); err != nil || res.Placed != 0 {
+		t.Fatalf("placing again: %+v %v", res, err)
+	}
+}
+
+// A room created here holds its whole history: it has no backward
+// extremities and nothing is placed in it.
+func TestLocalRoomHasNoBackwardExtremities(t *testing.T) {
+	d, _, _ := newDir(t, vfs.NewMem(), Config{})
+	roomID := createRoom(t, d, "11")
+	res, err := d.PlaceBackfilled(ctxT(t), roomID, nil)
+	if err != nil || len(res.Extremities) != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	h := newRemoteHistory(t)
+	if res, err = d.PlaceBackfilled(ctxT(t), roomID, h.history); err != nil || res.Placed != 0 {
+		t.Fatalf("placing another room's events: %+v %v", res, err)
+	}
+}
+
+// Extremities survive in the store between calls.
+func TestBackwardExtremitiesPersist(t *testing.T) {
+	d, st, _ := newDir(t, vfs.NewMem(), Config{})
+	h := newRemoteHistory(t)
+	if err := d.Adopt(ctxT(t), Joined{Join: h.join, State: h.before}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.PlaceBackfilled(ctxT(t), h.roomID, h.history[len(h.history)-2:]); err != nil {
+		t.Fatal(err)
+	}
+	xs, err := st.BackwardExtremities(h.roomID)
+	if err != nil || len(xs) != 1 || xs[0].EventID != h.history[len(h.history)-2].ID {
+		t.Fatalf("stored extremities %+v %v", xs, err)
+	}
+	if bs, _ := st.BackfillState(h.roomID); !bs.Initialised {
+		t.Fatal("backfill state not stored")
+	}
+}
