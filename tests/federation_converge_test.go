@@ -99,22 +99,33 @@ var viewers = []string{alice, bob, carol}
 // state, and returns it; on a timeout it shows where they differ.
 func (r *convergeRoom) waitSameState() stateres.StateMap {
 	r.t.Helper()
-	var states []stateres.StateMap
+	return r.waitSameStateOn(viewers...)
+}
+
+// waitSameStateOn is waitSameState for the servers of the given users.
+func (r *convergeRoom) waitSameStateOn(users ...string) stateres.StateMap {
+	r.t.Helper()
+	states := make([]stateres.StateMap, len(users))
 	waitShow(r.t, func() bool {
-		states = states[:0]
-		for _, u := range viewers {
+		for i, u := range users {
 			s, err := r.state(u)
 			if err != nil {
 				return false
 			}
-			states = append(states, s)
+			states[i] = s
 		}
-		return maps.Equal(states[0], states[1]) && maps.Equal(states[0], states[2])
-	}, "the same current state on A, B and C", func() string {
-		if len(states) < 3 {
-			return fmt.Sprintf("only %d servers answered", len(states))
+		for i := 1; i < len(users); i++ {
+			if !maps.Equal(states[0], states[i]) {
+				return false
+			}
 		}
-		return stateDiff(states[0], states[1], "A", "B") + stateDiff(states[0], states[2], "A", "C")
+		return true
+	}, "the same current state on "+strings.Join(users, ", "), func() string {
+		out := ""
+		for i := 1; i < len(users); i++ {
+			out += stateDiff(states[0], states[i], users[0], users[i])
+		}
+		return out
 	})
 	return states[0]
 }

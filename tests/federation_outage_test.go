@@ -171,3 +171,123 @@ func TestFederationOutageCatchUp(t *testing.T) {
 		})
 	}
 }
+
+// While C is down, A and B change the power levels and the join rule at
+// the same moment, differently. When C comes back it ends with the state
+// A and B agreed on, the one state resolution gives for the room.
+func TestFederationOutageConflictWhileDown(t *testing.T) {
+	for _, ver := range convergeVersions {
+		t.Run("v"+ver, func(t *testing.T) {
+			tr, cfgs := newRestartableTrio(t)
+			levels := map[string]int{bob: 100, carol: 100}
+			r := newConvergeRoom(t, tr, ver, levels)
+			stopServer(t, tr.srv["hs-c.test"])
+
+			errs := race(
+				func() error {
+					pl, err := r.powerLevelsOf(alice, levels, map[string]any{"ban": 60})
+					if err == nil {
+						_, err = r.setState(alice, "m.room.power_levels", "", pl)
+					}
+					if err == nil {
+						_, err = r.setState(alice, "m.room.join_rules", "", map[string]any{"join_rule": "invite"})
+					}
+					return err
+				},
+				func() error {
+					pl, err := r.powerLevelsOf(bob, levels, map[string]any{"kick": 70})
+					if err == nil {
+						_, err = r.setState(bob, "m.room.power_levels", "", pl)
+					}
+					if err == nil {
+						_, err = r.setState(bob, "m.room.join_rules", "", map[string]any{"join_rule": "knock"})
+					}
+					return err
+				},
+			)
+			for _, err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.waitSameStateOn(alice, bob)
+
+			tr.srv["hs-c.test"] = startServer(t, cfgs["hs-c.test"])
+			agreed := r.waitSameState()
+			r.checkResolved(agreed)
+		})
+	}
+}
+
+// A and B go down while C's user talks and changes the topic; C goes down
+// too before it could deliver anything. A and B come back and talk among
+// themselves; then C comes back. C's outbox, kept across its restart,
+// delivers what it wrote, the others' outboxes deliver theirs, and all
+// three show every event and the same state.
+func TestFederationOutageSenderRestarts(t *testing.T) {
+	tr, cfgs := newRestartableTrio(t)
+	r := newConvergeRoom(t, tr, "12", map[string]int{carol: 50})
+	r.sayAndWait(alice, "before", "before the outages", bob, carol)
+
+	stopServer(t, tr.srv["hs-a.test"])
+	stopServer(t, tr.srv["hs-b.test"])
+	var fromC []string
+	for i := range 3 {
+		fromC = append(fromC, r.say(carol, r.roomID, fmt.Sprintf("alone%d", i), fmt.Sprintf("carol alone %d", i)))
+	}
+	if res := r.as(carol, "PUT", "/_matrix/client/v3/rooms/"+url.PathEscape(r.roomID)+"/state/m.room.topic/", map[string]any{"topic": "set by carol alone"}); res.status != 200 {
+		t.Fatalf("topic: %d %v", res.status, res.body)
+	} else {
+		fromC = append(fromC, res.str("event_id"))
+	}
+	stopServer(t, tr.srv["hs-c.test"])
+
+	tr.srv["hs-a.test"] = startServer(t, cfgs["hs-a.test"])
+	tr.srv["hs-b.test"] = startServer(t, cfgs["hs-b.test"])
+	var fromAB []string
+	for i := range 2 {
+		fromAB = append(fromAB, r.sayAndWait(alice, fmt.Sprintf("ab-a%d", i), fmt.Sprintf("alice without carol %d", i), bob))
+		fromAB = append(fromAB, r.sayAndWait(bob, fmt.Sprintf("ab-b%d", i), fmt.Sprintf("bob without carol %d", i), alice))
+	}
+
+	tr.srv["hs-c.test"] = startServer(t, cfgs["hs-c.test"])
+	want := append(slices.Clone(fromC), fromAB...)
+	waitShow(t, func() bool {
+		for _, u := range viewers {
+			h := r.historyIDs(u)
+			for _, evID := range want {
+				if !slices.Contains(h, evID) {
+					return false
+				}
+			}
+		}
+		return true
+	}, "every server shows every event of both sides", func() string {
+		var out []string
+		for _, u := range viewers {
+			out = append(out, fmt.Sprintf("%s: %v", u, r.historyIDs(u)))
+		}
+		return fmt.Sprintf("want %v; %s; outbound A %+v B %+v C %+v", want, strings.Join(out, "; "),
+			tr.srv["hs-a.test"].Servers().Stats(), tr.srv["hs-b.test"].Servers().Stats(), tr.srv["hs-c.test"].Servers().Stats())
+	})
+	agreed := r.waitSameState()
+	r.checkResolved(agreed)
+	if r.slot(agreed, "m.room.topic", "")["topic"] != "set by carol alone" {
+		t.Errorf("agreed topic %v", r.slot(agreed, "m.room.topic", ""))
+	}
+	// The same events, each side's in the order it wrote them.
+	for _, u := range viewers {
+		h := r.historyIDs(u)
+		for _, side := range [][]string{fromC, fromAB} {
+			var seen []string
+			for _, evID := range h {
+				if slices.Contains(side, evID) {
+					seen = append(seen, evID)
+				}
+			}
+			if !slices.Equal(seen, side) {
+				t.Errorf("%s shows %v, written in the order %v", u, seen, side)
+			}
+		}
+	}
+}
