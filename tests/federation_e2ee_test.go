@@ -271,6 +271,16 @@ func TestFederationE2EE(t *testing.T) {
 		_, first := q.DeviceKeys[alice][p.alice.DeviceID]
 		return !phone && first
 	}, "bob's query without alice's deleted phone")
+
+	// Renaming a device reaches bob's server too.
+	if r := call(t, p.a, "PUT", v3+"/devices/"+url.PathEscape(p.alice.DeviceID.String()), p.alice.AccessToken,
+		map[string]any{"display_name": "Alice's laptop"}); r.status != 200 {
+		t.Fatalf("rename: %d %v", r.status, r.body)
+	}
+	waitFor(t, func() bool {
+		q, err := p.bob.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{alice: {}}})
+		return err == nil && q.DeviceKeys[alice][p.alice.DeviceID].Unsigned["device_display_name"] == "Alice's laptop"
+	}, "alice's new device name in bob's query")
 }
 
 // A key query or claim naming a server that accepts the connection and

@@ -90,8 +90,11 @@ func validCrossSigning(userID, usage string, raw json.RawMessage) json.RawMessag
 	return nil
 }
 
-// withDisplayName returns device keys with unsigned.device_display_name
-// set (or removed when name is empty).
+// WithDisplayName returns device keys with unsigned.device_display_name
+// set (or removed when name is empty): the UnsignedDeviceInfo servers add
+// to the keys they serve (user_keys.yaml).
+func WithDisplayName(keys json.RawMessage, name string) json.RawMessage { return withDisplayName(keys, name) }
+
 func withDisplayName(keys json.RawMessage, name string) json.RawMessage {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(keys, &obj) != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/axonhs/axon/actors/user"
 	axhttp "github.com/axonhs/axon/http"
+	"github.com/axonhs/axon/http/e2ee"
 	"github.com/axonhs/axon/persistence"
 )
 
@@ -104,7 +105,13 @@ func (a *API) userKeysQuery(ctx *fasthttp.RequestCtx, _ string) error {
 		picked := map[string]json.RawMessage{}
 		for id, k := range all {
 			if len(wanted) == 0 || contains(wanted, id) {
-				picked[id] = k
+				// user_keys.yaml: the keys as uploaded, with the device's
+				// name in unsigned.device_display_name.
+				d, err := a.cfg.Store.Device(lp, id)
+				if err != nil && !errors.Is(err, persistence.ErrNotFound) {
+					return err
+				}
+				picked[id] = e2ee.WithDisplayName(k, d.DisplayName)
 			}
 		}
 		deviceKeys[uid] = picked
