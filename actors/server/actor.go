@@ -42,6 +42,8 @@ type pendingTxn struct {
 	streams []uint64
 	body    []byte
 	edus    int
+	// canonical: body is canonical JSON, sent through CanonicalSender.
+	canonical bool
 }
 
 func newServerActor(d *Directory, dest string) *serverActor {
@@ -216,7 +218,12 @@ func (a *serverActor) send(ctx actor.Context, txn *pendingTxn) {
 	go func() {
 		defer d.work.end()
 		c, cancel := contextWithTimeout(d.ctx, d.cfg.RequestTimeout)
-		_, err := d.cfg.Sender.SendTransaction(c, dest, txn.id, txn.body)
+		var err error
+		if cs, ok := d.cfg.Sender.(CanonicalSender); ok && txn.canonical {
+			_, err = cs.SendCanonicalTransaction(c, dest, txn.id, txn.body)
+		} else {
+			_, err = d.cfg.Sender.SendTransaction(c, dest, txn.id, txn.body)
+		}
 		cancel()
 		if err == nil && len(txn.streams) > 0 {
 			st.TxnID, st.Streams, st.Failures, st.RetryAtMS = "", nil, 0, 0
@@ -344,11 +351,17 @@ func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.Des
 	if len(nids) == 0 && len(edus) == 0 {
 		return nil, false, nil
 	}
-	pdus, err := d.pdus.get(d.cfg.Store, nids)
+	pdus, allCanonical, err := d.pdus.get(d.cfg.Store, nids)
 	if err != nil {
 		return nil, false, err
 	}
-	body := federation.EncodeTransaction(d.cfg.ServerName, d.cfg.Now().UnixMilli(), pdus, edus)
+	ts := d.cfg.Now().UnixMilli()
+	if _, ok := d.cfg.Sender.(CanonicalSender); ok && allCanonical && !d.cfg.NoCanonicalBodies {
+		if body, err := federation.EncodeCanonicalTransaction(d.cfg.ServerName, ts, pdus, edus); err == nil {
+			return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), canonical: true}, full, nil
+		}
+	}
+	body := federation.EncodeTransaction(d.cfg.ServerName, ts, pdus, edus)
 	return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus)}, full, nil
 }
 

@@ -22,6 +22,13 @@ type Sender interface {
 	SendTransaction(ctx context.Context, destination, txnID string, body json.RawMessage) (federation.SendResult, error)
 }
 
+// CanonicalSender is a Sender that also sends bodies already in canonical
+// JSON without re-encoding them to sign them; *federation.Client is one.
+// The directory uses it whenever every PDU of a transaction is canonical.
+type CanonicalSender interface {
+	SendCanonicalTransaction(ctx context.Context, destination, txnID string, body []byte) (federation.SendResult, error)
+}
+
 // Config configures a Directory. Zero values get the defaults noted.
 type Config struct {
 	// ServerName is this server: the origin of every transaction.
@@ -56,6 +63,10 @@ type Config struct {
 	// over its body, a request and an outbox read whatever it holds.
 	MaxBatchDelay time.Duration
 	TxnRateBudget int
+	// NoCanonicalBodies makes every transaction go through
+	// Sender.SendTransaction even when the Sender is a CanonicalSender
+	// (for comparisons).
+	NoCanonicalBodies bool
 	// PDUCacheBytes bounds the PDU bytes shared between destinations
 	// (default 32 MiB).
 	PDUCacheBytes int

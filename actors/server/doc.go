@@ -19,6 +19,6 @@
 // result back. The global bound on connections and requests in flight is
 // the federation.Client's.
 //
-// It imports protoactor's actor package, persistence, federation and the
-// standard library; never http/... .
+// It imports protoactor's actor package, persistence, federation,
+// rooms/canonical and the standard library; never http/... .
 package server

@@ -62,7 +62,7 @@ func (f *fakeSender) snapshot() []sentTxn {
 
 func (f *fakeSender) attempts(id string) int { f.mu.Lock(); defer f.mu.Unlock(); return f.tries[id] }
 
-func openStore(t *testing.T, dir string) *persistence.Store {
+func openStore(t testing.TB, dir string) *persistence.Store {
 	t.Helper()
 	st, err := persistence.Open(dir, persistence.Options{})
 	if err != nil {
@@ -71,7 +71,7 @@ func openStore(t *testing.T, dir string) *persistence.Store {
 	return st
 }
 
-func newDir(t *testing.T, st *persistence.Store, s Sender, mod func(*Config)) *Directory {
+func newDir(t testing.TB, st *persistence.Store, s Sender, mod func(*Config)) *Directory {
 	t.Helper()
 	cfg := Config{ServerName: "axon.test", Store: st, Sender: s, BackoffBase: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond}
 	if mod != nil {
@@ -94,7 +94,7 @@ func queue(t *testing.T, st *persistence.Store, dest string, n int) []string {
 	}
 	var bodies []string
 	for i := range n {
-		body := fmt.Sprintf(`{"n":%d,"dest":%q}`, i, dest)
+		body := fmt.Sprintf(`{"dest":%q,"n":%d}`, dest, i) // canonical: the server sends PDUs in canonical JSON
 		e := persistence.StoredEvent{NID: b.NextNID(), Stream: b.NextStream(), RoomID: "!r:axon.test",
 			EventID: fmt.Sprintf("$%s-%d-%d", dest, time.Now().UnixNano(), i), RoomVersion: "10", Raw: []byte(body)}
 		b.PutEvent(e)
