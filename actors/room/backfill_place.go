@@ -1,6 +1,7 @@
 package room
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,7 +25,9 @@ import (
 // same, except for a state event that holds its own slot there: that slot
 // goes back to the previous holder, which is among the event's auth
 // events for memberships and power levels; when it is not (a topic or a
-// history_visibility change, say), the slot is left empty, which is the
+// history_visibility change, say), it is the event unsigned.replaces_state
+// names if that is held and of the same slot (an unsigned hint some
+// servers send), and otherwise the slot is left empty, which is the
 // closest the backfilled data can tell. Snapshots are written every
 // persistence.SnapshotInterval groups, as the room's own writer does.
 type placement struct {
@@ -177,8 +180,8 @@ func (p *placement) undo(ev *event.Event, after uint64) (uint64, error) {
 		return after, nil // the event does not hold its slot in the state after it
 	}
 	var prev uint64
-	for _, id := range ev.AuthEvents {
-		if id == ev.ID {
+	for _, id := range append(slices.Clone(ev.AuthEvents), replacesState(ev)) {
+		if id == ev.ID || id == "" {
 			continue
 		}
 		nid, key, ok, err := p.stateEventOf(id)
@@ -379,4 +382,18 @@ func uniq(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// replacesState reads unsigned.replaces_state, "" when there is none.
+func replacesState(ev *event.Event) string {
+	if len(ev.Unsigned) == 0 {
+		return ""
+	}
+	var u struct {
+		ReplacesState string `json:"replaces_state"`
+	}
+	if json.Unmarshal(ev.Unsigned, &u) != nil {
+		return ""
+	}
+	return u.ReplacesState
 }
