@@ -29,6 +29,14 @@ type Inbound struct {
 	// the auth chains of the room's current state (state resolution walks
 	// them).
 	Events stateres.Events
+	// AfterGap reports that a prev_event is not part of the room's
+	// timeline here (an outlier whose state was fetched from another
+	// server): this server may have missed state changes, so the soft-fail
+	// check reads the resolution of the current state and the state before
+	// the event rather than the current state alone (as Synapse does for
+	// events after a gap, so that a ban still applies while a missed join
+	// is known).
+	AfterGap bool
 	// StateAfter returns the state after one of the room's forward
 	// extremities. Step calls it only when Event forks a room that has
 	// several extremities whose states the Room does not hold (after a
@@ -101,7 +109,13 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 		return out
 	}
 	// Step 6: against the current state.
-	if err := auth.Allowed(ev, r.state); err != nil {
+	current := r.state
+	if in.AfterGap {
+		if current, err = r.currentAfterGap(ev, before, in.Events); err != nil {
+			return nil, err
+		}
+	}
+	if err := auth.Allowed(ev, current); err != nil {
 		return &Effects{Event: ev, Outcome: SoftFailed, Reason: err, EventState: after(), Extremities: r.Extremities()}, nil
 	}
 
@@ -137,6 +151,17 @@ func (r *Room) Step(in Inbound) (*Effects, error) {
 	r.keepForkStates(ev, false)
 	fx.Extremities = r.Extremities()
 	return fx, nil
+}
+
+// currentAfterGap is the current state for the soft-fail check of an
+// event after a gap: the resolution of the room's current state and the
+// state before the event, in the slots the auth rules read for it.
+func (r *Room) currentAfterGap(ev *event.Event, before stateres.StateMap, events stateres.Events) (auth.StateMap, error) {
+	resolved, err := stateres.Resolve(r.spec, []stateres.StateMap{r.stateSnapshot(), before}, newRoomEvents(r, nil, events))
+	if err != nil {
+		return nil, fmt.Errorf("%w: resolving the current state after a gap: %v", ErrMissingState, err)
+	}
+	return r.slotsFor(ev, resolved, events)
 }
 
 // applied reports whether ev is a forward extremity or in the current

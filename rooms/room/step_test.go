@@ -2,6 +2,7 @@ package room
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -280,5 +281,53 @@ func TestStepBadInput(t *testing.T) {
 	fx := k.step(ev, st)
 	if _, err := k.room.Step(k.inbound(ev, st)); !errors.Is(err, ErrKnownEvent) || fx.Outcome != Accepted {
 		t.Errorf("an applied event again: %v", err)
+	}
+}
+
+// TestStepAfterGap: erin joined on dave's server in history this server
+// missed; her message arrives with the state fetched at its prev_event.
+// Checked against the current state alone it would be soft-failed (erin
+// is no member here); after a gap the current state for that check is
+// resolved with the state before the event, so it is accepted and erin's
+// join enters the current state. A ban this server knows of still wins.
+func TestStepAfterGap(t *testing.T) {
+	for _, v := range []version.ID{"11", "12"} {
+		t.Run(string(v), func(t *testing.T) {
+			for _, tc := range []struct {
+				name     string
+				afterGap bool
+				banErin  bool
+				want     Outcome
+			}{
+				{"after a gap", true, false, Accepted},
+				{"not marked as after a gap", false, false, SoftFailed},
+				{"after a gap, erin banned here", true, true, SoftFailed},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					k := newKit(t, v, PresetPublicChat)
+					st := k.joinDave()
+					join := k.remoteEvent(Join(erin, MemberOptions{}), k.room.Extremities(), st)
+					k.events.Add(join)
+					gapState := maps.Clone(st)
+					gapState[join.Key()] = join.ID
+					if tc.banErin {
+						k.propose(Ban(alice, erin, "spam"))
+					}
+					msg := k.remoteEvent(message(erin, "hello after the gap"), []string{join.ID}, gapState)
+					in := k.inbound(msg, gapState)
+					in.AfterGap = tc.afterGap
+					fx, err := k.room.Step(in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if fx.Outcome != tc.want {
+						t.Fatalf("outcome %v (%v), want %v", fx.Outcome, fx.Reason, tc.want)
+					}
+					if tc.want == Accepted && k.room.Membership(erin) != event.MembershipJoin {
+						t.Errorf("erin's membership after the step: %q", k.room.Membership(erin))
+					}
+				})
+			}
+		})
 	}
 }
