@@ -60,7 +60,7 @@ func (d *Directory) StoreOutliers(ctx context.Context, roomID string, outs []Out
 // flush.
 func (a *roomActor) applyOutliers(m *envelope) (string, error, bool) {
 	outs := m.outliers.outs
-	fresh := make([]*Outlier, 0, len(outs))
+	fresh := make([]queuedOutlier, 0, len(outs))
 	inRequest := make(map[string]bool, len(outs))
 	for i := range outs {
 		o := &outs[i]
@@ -68,7 +68,15 @@ func (a *roomActor) applyOutliers(m *envelope) (string, error, bool) {
 		if ev.RoomID != a.roomID {
 			return "", fmt.Errorf("%w: %s", core.ErrWrongRoom, ev.ID), false
 		}
-		if a.holds(ev.ID) {
+		// A held outlier whose state was unknown takes the state now
+		// given, under its own NID; anything else held stays as it is.
+		var reuse uint64
+		if o.StateBefore != nil {
+			if rec, err := a.w.lookup(ev.ID); err == nil && rec.Outlier && rec.StateAfter == 0 && !a.pendingOutlier(ev.ID) {
+				reuse = rec.NID
+			}
+		}
+		if reuse == 0 && a.holds(ev.ID) {
 			continue
 		}
 		for _, id := range o.StateBefore {
@@ -77,15 +85,15 @@ func (a *roomActor) applyOutliers(m *envelope) (string, error, bool) {
 			}
 		}
 		inRequest[ev.ID] = true
-		fresh = append(fresh, o)
+		fresh = append(fresh, queuedOutlier{o: o, nid: reuse})
 	}
 	var last *pending
-	for _, o := range fresh {
+	for _, q := range fresh {
 		outcome := core.Accepted
-		if o.Rejected {
+		if q.o.Rejected {
 			outcome = core.Rejected
 		}
-		last = &pending{eff: &core.Effects{Event: o.Event, Outcome: outcome}, outlier: o}
+		last = &pending{eff: &core.Effects{Event: q.o.Event, Outcome: outcome}, outlier: q.o, outlierNID: q.nid}
 		a.pending = append(a.pending, last)
 	}
 	if last == nil {
@@ -93,6 +101,13 @@ func (a *roomActor) applyOutliers(m *envelope) (string, error, bool) {
 	}
 	last.replies = append(last.replies, m.reply)
 	return "", nil, true
+}
+
+// queuedOutlier is an outlier to write, with the NID of its stored record
+// when it only gains a state (0: a new record).
+type queuedOutlier struct {
+	o   *Outlier
+	nid uint64
 }
 
 // holds reports an event stored or queued for the next batch, in the
@@ -118,11 +133,15 @@ func (a *roomActor) pendingOutlier(id string) bool {
 
 // writeOutlier adds an outlier's rows to b: the event by NID and ID, and,
 // when its state before is known, a snapshot group of that state and the
-// group after the event.
-func (w *writer) writeOutlier(b *persistence.RoomBatch, o *Outlier) error {
+// group after the event. nid is the NID of the outlier's stored record
+// when it only gains a state, 0 for a new record.
+func (w *writer) writeOutlier(b *persistence.RoomBatch, o *Outlier, nid uint64) error {
 	ev := o.Event
+	if nid == 0 {
+		nid = b.NextNID()
+	}
 	rec := &persistence.StoredEvent{
-		NID: b.NextNID(), Depth: ev.Depth, RoomID: w.roomID, EventID: ev.ID,
+		NID: nid, Depth: ev.Depth, RoomID: w.roomID, EventID: ev.ID,
 		RoomVersion: string(ev.Version.ID), Outcome: persistence.OutcomeAccepted, Outlier: true, Raw: ev.Raw,
 	}
 	if o.Rejected {

@@ -188,11 +188,12 @@ func (a *roomActor) inbound(ev *event.Event) (core.Inbound, error) {
 			in.PrevStates = append(in.PrevStates, a.currentStateMap())
 			continue
 		}
-		s, err := a.storedStateAfter(id)
+		s, outlier, err := a.storedStateAfter(id)
 		if err != nil {
 			return in, err
 		}
 		in.PrevStates = append(in.PrevStates, s)
+		in.AfterGap = in.AfterGap || outlier
 	}
 	return in, nil
 }
@@ -204,32 +205,34 @@ func (a *roomActor) stateAfter(eventID string) (stateres.StateMap, error) {
 	if s, ok := a.w.stepStates[eventID]; ok {
 		return s, nil
 	}
-	return a.storedStateAfter(eventID)
+	s, _, err := a.storedStateAfter(eventID)
+	return s, err
 }
 
 // storedStateAfter reads the state after a committed event as a map of
-// event IDs.
-func (a *roomActor) storedStateAfter(eventID string) (stateres.StateMap, error) {
+// event IDs; outlier reports an event outside the timeline (its state was
+// fetched from another server: the PDU citing it comes after a gap).
+func (a *roomActor) storedStateAfter(eventID string) (_ stateres.StateMap, outlier bool, _ error) {
 	rec, err := a.w.lookup(eventID)
 	if errors.Is(err, persistence.ErrNotFound) {
-		return nil, fmt.Errorf("%w: prev event %s", ErrMissingPrev, eventID)
+		return nil, false, fmt.Errorf("%w: prev event %s", ErrMissingPrev, eventID)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if rec.Outlier && rec.StateAfter == 0 {
 		// Held, but the state at it was never fetched (an auth event, or
 		// an event of a fetched state): the caller asks for /state_ids.
-		return nil, fmt.Errorf("%w: state at outlier %s is not known", ErrMissingPrev, eventID)
+		return nil, false, fmt.Errorf("%w: state at outlier %s is not known", ErrMissingPrev, eventID)
 	}
 	if a.uncommitted(eventID) {
 		// Written in a batch still being committed, not the extremity and
 		// not remembered: the state group is not readable until the commit.
-		return nil, fmt.Errorf("%w: state after %s is not committed", ErrMissingPrev, eventID)
+		return nil, false, fmt.Errorf("%w: state after %s is not committed", ErrMissingPrev, eventID)
 	}
 	nids, err := a.dir.cfg.Store.StateAfter(*rec)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	list := make([]uint64, 0, len(nids))
 	keys := make([]event.StateKey, 0, len(nids))
@@ -239,13 +242,13 @@ func (a *roomActor) storedStateAfter(eventID string) (stateres.StateMap, error) 
 	}
 	recs, err := a.dir.cfg.Store.EventsByNID(list)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	out := make(stateres.StateMap, len(recs))
 	for i, r := range recs {
 		out[keys[i]] = r.EventID
 	}
-	return out, nil
+	return out, rec.Outlier, nil
 }
 
 // uncommitted reports an event of the batch in flight (PipelineCommits).
