@@ -34,6 +34,10 @@ type serverActor struct {
 	// incarnation tells this actor's transaction IDs from those of the
 	// destination's earlier actors in this process.
 	incarnation uint64
+	// floor is a stream position below which the destination has no
+	// outbox row: reads start there (persistence.OutboxFrom), past the
+	// tombstones of the rows already sent.
+	floor uint64
 }
 
 // pendingTxn is a built transaction.
@@ -44,6 +48,9 @@ type pendingTxn struct {
 	edus    int
 	// canonical: body is canonical JSON, sent through CanonicalSender.
 	canonical bool
+	// floorAfter is the actor's floor once this transaction's rows are
+	// deleted.
+	floorAfter uint64
 }
 
 func newServerActor(d *Directory, dest string) *serverActor {
@@ -59,9 +66,10 @@ type (
 	// built is a transaction the goroutine read and recorded; nil txn
 	// means there was nothing to send.
 	built struct {
-		txn  *pendingTxn
-		full bool // the outbox read was limited: more rows may wait
-		err  error
+		txn   *pendingTxn
+		full  bool   // the outbox read was limited: more rows may wait
+		floor uint64 // the floor to keep when there was nothing to send
+		err   error
 	}
 	// sent is the outcome of one attempt.
 	sent struct {
@@ -170,7 +178,7 @@ func (a *serverActor) pump(ctx actor.Context) {
 func (a *serverActor) build(ctx actor.Context) {
 	a.sending = true
 	d, self, dest, incarnation := a.dir, ctx.Self(), a.dest, a.incarnation
-	st := a.st
+	st, floor := a.st, a.floor
 	edus := a.edus.take(d.cfg.MaxEDUs)
 	a.more = false
 	if !d.work.begin() {
@@ -178,8 +186,8 @@ func (a *serverActor) build(ctx actor.Context) {
 	}
 	go func() {
 		defer d.work.end()
-		txn, full, err := d.buildTxn(dest, incarnation, st, edus)
-		d.root.Send(self, built{txn: txn, full: full, err: err})
+		txn, full, next, err := d.buildTxn(dest, incarnation, st, edus, floor)
+		d.root.Send(self, built{txn: txn, full: full, floor: next, err: err})
 	}()
 }
 
@@ -194,6 +202,7 @@ func (a *serverActor) onBuilt(ctx actor.Context, m built) {
 	if m.txn == nil {
 		// Nothing to send; a recorded transaction whose rows are gone is
 		// finished.
+		a.floor = max(a.floor, m.floor)
 		a.st.TxnID, a.st.Streams = "", nil
 		a.pump(ctx)
 		return
@@ -245,6 +254,7 @@ func (a *serverActor) onSent(ctx actor.Context, m sent) {
 	if len(m.txn.streams) > 0 {
 		a.more = true // the rows are gone; look for the next ones
 	}
+	a.floor = max(a.floor, m.txn.floorAfter)
 	a.txn = nil
 	a.st.TxnID, a.st.Streams, a.st.Failures, a.st.RetryAtMS = "", nil, 0, 0
 	a.st.LastSuccessMS = a.dir.cfg.Now().UnixMilli()
@@ -318,14 +328,21 @@ func (a *serverActor) armIdle(ctx actor.Context) {
 // and receivers drop PDUs they already hold by event ID, so recording
 // every transaction before sending it would buy nothing for a Pebble write
 // per transaction.
-func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.DestinationState, edus []federation.EDU) (*pendingTxn, bool, error) {
+//
+// floor is where the outbox read starts (no row lies below it); the floor
+// returned is where the next read may start once this transaction's rows
+// are deleted: past every row read, and no further than the stream
+// watermark read before the outbox (a room batch holding a lower position
+// may still be committing).
+func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.DestinationState, edus []federation.EDU, floor uint64) (*pendingTxn, bool, uint64, error) {
 	var streams, nids []uint64
 	full := false
+	next := floor
 	txnID := st.TxnID
 	if txnID != "" && len(st.Streams) > 0 {
 		rows, err := d.cfg.Store.Outbox(dest, 1<<20)
 		if err != nil {
-			return nil, false, err
+			return nil, false, floor, err
 		}
 		want := make(map[uint64]bool, len(st.Streams))
 		for _, s := range st.Streams {
@@ -338,31 +355,39 @@ func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.Des
 		}
 		full = true
 	} else {
-		rows, err := d.cfg.Store.Outbox(dest, d.cfg.MaxPDUs)
+		visible, werr := d.cfg.Store.StreamPosition()
+		rows, err := d.cfg.Store.OutboxFrom(dest, floor, d.cfg.MaxPDUs)
 		if err != nil {
-			return nil, false, err
+			return nil, false, floor, err
 		}
 		full = len(rows) == d.cfg.MaxPDUs
+		if werr == nil {
+			next = visible + 1
+			if full {
+				next = min(next, rows[len(rows)-1].Stream+1)
+			}
+			next = max(next, floor)
+		}
 		for _, r := range rows {
 			streams, nids = append(streams, r.Stream), append(nids, r.NID)
 		}
 		txnID = d.txnID(incarnation, st.Seq+1)
 	}
 	if len(nids) == 0 && len(edus) == 0 {
-		return nil, false, nil
+		return nil, false, next, nil
 	}
 	pdus, allCanonical, err := d.pdus.get(d.cfg.Store, nids)
 	if err != nil {
-		return nil, false, err
+		return nil, false, floor, err
 	}
 	ts := d.cfg.Now().UnixMilli()
 	if _, ok := d.cfg.Sender.(CanonicalSender); ok && allCanonical && !d.cfg.NoCanonicalBodies {
 		if body, err := federation.EncodeCanonicalTransaction(d.cfg.ServerName, ts, pdus, edus); err == nil {
-			return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), canonical: true}, full, nil
+			return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), canonical: true, floorAfter: next}, full, next, nil
 		}
 	}
 	body := federation.EncodeTransaction(d.cfg.ServerName, ts, pdus, edus)
-	return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus)}, full, nil
+	return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), floorAfter: next}, full, next, nil
 }
 
 // txnID names a new transaction: the directory's epoch, the actor's

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/axonhs/axon/persistence"
 )
 
 // Under load a destination's next transaction waits for the batch
@@ -85,5 +87,39 @@ func TestBackoffSurvivesRestart(t *testing.T) {
 	}
 	if txns := s.snapshot(); txns[0].id != rec.TxnID {
 		t.Errorf("resent as %s, want the recorded %s", txns[0].id, rec.TxnID)
+	}
+}
+
+// A row whose batch commits after a later stream position was already sent
+// (rooms commit concurrently) is still found: reads start no further than
+// the stream watermark, which waits for the slower batch.
+func TestLateCommitBelowSentRowsIsDelivered(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	s := &fakeSender{}
+	d := newDir(t, st, s, nil)
+	defer d.Stop(context.Background())
+	slow, err := st.NewRoomBatch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lateNID, lateStream := slow.NextNID(), slow.NextStream()
+	first := queue(t, st, "late.test", 2) // later stream positions, committed first
+	d.Wake([]string{"late.test"})
+	waitUntil(t, "the early rows", func() bool { got, _ := pdusOf(s.snapshot(), "late.test"); return len(got) == 2 })
+	more := queue(t, st, "late.test", 1)
+	d.Wake([]string{"late.test"})
+	waitUntil(t, "the next row", func() bool { got, _ := pdusOf(s.snapshot(), "late.test"); return len(got) == 3 })
+	slow.PutEvent(persistence.StoredEvent{NID: lateNID, Stream: lateStream, RoomID: "!r:axon.test", EventID: "$late", RoomVersion: "10", Raw: []byte(`{"late":true}`)})
+	slow.PutOutbox("late.test", lateStream, lateNID)
+	if err := slow.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	d.Wake([]string{"late.test"})
+	waitUntil(t, "the late row", func() bool { got, _ := pdusOf(s.snapshot(), "late.test"); return len(got) == 4 })
+	got, _ := pdusOf(s.snapshot(), "late.test")
+	want := append(append(first, more...), `{"late":true}`)
+	if !equalStrings(got, want) {
+		t.Errorf("received %v, want %v", got, want)
 	}
 }
