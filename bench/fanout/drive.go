@@ -20,9 +20,13 @@ import (
 )
 
 // probes is the number of single messages sent one at a time before the
-// timed phase, each waited for at every destination: the latency of one
-// message into an idle room (and the warm-up of every connection).
-const probes = 5
+// timed phase, each waited for at every destination and followed by
+// probeGap of quiet: the latency of one message into an idle room (and the
+// warm-up of every connection).
+const (
+	probes   = 5
+	probeGap = time.Second
+)
 
 // run sets up, drives the traffic, checks deliveries and writes the
 // outputs. Whatever happens after the target answered, the JSON and HTML
@@ -114,6 +118,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		if err := r.aborted(); err != nil {
 			return r.finish(sum, srv, 0, out, err)
 		}
+		time.Sleep(probeGap)
 	}
 	ps := probeSeries.Stats()
 	fmt.Fprintf(out, "one message into the room reaches all %d servers: p50 %s, p99 %s, max %s (%d single messages)\n",
@@ -121,6 +126,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 
 	// The timed phase.
 	r.recv.delivery.Store(rec.Series("delivery"))
+	r.txns0, r.pdus0, r.firstTimed = r.recv.txns.Load(), r.recv.pdus.Load(), l.len()
 	if srv != nil {
 		if err := srv.begin(); err != nil {
 			return sum, err
@@ -231,7 +237,8 @@ func (r *runner) finish(sum *report.Summary, srv *serverWatch, phaseStart time.D
 	c["messages sent"], c["messages failed"] = v.sent, v.failed
 	c["deliveries expected"], c["deliveries"], c["deliveries missing"] = v.expected, v.delivered, v.missing
 	c["deliveries duplicated"], c["deliveries out of order"] = v.duplicates, v.reordered
-	c["transactions"], c["PDUs in transactions (this run's messages)"] = r.recv.txns.Load(), r.recv.pdus.Load()
+	c["transactions"], c["PDUs in transactions (this run's messages)"] = r.recv.txns.Load()-r.txns0, r.recv.pdus.Load()-r.pdus0
+	c["deliveries in the timed phase"] = v.timed
 	c["transactions without this run's messages"] = r.recv.foreign.Load()
 	c["unknown message numbers"] = r.recv.unknown.Load()
 	c["X-Matrix signatures verified"], c["X-Matrix signatures refused"] = r.recv.verified.Load(), r.f.hub.Rejected()
@@ -249,7 +256,7 @@ func (r *runner) finish(sum *report.Summary, srv *serverWatch, phaseStart time.D
 	r.downMu.Unlock()
 	sum.Notes = append(sum.Notes, "delivery latency runs from the client's 200 for a message to its arrival at a destination in a transaction (0 when it arrived first)")
 	if srv != nil {
-		sum.Server = srv.summary(time.Duration(sum.Seconds*float64(time.Second)), v.delivered)
+		sum.Server = srv.summary(time.Duration(sum.Seconds*float64(time.Second)), v.timed)
 	}
 	writeText(out, sum)
 	switch {
@@ -270,6 +277,7 @@ func (r *runner) finish(sum *report.Summary, srv *serverWatch, phaseStart time.D
 // verdict is the delivery check's result.
 type verdict struct {
 	sent, failed, expected, delivered, missing, duplicates, reordered int64
+	timed                                                             int64 // deliveries of the timed phase's messages
 }
 
 // verify counts, for every message answered 200, the destinations it
@@ -296,6 +304,9 @@ func (r *runner) verify() verdict {
 		for d := range m.arrivals {
 			if m.arrivals[d].Load() != 0 {
 				v.delivered++
+				if seq >= r.firstTimed {
+					v.timed++
+				}
 			}
 		}
 	}
@@ -340,8 +351,8 @@ func writeText(out io.Writer, s *report.Summary) {
 			report.Ms(st.P50), report.Ms(st.P90), report.Ms(st.P99), report.Ms(st.Max))
 	}
 	txns := c["transactions"]
-	fmt.Fprintf(out, "%d PDU deliveries in %.1f s: %.0f deliveries/s, %.0f transactions/s, %.1f PDUs per transaction\n",
-		c["deliveries"], s.Seconds, float64(c["deliveries"])/max(s.Seconds, 1e-9), float64(txns)/max(s.Seconds, 1e-9),
+	fmt.Fprintf(out, "timed phase: %d PDU deliveries in %.1f s: %.0f deliveries/s, %.0f transactions/s, %.1f PDUs per transaction\n",
+		c["deliveries in the timed phase"], s.Seconds, float64(c["deliveries in the timed phase"])/max(s.Seconds, 1e-9), float64(txns)/max(s.Seconds, 1e-9),
 		float64(c["PDUs in transactions (this run's messages)"])/float64(max(txns, 1)))
 	fmt.Fprintf(out, "messages sent %d (failed %d), deliveries expected %d, missing %d, duplicated %d, out of order %d\n",
 		c["messages sent"], c["messages failed"], c["deliveries expected"], c["deliveries missing"], c["deliveries duplicated"], c["deliveries out of order"])

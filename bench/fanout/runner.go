@@ -40,9 +40,12 @@ type runner struct {
 	runID string
 	path  string // the send URL's prefix
 
-	send     *report.Series
-	rateBits atomic.Uint64 // current messages/s (float64 bits); 0: as fast as possible
-	behind   atomic.Int64
+	send *report.Series
+	// The receiver's counts and the first message number when the timed
+	// phase began: its figures exclude the joins and the single messages.
+	txns0, pdus0, firstTimed int64
+	rateBits                 atomic.Uint64 // current messages/s (float64 bits); 0: as fast as possible
+	behind                   atomic.Int64
 
 	errMu     sync.Mutex
 	errs      map[string]int64
