@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/axonhs/axon/rooms/auth"
@@ -41,6 +39,11 @@ type Handshake struct {
 	Key        signing.KeyPair
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MaxJoinAnswer bounds a send_join answer in bytes (default
+	// DefaultMaxJoinAnswer).
+	MaxJoinAnswer int
+	// OnSendJoin, if set, is called once per SendJoin with its timings.
+	OnSendJoin func(JoinTimings)
 }
 
 func (h *Handshake) now() time.Time {
@@ -179,26 +182,47 @@ type JoinResult struct {
 	Servers []string
 }
 
-type sendJoinAnswer struct {
-	State          []json.RawMessage `json:"state"`
-	AuthChain      []json.RawMessage `json:"auth_chain"`
-	Event          json.RawMessage   `json:"event"`
-	MembersOmitted bool              `json:"members_omitted"`
-}
-
 // SendJoin sends the signed join to server (PUT /v2/send_join, full state:
 // this server does not keep partial state) and verifies the answer with
-// VerifyJoin.
+// VerifyJoin. The answer may be as large as MaxJoinAnswer. OnSendJoin, if
+// set, is told how long the fetch and the verification took.
 func (h *Handshake) SendJoin(ctx context.Context, server string, join *event.Event) (*JoinResult, error) {
+	t := JoinTimings{Server: server, RoomID: join.RoomID, Started: time.Now()}
+	res, err := h.sendJoin(ctx, server, join, &t)
+	t.Err = err
+	if h.OnSendJoin != nil {
+		h.OnSendJoin(t)
+	}
+	return res, err
+}
+
+func (h *Handshake) sendJoin(ctx context.Context, server string, join *event.Event, t *JoinTimings) (*JoinResult, error) {
 	uri := "/_matrix/federation/v2/send_join/" + url.PathEscape(join.RoomID) + "/" + url.PathEscape(join.ID)
-	var ans sendJoinAnswer
-	if err := h.Client.Put(ctx, server, uri, json.RawMessage(join.Raw), &ans); err != nil {
+	limit := h.MaxJoinAnswer
+	if limit <= 0 {
+		limit = DefaultMaxJoinAnswer
+	}
+	status, body, err := h.Client.putLarge(ctx, server, uri, join.Raw, limit)
+	if err != nil {
 		return nil, err
 	}
+	if err := remoteError(status, body); err != nil {
+		return nil, err
+	}
+	t.Bytes = len(body)
+	ans, err := parseJoinAnswer(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: from %s: %w", ErrRemote, server, err)
+	}
+	t.Fetch = time.Since(t.Started)
+	t.StateEvents, t.AuthChainEvents = len(ans.State), len(ans.AuthChain)
 	if ans.MembersOmitted {
 		return nil, fmt.Errorf("%w: members omitted though full state was asked for", ErrBadJoinState)
 	}
-	return h.VerifyJoin(ctx, join, ans.Event, ans.State, ans.AuthChain)
+	verifying := time.Now()
+	res, err := h.VerifyJoin(ctx, join, ans.Event, ans.State, ans.AuthChain)
+	t.Verify = time.Since(verifying)
+	return res, err
 }
 
 // VerifyJoin checks a send_join answer for join (server-server-api
@@ -213,12 +237,22 @@ func (h *Handshake) SendJoin(ctx context.Context, server string, join *event.Eve
 // resident server's copy of the join, if it sent one.
 func (h *Handshake) VerifyJoin(ctx context.Context, join *event.Event, countersigned json.RawMessage, state, chain []json.RawMessage) (*JoinResult, error) {
 	v := join.Version
-	all := make([]json.RawMessage, 0, len(state)+len(chain))
-	all = append(all, state...)
-	all = append(all, chain...)
-	evs, err := h.checkAll(ctx, all, v)
+	all := make([][]byte, 0, len(state)+len(chain))
+	for _, r := range state {
+		all = append(all, r)
+	}
+	for _, r := range chain {
+		all = append(all, r)
+	}
+	// An event in both the state and the auth chain is checked once.
+	uniq, of := dedupeRaw(all)
+	checked, err := h.checkEvents(ctx, uniq, v)
 	if err != nil {
 		return nil, err
+	}
+	evs := make([]*event.Event, len(all))
+	for i := range all {
+		evs[i] = checked[of[i]]
 	}
 	byID := make(map[string]*event.Event, len(evs))
 	for _, ev := range evs {
@@ -238,15 +272,14 @@ func (h *Handshake) VerifyJoin(ctx context.Context, join *event.Event, countersi
 	}
 	res := &JoinResult{Join: join}
 	cur := auth.StateMap{}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(evs))
+	distinct := make([]*event.Event, 0, len(byID))
 	for i, ev := range evs {
 		if seen[ev.ID] {
 			continue
 		}
 		seen[ev.ID] = true
-		if err := checkAuthOf(ev, create, byID); err != nil {
-			return nil, err
-		}
+		distinct = append(distinct, ev)
 		if i < len(state) {
 			if !ev.IsState() {
 				return nil, fmt.Errorf("%w: %s in state is not a state event", ErrBadJoinState, ev.ID)
@@ -256,6 +289,9 @@ func (h *Handshake) VerifyJoin(ctx context.Context, join *event.Event, countersi
 		} else {
 			res.AuthChain = append(res.AuthChain, ev)
 		}
+	}
+	if err := h.checkAuthAll(distinct, create, byID); err != nil {
+		return nil, err
 	}
 	if c := cur[event.StateKey{Type: event.TypeCreate}]; c == nil || c.ID != create.ID {
 		return nil, fmt.Errorf("%w: no m.room.create in the state", ErrBadJoinState)
@@ -291,47 +327,6 @@ func (h *Handshake) VerifyJoin(ctx context.Context, join *event.Event, countersi
 		res.Servers = append(res.Servers, s)
 	}
 	return res, nil
-}
-
-// checkAll runs CheckPDU on every raw event, on as many goroutines as
-// there are processors; the first failure fails the lot.
-func (h *Handshake) checkAll(ctx context.Context, raws []json.RawMessage, v version.Spec) ([]*event.Event, error) {
-	out := make([]*event.Event, len(raws))
-	errs := make([]error, len(raws))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(len(raws), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				cp, err := CheckPDU(ctx, h.Keyring, raws[i], v)
-				if err != nil {
-					errs[i] = err
-					continue
-				}
-				out[i] = cp.Event
-			}
-		}()
-	}
-	for i := range raws {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
-		if err == nil {
-			continue
-		}
-		// Checked once more alone: a key fetched by another goroutine
-		// while this one looked for it can be reported missing once.
-		cp, err := CheckPDU(ctx, h.Keyring, raws[i], v)
-		if err != nil {
-			return nil, fmt.Errorf("%w: event %d: %w", ErrBadJoinState, i, err)
-		}
-		out[i] = cp.Event
-	}
-	return out, nil
 }
 
 // checkAuthOf checks ev against its auth events, all of which must be in
