@@ -34,6 +34,9 @@ type RemoteDeviceList struct {
 	SelfSigningKey json.RawMessage            `json:"self_signing_key,omitempty"`
 	// FetchedMS is when the list was last read from the user's server.
 	FetchedMS int64 `json:"fetched_ms"`
+	// Watchers are localparts of local users who asked for the list while
+	// sharing a room with the user: they are woken when it changes.
+	Watchers []string `json:"watchers,omitempty"`
 }
 
 // SentDeviceList records what this server last told other servers about a

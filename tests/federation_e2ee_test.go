@@ -130,19 +130,23 @@ func syncOnce(t *testing.T, srv *homeserver.Server, cli *mautrix.Client, since s
 	return out
 }
 
-// waitChanged syncs cli from since until device_lists.changed lists
-// userID, and returns the token after it.
+// waitChanged long-polls cli's /sync from since until device_lists.changed
+// lists userID, and returns the token after it. A parked request must be
+// woken by the change, not answer at its timeout.
 func waitChanged(t *testing.T, srv *homeserver.Server, cli *mautrix.Client, since, userID, what string) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		s := syncOnce(t, srv, cli, since, 2000)
+	for range 5 {
+		start := time.Now()
+		s := syncOnce(t, srv, cli, since, 10000)
 		since = s.NextBatch
 		if slices.Contains(s.DeviceLists.Changed, userID) {
 			return since
 		}
+		if time.Since(start) >= 9*time.Second {
+			t.Fatalf("waiting for %s: the parked /sync was not woken", what)
+		}
 	}
-	t.Fatalf("timed out waiting for %s", what)
+	t.Fatalf("%s: never seen", what)
 	return ""
 }
 

@@ -22,7 +22,7 @@ func (a *API) queryRemoteKeys(s user.Session, shares func(string) bool, remote m
 		}
 		return
 	}
-	res := a.cfg.E2EE.QueryKeys(context.Background(), remote, timeout, shares)
+	res := a.cfg.E2EE.QueryKeys(context.Background(), s.Localpart, remote, timeout, shares)
 	for uid, devs := range res.DeviceKeys {
 		deviceKeys[uid] = devs
 	}
@@ -91,7 +91,14 @@ func serverOfUser(uid string) string {
 }
 
 // WakeDeviceListChangeOf wakes the parked /syncs of local users sharing a
-// room with userID, local or remote, whose device list changed.
-func (a *API) WakeDeviceListChangeOf(userID string) {
-	a.background(func() { a.wakeSharing(userID) })
+// room with userID, a remote user whose device list changed, and of
+// watchers, the local users known to follow that list: the membership
+// index alone misses the members of rooms joined over federation.
+func (a *API) WakeDeviceListChangeOf(userID string, watchers []string) {
+	a.background(func() {
+		a.wakeSharing(userID)
+		if len(watchers) > 0 {
+			a.cfg.Users.Wake(watchers, 0)
+		}
+	})
 }

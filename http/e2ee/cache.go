@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"github.com/axonhs/axon/persistence"
 )
@@ -35,6 +36,23 @@ func (s *Service) cacheIfAbsent(l persistence.RemoteDeviceList) {
 	b.PutRemoteDeviceList(l)
 	if err := b.CommitNoSync(); err != nil {
 		s.logFailure("caching a remote device list", serverOf(l.UserID), err)
+	}
+}
+
+// addWatcher remembers localpart as a follower of userID's cached list,
+// up to maxWatchers of them.
+func (s *Service) addWatcher(userID, localpart string) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	l, err := s.cfg.Store.RemoteDeviceList(userID)
+	if err != nil || slices.Contains(l.Watchers, localpart) || len(l.Watchers) >= maxWatchers {
+		return
+	}
+	l.Watchers = append(l.Watchers, localpart)
+	b := s.cfg.Store.NewBatch()
+	b.PutRemoteDeviceList(l)
+	if err := b.CommitNoSync(); err != nil {
+		s.logFailure("remembering a device-list watcher", serverOf(userID), err)
 	}
 }
 
@@ -93,7 +111,9 @@ func validCrossSigning(userID, usage string, raw json.RawMessage) json.RawMessag
 // WithDisplayName returns device keys with unsigned.device_display_name
 // set (or removed when name is empty): the UnsignedDeviceInfo servers add
 // to the keys they serve (user_keys.yaml).
-func WithDisplayName(keys json.RawMessage, name string) json.RawMessage { return withDisplayName(keys, name) }
+func WithDisplayName(keys json.RawMessage, name string) json.RawMessage {
+	return withDisplayName(keys, name)
+}
 
 func withDisplayName(keys json.RawMessage, name string) json.RawMessage {
 	var obj map[string]json.RawMessage

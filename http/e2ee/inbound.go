@@ -40,31 +40,32 @@ func (s *Service) DeviceListUpdate(origin string, content json.RawMessage) {
 	if !s.tracked(u.UserID) {
 		return
 	}
-	applied, resync := s.applyUpdate(u)
+	applied, resync, watchers := s.applyUpdate(u)
 	if !applied && !resync {
 		return // an update already applied
 	}
-	s.markChanged(u.UserID)
+	s.markChanged(u.UserID, watchers)
 	if resync {
-		s.resync(origin, u.UserID)
+		s.resync(origin, u.UserID, watchers)
 	}
 }
 
 // applyUpdate applies u to the cache when it chains; it reports whether
-// it did, and whether the list must be resynchronised instead.
-func (s *Service) applyUpdate(u deviceListUpdate) (applied, resync bool) {
+// it did, whether the list must be resynchronised instead, and the
+// list's watchers.
+func (s *Service) applyUpdate(u deviceListUpdate) (applied, resync bool, watchers []string) {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
 	l, err := s.cfg.Store.RemoteDeviceList(u.UserID)
 	if errors.Is(err, persistence.ErrNotFound) {
 		// Nothing cached: the next key query reads the list afresh.
-		return true, false
+		return true, false, nil
 	}
 	if err != nil {
-		return false, true
+		return false, true, nil
 	}
 	if u.StreamID <= l.StreamID {
-		return false, false
+		return false, false, nil
 	}
 	chains := (len(u.PrevID) == 0 && l.StreamID == 0) || (l.StreamID > 0 && slices.Contains(u.PrevID, l.StreamID))
 	b := s.cfg.Store.NewBatch()
@@ -73,7 +74,7 @@ func (s *Service) applyUpdate(u deviceListUpdate) (applied, resync bool) {
 		if err := b.Commit(); err != nil {
 			s.logFailure("dropping a remote device list", serverOf(u.UserID), err)
 		}
-		return false, true
+		return false, true, l.Watchers
 	}
 	if l.Devices == nil {
 		l.Devices = map[string]json.RawMessage{}
@@ -93,9 +94,9 @@ func (s *Service) applyUpdate(u deviceListUpdate) (applied, resync bool) {
 	b.PutRemoteDeviceList(l)
 	if err := b.Commit(); err != nil {
 		s.logFailure("updating a remote device list", serverOf(u.UserID), err)
-		return false, true
+		return false, true, l.Watchers
 	}
-	return true, false
+	return true, false, l.Watchers
 }
 
 // signingKeyUpdate is the content of an m.signing_key_update EDU.
@@ -124,6 +125,7 @@ func (s *Service) SigningKeyUpdate(origin string, content json.RawMessage) {
 	}
 	s.cacheMu.Lock()
 	l, err := s.cfg.Store.RemoteDeviceList(u.UserID)
+	watchers := l.Watchers
 	if err == nil {
 		if master != nil {
 			l.MasterKey = master
@@ -138,18 +140,18 @@ func (s *Service) SigningKeyUpdate(origin string, content json.RawMessage) {
 		}
 	}
 	s.cacheMu.Unlock()
-	s.markChanged(u.UserID)
+	s.markChanged(u.UserID, watchers)
 }
 
 // markChanged appends a remote user's change to the device-list log and
 // wakes the local users sharing a room with them.
-func (s *Service) markChanged(userID string) {
+func (s *Service) markChanged(userID string, watchers []string) {
 	if _, err := s.cfg.Store.CommitRemoteDeviceListChange(s.cfg.Store.NewBatch(), userID); err != nil {
 		s.logFailure("recording a remote device-list change", serverOf(userID), err)
 		return
 	}
 	if s.cfg.Changed != nil {
-		s.cfg.Changed(userID)
+		s.cfg.Changed(userID, watchers)
 	}
 }
 
@@ -157,7 +159,7 @@ func (s *Service) markChanged(userID string) {
 // background and caches it, at most maxResyncs at a time and one per
 // user; when none can start, the dropped entry makes the next key query
 // read it instead.
-func (s *Service) resync(server, userID string) {
+func (s *Service) resync(server, userID string, watchers []string) {
 	s.mu.Lock()
 	if s.resyncing[userID] || s.cfg.Client == nil {
 		s.mu.Unlock()
@@ -181,7 +183,7 @@ func (s *Service) resync(server, userID string) {
 		defer release()
 		ctx, cancel := context.WithTimeout(s.base, resyncTimeout)
 		defer cancel()
-		s.Resync(ctx, server, userID)
+		s.Resync(ctx, server, userID, watchers)
 	}) {
 		release()
 	}
@@ -189,8 +191,8 @@ func (s *Service) resync(server, userID string) {
 
 // Resync reads userID's device list from server with GET /user/devices
 // and replaces the cached copy with it, unless a newer one arrived
-// meanwhile.
-func (s *Service) Resync(ctx context.Context, server, userID string) {
+// meanwhile; watchers carry over from the copy it replaces.
+func (s *Service) Resync(ctx context.Context, server, userID string, watchers []string) {
 	res, err := s.cfg.Client.GetUserDevices(ctx, server, userID)
 	if err != nil {
 		s.logFailure("resyncing a remote device list", server, err)
@@ -199,7 +201,7 @@ func (s *Service) Resync(ctx context.Context, server, userID string) {
 	l := persistence.RemoteDeviceList{UserID: userID, StreamID: max(res.StreamID, 0), Devices: map[string]json.RawMessage{},
 		MasterKey:      validCrossSigning(userID, "master", res.MasterKey),
 		SelfSigningKey: validCrossSigning(userID, "self_signing", res.SelfSigningKey),
-		FetchedMS:      s.cfg.Now().UnixMilli()}
+		FetchedMS:      s.cfg.Now().UnixMilli(), Watchers: watchers}
 	for _, d := range res.Devices {
 		if validDeviceKeys(userID, d.DeviceID, d.Keys) {
 			l.Devices[d.DeviceID] = withDisplayName(d.Keys, d.DisplayName)
@@ -207,8 +209,15 @@ func (s *Service) Resync(ctx context.Context, server, userID string) {
 	}
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
-	if old, err := s.cfg.Store.RemoteDeviceList(userID); err == nil && old.StreamID > l.StreamID {
-		return
+	if old, err := s.cfg.Store.RemoteDeviceList(userID); err == nil {
+		if old.StreamID > l.StreamID {
+			return
+		}
+		for _, w := range old.Watchers {
+			if !slices.Contains(l.Watchers, w) && len(l.Watchers) < maxWatchers {
+				l.Watchers = append(l.Watchers, w)
+			}
+		}
 	}
 	b := s.cfg.Store.NewBatch()
 	b.PutRemoteDeviceList(l)

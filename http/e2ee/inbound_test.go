@@ -20,7 +20,7 @@ const bob = "@bob:b.test"
 // another server than the sender (server-server-api "Device Management").
 func TestDeviceListUpdate(t *testing.T) {
 	cached := func(stream int64, devices ...string) *persistence.RemoteDeviceList {
-		l := &persistence.RemoteDeviceList{UserID: bob, StreamID: stream, Devices: map[string]json.RawMessage{}}
+		l := &persistence.RemoteDeviceList{UserID: bob, StreamID: stream, Devices: map[string]json.RawMessage{}, Watchers: []string{"carol"}}
 		for _, d := range devices {
 			l.Devices[d] = devKeys(bob, d, "k"+d)
 		}
@@ -99,6 +99,9 @@ func TestDeviceListUpdate(t *testing.T) {
 			}
 			if tc.wantName != "" && !strings.Contains(string(l.Devices["D1"]), fmt.Sprintf(`"device_display_name":%q`, tc.wantName)) {
 				t.Fatalf("D1 = %s, want display name %q", l.Devices["D1"], tc.wantName)
+			}
+			if tc.wantChanged && tc.cache != nil && (len(f.watched) != 1 || !slices.Equal(f.watched[0], []string{"carol"})) {
+				t.Fatalf("watchers woken %v, want [[carol]]", f.watched)
 			}
 			changed := f.takeChanged()
 			if tc.wantChanged != slices.Equal(changed, []string{bob}) || (!tc.wantChanged && len(changed) != 0) {

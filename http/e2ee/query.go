@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,13 +31,17 @@ type KeyQuery struct {
 // from the cache. The others are asked of their servers, one request per
 // server, all at once, each given at most timeout; a server that has not
 // answered by then is a failure, whatever its request is still doing.
-func (s *Service) QueryKeys(ctx context.Context, users map[string][]string, timeout time.Duration, shares func(userID string) bool) KeyQuery {
+// requester (a localpart) is remembered as a watcher of the lists cached.
+func (s *Service) QueryKeys(ctx context.Context, requester string, users map[string][]string, timeout time.Duration, shares func(userID string) bool) KeyQuery {
 	out := KeyQuery{DeviceKeys: map[string]map[string]json.RawMessage{}, MasterKeys: map[string]json.RawMessage{},
 		SelfSigningKeys: map[string]json.RawMessage{}, Failures: map[string]any{}}
 	byServer := map[string]map[string][]string{}
 	for uid, wanted := range users {
 		if l, ok := s.cachedList(uid, shares); ok {
 			out.add(uid, pickDevices(l.Devices, wanted), l.MasterKey, l.SelfSigningKey)
+			if !slices.Contains(l.Watchers, requester) {
+				s.addWatcher(uid, requester)
+			}
 			continue
 		}
 		server := serverOf(uid)
@@ -59,7 +64,7 @@ func (s *Service) QueryKeys(ctx context.Context, users map[string][]string, time
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := s.queryServer(ctx, server, us, shares)
+			res, err := s.queryServer(ctx, requester, server, us, shares)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -91,7 +96,7 @@ func (q *KeyQuery) add(uid string, devs map[string]json.RawMessage, master, self
 
 // queryServer asks one server for its users' keys, keeps what its answer
 // says about those users only, and caches the full lists of tracked users.
-func (s *Service) queryServer(ctx context.Context, server string, users map[string][]string, shares func(string) bool) (federation.UserKeys, error) {
+func (s *Service) queryServer(ctx context.Context, requester, server string, users map[string][]string, shares func(string) bool) (federation.UserKeys, error) {
 	if s.cfg.Client == nil {
 		return federation.UserKeys{}, ErrNoPeer
 	}
@@ -118,7 +123,7 @@ func (s *Service) queryServer(ctx context.Context, server string, users map[stri
 		}
 		if len(wanted) == 0 && shares(uid) {
 			s.cacheIfAbsent(persistence.RemoteDeviceList{UserID: uid, Devices: devs, MasterKey: master,
-				SelfSigningKey: selfSigning, FetchedMS: s.cfg.Now().UnixMilli()})
+				SelfSigningKey: selfSigning, FetchedMS: s.cfg.Now().UnixMilli(), Watchers: []string{requester}})
 		}
 	}
 	return clean, nil

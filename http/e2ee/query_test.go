@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -64,7 +65,7 @@ func TestQueryAndClaimSilentServer(t *testing.T) {
 	f := newFixture(t, testClient(t, map[string]string{"silent.test": silentServer(t)}))
 	const timeout = 300 * time.Millisecond
 	start := time.Now()
-	q := f.s.QueryKeys(context.Background(), map[string][]string{"@x:silent.test": nil, "@y:nowhere.test": {"D"}}, timeout, never)
+	q := f.s.QueryKeys(context.Background(), "alice", map[string][]string{"@x:silent.test": nil, "@y:nowhere.test": {"D"}}, timeout, never)
 	took := time.Since(start)
 	if q.Failures["silent.test"] == nil || q.Failures["nowhere.test"] == nil || len(q.DeviceKeys) != 0 {
 		t.Fatalf("query: failures %v, keys %v", q.Failures, q.DeviceKeys)
@@ -92,16 +93,19 @@ func TestQueryFromCache(t *testing.T) {
 			Devices:   map[string]json.RawMessage{"D1": devKeys(bob, "D1", "k1"), "D2": devKeys(bob, "D2", "k2")},
 			MasterKey: csKey(bob, "master", "M")})
 	})
-	q := f.s.QueryKeys(context.Background(), map[string][]string{bob: {"D2", "D9"}}, time.Second, always)
+	q := f.s.QueryKeys(context.Background(), "alice", map[string][]string{bob: {"D2", "D9"}}, time.Second, always)
 	if len(q.Failures) != 0 || len(q.DeviceKeys[bob]) != 1 || q.DeviceKeys[bob]["D2"] == nil || q.MasterKeys[bob] == nil {
 		t.Fatalf("query while sharing a room: %+v", q)
 	}
-	q = f.s.QueryKeys(context.Background(), map[string][]string{bob: nil}, time.Second, never)
+	if l, _ := f.store.RemoteDeviceList(bob); !slices.Equal(l.Watchers, []string{"alice"}) {
+		t.Fatalf("watchers after alice's query: %v", l.Watchers)
+	}
+	q = f.s.QueryKeys(context.Background(), "alice", map[string][]string{bob: nil}, time.Second, never)
 	if q.Failures["b.test"] == nil || len(q.DeviceKeys) != 0 {
 		t.Fatalf("query without a shared room: %+v", q)
 	}
 	// Local users are not this service's business.
-	if q := f.s.QueryKeys(context.Background(), map[string][]string{"@alice:a.test": nil}, time.Second, always); len(q.DeviceKeys)+len(q.Failures) != 0 {
+	if q := f.s.QueryKeys(context.Background(), "alice", map[string][]string{"@alice:a.test": nil}, time.Second, always); len(q.DeviceKeys)+len(q.Failures) != 0 {
 		t.Fatalf("query of a local user: %+v", q)
 	}
 }

@@ -30,6 +30,8 @@ const (
 	maxResyncs = 8
 	// resyncTimeout bounds one resync.
 	resyncTimeout = 30 * time.Second
+	// maxWatchers bounds the local users remembered per remote list.
+	maxWatchers = 64
 )
 
 // Config is what the service needs from the homeserver.
@@ -43,8 +45,10 @@ type Config struct {
 	// outbound EDUs. It must not block.
 	SendEDU func(destination string, e federation.EDU)
 	// Changed hears that userID's device list changed, to wake the /sync
-	// requests of local users sharing a room with them. It must not block.
-	Changed func(userID string)
+	// requests of local users sharing a room with them; watchers are the
+	// local users known to follow the list (RemoteDeviceList.Watchers). It
+	// must not block.
+	Changed func(userID string, watchers []string)
 	Log     *zap.Logger
 	Now     func() time.Time
 }

@@ -20,6 +20,7 @@ type fixture struct {
 	store   *persistence.Store
 	mu      sync.Mutex
 	changed []string
+	watched [][]string
 	sent    map[string][]federation.EDU
 }
 
@@ -36,10 +37,11 @@ func newFixture(t testing.TB, client *federation.Client) *fixture {
 			defer f.mu.Unlock()
 			f.sent[dest] = append(f.sent[dest], e)
 		},
-		Changed: func(uid string) {
+		Changed: func(uid string, watchers []string) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.changed = append(f.changed, uid)
+			f.watched = append(f.watched, watchers)
 		}})
 	t.Cleanup(func() {
 		f.s.Close()

@@ -20,9 +20,9 @@ func (s *Server) newE2EE() *e2ee.Service {
 				servers.SendEDU(dest, server.EDU{EDU: e})
 			}
 		},
-		Changed: func(userID string) {
+		Changed: func(userID string, watchers []string) {
 			if api := s.clientAPI.Load(); api != nil {
-				api.WakeDeviceListChangeOf(userID)
+				api.WakeDeviceListChangeOf(userID, watchers)
 			}
 		},
 		Log: s.log.Named("e2ee"),
