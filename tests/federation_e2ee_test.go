@@ -285,6 +285,19 @@ func TestFederationE2EE(t *testing.T) {
 		q, err := p.bob.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{alice: {}}})
 		return err == nil && q.DeviceKeys[alice][p.alice.DeviceID].Unsigned["device_display_name"] == "Alice's laptop"
 	}, "alice's new device name in bob's query")
+
+	// GET /user/devices, as bob's server resyncs with it: the one device
+	// left, its name, the cross-signing keys, and the stream_id of the
+	// last of the four updates announced (two new devices, a deletion, a
+	// rename), onto which the next update's prev_id chains.
+	devs, err := p.b.FederationClient().GetUserDevices(ctx, "hs-a.test", alice.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if devs.StreamID != 4 || len(devs.Devices) != 1 || devs.Devices[0].DeviceID != p.alice.DeviceID.String() ||
+		devs.Devices[0].DisplayName != "Alice's laptop" || len(devs.MasterKey) == 0 || len(devs.SelfSigningKey) == 0 {
+		t.Fatalf("user/devices of alice: %+v", devs)
+	}
 }
 
 // A key query or claim naming a server that accepts the connection and
