@@ -14,6 +14,7 @@ import (
 
 	"github.com/axonhs/axon/actors/room"
 	"github.com/axonhs/axon/federation"
+	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
 	core "github.com/axonhs/axon/rooms/room"
 	"github.com/axonhs/axon/rooms/version"
@@ -208,9 +209,19 @@ func (a *API) checkSignatures(ctx context.Context, pdus []*checkedPDU) {
 // has done nothing wrong by sending it).
 func (a *API) stepPDU(ctx context.Context, origin string, ev *event.Event) string {
 	res, err := a.step(ctx, ev)
-	if errors.Is(err, room.ErrMissingPrev) {
+	if errors.Is(err, room.ErrMissingPrev) && a.lacksPrevEvents(ev) {
 		a.fetchMissing(ctx, origin, ev)
 		res, err = a.step(ctx, ev)
+	}
+	if errors.Is(err, room.ErrMissingPrev) {
+		// Missing auth events, or a gap /get_missing_events did not
+		// close: the state at the gap's end is fetched instead
+		// (inbound_state.go).
+		if ferr := a.fetchStateFor(ctx, origin, ev); ferr != nil {
+			a.cfg.Log.Info("fetching the missing state failed", zap.String("server", origin), zap.String("event_id", ev.ID), zap.Error(ferr))
+		} else {
+			res, err = a.step(ctx, ev)
+		}
 	}
 	return a.stepText(ev, res, err)
 }
@@ -283,6 +294,17 @@ func (a *API) fetchMissing(ctx context.Context, origin string, ev *event.Event) 
 			a.cfg.Log.Info("stepping a fetched event", zap.String("event_id", m.ID), zap.Error(err))
 		}
 	}
+}
+
+// lacksPrevEvents reports a prev_event of ev that is not stored, which
+// /get_missing_events may bring (missing auth events it does not).
+func (a *API) lacksPrevEvents(ev *event.Event) bool {
+	for _, id := range ev.PrevEvents {
+		if _, err := a.cfg.Store.EventNID(id); errors.Is(err, persistence.ErrNotFound) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *API) extremityIDs(roomID string) ([]string, error) {
