@@ -40,42 +40,54 @@ func (s *Service) DeviceListUpdate(origin string, content json.RawMessage) {
 	if !s.tracked(u.UserID) {
 		return
 	}
-	applied, resync, watchers := s.applyUpdate(u)
-	if !applied && !resync {
-		return // an update already applied
+	changed, resync, watchers := s.applyUpdate(u)
+	if !changed {
+		return // an update already applied, or not recorded
 	}
-	s.markChanged(u.UserID, watchers)
+	s.notify(u.UserID, watchers)
 	if resync {
 		s.resync(origin, u.UserID, watchers)
 	}
 }
 
-// applyUpdate applies u to the cache when it chains; it reports whether
-// it did, whether the list must be resynchronised instead, and the
-// list's watchers.
-func (s *Service) applyUpdate(u deviceListUpdate) (applied, resync bool, watchers []string) {
+// applyUpdate applies u to the cache when it chains, or drops the cached
+// list when it does not, and records the change in the device-list log,
+// all in one batch. It reports whether a change was recorded, whether the
+// list must be resynchronised, and the list's watchers.
+func (s *Service) applyUpdate(u deviceListUpdate) (changed, resync bool, watchers []string) {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
 	l, err := s.cfg.Store.RemoteDeviceList(u.UserID)
-	if errors.Is(err, persistence.ErrNotFound) {
+	b := s.cfg.Store.NewBatch()
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
 		// Nothing cached: the next key query reads the list afresh.
-		return true, false, nil
+	case err != nil:
+		b.DeleteRemoteDeviceList(u.UserID)
+		resync = true
+	case u.StreamID <= l.StreamID:
+		b.Close()
+		return false, false, nil
+	case !(len(u.PrevID) == 0 && l.StreamID == 0) && !(l.StreamID > 0 && slices.Contains(u.PrevID, l.StreamID)):
+		// An update in between was lost: "resynchronise its list".
+		b.DeleteRemoteDeviceList(u.UserID)
+		resync = true
+	case !u.Deleted && l.Devices[u.DeviceID] == nil && len(l.Devices) >= maxCachedDevices:
+		// Too many devices to keep: queries ask the user's server.
+		b.DeleteRemoteDeviceList(u.UserID)
+	default:
+		applyTo(&l, u)
+		b.PutRemoteDeviceList(l)
 	}
-	if err != nil {
-		return false, true, nil
-	}
-	if u.StreamID <= l.StreamID {
+	if _, err := s.cfg.Store.CommitRemoteDeviceListChange(b, u.UserID); err != nil {
+		s.logFailure("recording a remote device-list change", serverOf(u.UserID), err)
 		return false, false, nil
 	}
-	chains := (len(u.PrevID) == 0 && l.StreamID == 0) || (l.StreamID > 0 && slices.Contains(u.PrevID, l.StreamID))
-	b := s.cfg.Store.NewBatch()
-	if !chains {
-		b.DeleteRemoteDeviceList(u.UserID)
-		if err := b.Commit(); err != nil {
-			s.logFailure("dropping a remote device list", serverOf(u.UserID), err)
-		}
-		return false, true, l.Watchers
-	}
+	return true, resync, l.Watchers
+}
+
+// applyTo applies a chained update to the cached list l.
+func applyTo(l *persistence.RemoteDeviceList, u deviceListUpdate) {
 	if l.Devices == nil {
 		l.Devices = map[string]json.RawMessage{}
 	}
@@ -91,12 +103,6 @@ func (s *Service) applyUpdate(u deviceListUpdate) (applied, resync bool, watcher
 		}
 	}
 	l.StreamID = u.StreamID
-	b.PutRemoteDeviceList(l)
-	if err := b.Commit(); err != nil {
-		s.logFailure("updating a remote device list", serverOf(u.UserID), err)
-		return false, true, l.Watchers
-	}
-	return true, false, l.Watchers
 }
 
 // signingKeyUpdate is the content of an m.signing_key_update EDU.
@@ -125,7 +131,7 @@ func (s *Service) SigningKeyUpdate(origin string, content json.RawMessage) {
 	}
 	s.cacheMu.Lock()
 	l, err := s.cfg.Store.RemoteDeviceList(u.UserID)
-	watchers := l.Watchers
+	b := s.cfg.Store.NewBatch()
 	if err == nil {
 		if master != nil {
 			l.MasterKey = master
@@ -133,23 +139,19 @@ func (s *Service) SigningKeyUpdate(origin string, content json.RawMessage) {
 		if selfSigning != nil {
 			l.SelfSigningKey = selfSigning
 		}
-		b := s.cfg.Store.NewBatch()
 		b.PutRemoteDeviceList(l)
-		if err := b.Commit(); err != nil {
-			s.logFailure("updating remote cross-signing keys", origin, err)
-		}
 	}
+	_, err = s.cfg.Store.CommitRemoteDeviceListChange(b, u.UserID)
 	s.cacheMu.Unlock()
-	s.markChanged(u.UserID, watchers)
-}
-
-// markChanged appends a remote user's change to the device-list log and
-// wakes the local users sharing a room with them.
-func (s *Service) markChanged(userID string, watchers []string) {
-	if _, err := s.cfg.Store.CommitRemoteDeviceListChange(s.cfg.Store.NewBatch(), userID); err != nil {
-		s.logFailure("recording a remote device-list change", serverOf(userID), err)
+	if err != nil {
+		s.logFailure("recording remote cross-signing keys", origin, err)
 		return
 	}
+	s.notify(u.UserID, l.Watchers)
+}
+
+// notify tells the homeserver that a remote user's device list changed.
+func (s *Service) notify(userID string, watchers []string) {
 	if s.cfg.Changed != nil {
 		s.cfg.Changed(userID, watchers)
 	}
@@ -202,6 +204,9 @@ func (s *Service) Resync(ctx context.Context, server, userID string, watchers []
 		MasterKey:      validCrossSigning(userID, "master", res.MasterKey),
 		SelfSigningKey: validCrossSigning(userID, "self_signing", res.SelfSigningKey),
 		FetchedMS:      s.cfg.Now().UnixMilli(), Watchers: watchers}
+	if len(res.Devices) > maxCachedDevices {
+		return // too many to keep: queries ask the user's server
+	}
 	for _, d := range res.Devices {
 		if validDeviceKeys(userID, d.DeviceID, d.Keys) {
 			l.Devices[d.DeviceID] = withDisplayName(d.Keys, d.DisplayName)

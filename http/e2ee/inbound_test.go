@@ -68,6 +68,9 @@ func TestDeviceListUpdate(t *testing.T) {
 			wantDevices: []string{"D1"}, wantStream: 3},
 		{name: "not an object", cache: cached(3, "D1"), origin: "b.test", edu: `[1]`,
 			wantDevices: []string{"D1"}, wantStream: 3},
+		{name: "one device too many drops the list", cache: cached(3, manyDevices(maxCachedDevices)...), origin: "b.test",
+			edu:         `{"user_id":"@bob:b.test","device_id":"NEW","stream_id":4,"prev_id":[3],"keys":` + string(devKeys(bob, "NEW", "k")) + `}`,
+			wantDevices: nil, wantChanged: true},
 		{name: "untracked user", origin: "b.test",
 			edu:         `{"user_id":"@bob:b.test","device_id":"D1","stream_id":4,"prev_id":[3]}`,
 			wantDevices: nil},
@@ -114,6 +117,14 @@ func TestDeviceListUpdate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func manyDevices(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("D%04d", i)
+	}
+	return out
 }
 
 // An m.signing_key_update replaces the cached cross-signing keys when they

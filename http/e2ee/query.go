@@ -121,7 +121,7 @@ func (s *Service) queryServer(ctx context.Context, requester, server string, use
 		if selfSigning != nil {
 			clean.SelfSigningKeys[uid] = selfSigning
 		}
-		if len(wanted) == 0 && shares(uid) {
+		if len(wanted) == 0 && len(devs) <= maxCachedDevices && shares(uid) {
 			s.cacheIfAbsent(persistence.RemoteDeviceList{UserID: uid, Devices: devs, MasterKey: master,
 				SelfSigningKey: selfSigning, FetchedMS: s.cfg.Now().UnixMilli(), Watchers: []string{requester}})
 		}

@@ -32,6 +32,9 @@ const (
 	resyncTimeout = 30 * time.Second
 	// maxWatchers bounds the local users remembered per remote list.
 	maxWatchers = 64
+	// maxCachedDevices bounds the devices cached per remote user; a user
+	// with more is always asked of their server.
+	maxCachedDevices = 1000
 )
 
 // Config is what the service needs from the homeserver.
