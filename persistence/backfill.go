@@ -125,13 +125,15 @@ func (b *RoomBatch) DeleteBackwardExtremity(roomID, eventID string) {
 
 // PutBackfilled stores an event fetched with /backfill into its room's
 // topological order: its record (an outlier's record is rewritten in
-// place when e carries the outlier's NID and no outlier flag), its ID, its global stream row
-// and its topological row, but no row in the room's stream, so that no
-// /sync shows it. e.Stream must come from NextStream.
+// place, without the outlier flag, when e carries the outlier's NID from
+// TimelineNID), its ID, its global stream row and its topological row,
+// but no row in the room's stream, so that no /sync shows it. e.Stream
+// must come from NextStream.
 func (b *RoomBatch) PutBackfilled(e StoredEvent) {
 	if !b.check(e.RoomID, e.EventID) {
 		return
 	}
+	e.Outlier = false
 	nid := appendU64(nil, e.NID)
 	b.set(eventKey(e.NID), encodeEvent(e))
 	b.set(eventIDKey(e.EventID), nid)

@@ -77,9 +77,17 @@ func (a *roomActor) applyBackfill(m *envelope) (string, error, bool) {
 		return "", err, false
 	}
 	placed := 0
-	if len(req.evs) > 0 && len(xs) > 0 {
+	// An event the actor has applied but not flushed yet (a PDU stepped
+	// moments ago) gets its place from that flush, not from here.
+	evs := make([]*event.Event, 0, len(req.evs))
+	for _, ev := range req.evs {
+		if _, _, ok := a.pendingEvent(ev.ID); !ok {
+			evs = append(evs, ev)
+		}
+	}
+	if len(evs) > 0 && len(xs) > 0 {
 		p := newPlacement(store, a.roomID, b)
-		if placed, xs, err = p.place(xs, req.evs); err != nil {
+		if placed, xs, err = p.place(xs, evs); err != nil {
 			return "", err, false
 		}
 	}

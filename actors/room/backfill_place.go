@@ -77,7 +77,6 @@ func (p *placement) place(xs []persistence.BackwardExtremity, evs []*event.Event
 			if in || rec.RoomID != p.roomID {
 				continue
 			}
-			nids[ev.ID] = rec.NID // an outlier: it keeps its NID
 		}
 		chunk[ev.ID] = ev
 	}
@@ -114,9 +113,13 @@ func (p *placement) place(xs []persistence.BackwardExtremity, evs []*event.Event
 	placed := make(map[string]bool, len(reach))
 	var order []*persistence.StoredEvent
 	for _, id := range reach.sorted(chunk) {
-		if _, ok := nids[id]; !ok {
-			nids[id] = p.b.NextNID()
+		// An outlier keeps its NID, so the state groups naming it stay
+		// right; an event not stored gets a new one.
+		nid, err := p.b.TimelineNID(id)
+		if err != nil {
+			return 0, nil, err
 		}
+		nids[id] = nid
 	}
 	for len(ready) > 0 {
 		slices.SortFunc(ready, func(x, y string) int { return cmpDepthID(chunk[x], chunk[y]) })
