@@ -141,3 +141,32 @@ func BenchmarkVerifyJoin(b *testing.B) {
 		}
 	}
 }
+
+// An event whose content was changed after it was hashed still carries
+// valid signatures (they cover the redacted form), and is kept redacted,
+// as CheckPDU keeps such a PDU.
+func TestVerifyJoinKeepsAlteredEventRedacted(t *testing.T) {
+	f := newJoinFixture(t, "public", 0)
+	var obj map[string]any
+	if err := json.Unmarshal(f.member.Raw, &obj); err != nil {
+		t.Fatal(err)
+	}
+	obj["content"] = map[string]any{"membership": "join", "displayname": "added later"}
+	altered, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := federation.CheckPDU(context.Background(), f.hs.Keyring, altered, f.v)
+	if err != nil || !want.Redacted {
+		t.Fatalf("CheckPDU: %v, redacted %v", err, want.Redacted)
+	}
+	res, err := f.hs.VerifyJoin(context.Background(), f.join, nil, []json.RawMessage{f.create.Raw, altered, f.pl.Raw, f.jr.Raw}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range res.State {
+		if ev.ID == f.member.ID && string(ev.Raw) != string(want.Event.Raw) {
+			t.Fatalf("kept %s, want the redacted %s", ev.Raw, want.Event.Raw)
+		}
+	}
+}

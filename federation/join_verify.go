@@ -4,14 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"runtime"
-	"sort"
 	"sync"
 
 	"github.com/axonhs/axon/rooms/auth"
+	"github.com/axonhs/axon/rooms/canonical"
 	"github.com/axonhs/axon/rooms/event"
 	"github.com/axonhs/axon/rooms/signing"
 	"github.com/axonhs/axon/rooms/version"
@@ -118,11 +120,14 @@ func (h *Handshake) checkChunk(ctx context.Context, raws [][]byte, v version.Spe
 
 // prepareEvent parses one event and runs the checks that need no
 // signature, and returns its signatures by servers whose key the keyring
-// has for the event's origin_server_ts: the bytes they sign are the
-// redacted event without signatures and unsigned (appendices "Checking
-// for a Signature"). An event whose content hash does not match is
-// returned redacted (server-server-api "Checks performed on receipt of a
-// PDU", check 3).
+// has for the event's origin_server_ts. An event whose content hash does
+// not match is returned redacted (server-server-api "Checks performed on
+// receipt of a PDU", check 3).
+//
+// event.Parse leaves the event in canonical JSON, so its members are
+// split once here for the content hash and the signatures instead of
+// canonicalising the event again for each (what CheckPDU does, through
+// event.CheckContentHash, signing.Signatures and signing.SigningBytes).
 func (h *Handshake) prepareEvent(ctx context.Context, raw []byte, v version.Spec, index int) (*event.Event, []pendingSig, error) {
 	ev, err := event.Parse(raw, v)
 	if err != nil {
@@ -131,40 +136,35 @@ func (h *Handshake) prepareEvent(ctx context.Context, raw []byte, v version.Spec
 	if err := auth.CheckIndependent(ev); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
 	}
+	members, err := canonical.Members(ev.Raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
+	}
 	redacted, err := event.Redact(ev.Raw, v)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: redacting: %v", ErrBadPDU, err)
 	}
-	message, err := signing.SigningBytes(redacted)
+	message, err := signedBytes(redacted)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
 	}
-	all, err := signing.Signatures(ev.Raw)
+	all, err := signaturesOf(members)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrPDUSignature, err)
 	}
-	servers := make([]string, 0, len(all))
-	for s := range all {
-		servers = append(servers, s)
-	}
-	sort.Strings(servers)
 	var pending []pendingSig
-	for _, server := range servers {
-		for keyID, value := range all[server] {
-			if keyID.Algorithm() != "ed25519" {
-				continue
-			}
-			sig, err := signing.DecodeBase64(value)
-			if err != nil || len(sig) != ed25519.SignatureSize {
-				continue
-			}
-			pub, _, err := h.Keyring.VerifyKey(ctx, server, keyID, ev.OriginServerTS)
-			if err != nil {
-				continue
-			}
-			pending = append(pending, pendingSig{event: index, server: server, check: sigCheck{public: pub, message: message, sig: sig}})
+	for _, sig := range all {
+		pub, _, err := h.Keyring.VerifyKey(ctx, sig.server, sig.keyID, ev.OriginServerTS)
+		if err != nil {
+			continue
 		}
+		pending = append(pending, pendingSig{event: index, server: sig.server, check: sigCheck{public: pub, message: message, sig: sig.value}})
 	}
+	if contentHashMatches(members) {
+		return ev, pending, nil
+	}
+	// Not a match: the core decides between a redacted copy and a PDU
+	// without a usable hash.
 	ok, err := event.CheckContentHash(ev.Raw)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
@@ -175,6 +175,112 @@ func (h *Handshake) prepareEvent(ctx context.Context, raw []byte, v version.Spec
 		}
 	}
 	return ev, pending, nil
+}
+
+// contentHashMatches reports whether hashes.sha256 of a canonical event,
+// split into members, is the SHA-256 of the event without unsigned,
+// signatures and hashes (server-server-api "Calculating the content hash
+// for an event"; rooms/signing.ContentHash is the same computation).
+func contentHashMatches(members []canonical.Member) bool {
+	var claimed []byte
+	kept := make([]canonical.Member, 0, len(members))
+	for _, m := range members {
+		switch m.Key {
+		case "hashes":
+			claimed = m.Value
+		case "unsigned", "signatures":
+		default:
+			kept = append(kept, m)
+		}
+	}
+	if claimed == nil {
+		return false
+	}
+	hashes, err := canonical.Members(claimed)
+	if err != nil {
+		return false
+	}
+	var want []byte
+	for _, m := range hashes {
+		if m.Key == "sha256" {
+			s, err := canonical.Unquote(m.Value)
+			if err != nil {
+				return false
+			}
+			if want, err = signing.DecodeBase64(s); err != nil {
+				return false
+			}
+		}
+	}
+	got := sha256.Sum256(canonical.AppendObject(nil, kept))
+	return want != nil && subtle.ConstantTimeCompare(want, got[:]) == 1
+}
+
+// signedBytes is what an event's signatures cover: its redacted form
+// (canonical, as event.Redact returns it, and without unsigned) less the
+// signatures (appendices "Checking for a Signature").
+func signedBytes(redacted []byte) ([]byte, error) {
+	members, err := canonical.Members(redacted)
+	if err != nil {
+		return nil, err
+	}
+	kept := members[:0]
+	for _, m := range members {
+		if m.Key != "signatures" && m.Key != "unsigned" {
+			kept = append(kept, m)
+		}
+	}
+	return canonical.AppendObject(nil, kept), nil
+}
+
+// eventSignature is one ed25519 signature on an event.
+type eventSignature struct {
+	server string
+	keyID  signing.KeyID
+	value  []byte
+}
+
+// signaturesOf lists the ed25519 signatures of a canonical event, split
+// into members, by server in code-point order (canonical JSON's), as
+// signing.Signatures reads them: entries that are not a key ID with an
+// unpadded-base64 64-byte value are skipped.
+func signaturesOf(members []canonical.Member) ([]eventSignature, error) {
+	var value []byte
+	for _, m := range members {
+		if m.Key == "signatures" {
+			value = m.Value
+		}
+	}
+	if value == nil {
+		return nil, nil
+	}
+	servers, err := canonical.Members(value)
+	if err != nil {
+		return nil, fmt.Errorf("signatures: %w", err)
+	}
+	var out []eventSignature
+	for _, s := range servers {
+		keys, err := canonical.Members(s.Value)
+		if err != nil {
+			return nil, fmt.Errorf("signatures[%q]: %w", s.Key, err)
+		}
+		for _, k := range keys {
+			id, err := signing.ParseKeyID(k.Key)
+			if err != nil || id.Algorithm() != "ed25519" {
+				continue
+			}
+			b64, err := canonical.Unquote(k.Value)
+			if err != nil {
+				continue
+			}
+			sig, err := signing.DecodeBase64(b64)
+			if err != nil || len(sig) != ed25519.SignatureSize {
+				continue
+			}
+			out = append(out, eventSignature{server: s.Key, keyID: id, value: sig})
+		}
+	}
+	return out, nil
 }
 
 // authChunk is how many events one worker checks against their auth

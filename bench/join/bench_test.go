@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 func BenchmarkJoin10000Members(b *testing.B) {
 	bigOnce.Do(func() {
 		v, _ := version.Lookup("12")
-		bigWorld, bigErr = newWorld(v, 10000, nil)
+		bigWorld, bigErr = newWorld(v, 10000, "", nil)
 	})
 	if bigErr != nil {
 		b.Fatal(bigErr)

@@ -21,7 +21,7 @@ func testWorld(t *testing.T, ver string, members int, forge func(*room, *fedtest
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := newWorld(v, members, forge)
+	w, err := newWorld(v, members, "", forge)
 	if err != nil {
 		t.Fatal(err)
 	}

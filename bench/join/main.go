@@ -16,19 +16,20 @@ func main() {
 	joins := flag.Int("joins", 3, "joins to measure, each by a fresh Axon")
 	roomVersion := flag.String("room-version", "12", "room version of the generated room")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the joins (not the generation) to this file")
+	dataDir := flag.String("dir", "", "directory for the joining servers' data (default: the system's temporary directory); /dev/shm takes the disk out of the persist phase")
 	flag.Parse()
-	if err := run(*members, *joins, *roomVersion, *cpuProfile); err != nil {
+	if err := run(*members, *joins, *roomVersion, *cpuProfile, *dataDir); err != nil {
 		fmt.Fprintln(os.Stderr, "join:", err)
 		os.Exit(1)
 	}
 }
 
-func run(members, joins int, roomVersion, cpuProfile string) error {
+func run(members, joins int, roomVersion, cpuProfile, dataDir string) error {
 	v, err := version.Lookup(version.ID(roomVersion))
 	if err != nil {
 		return err
 	}
-	w, err := newWorld(v, members, nil)
+	w, err := newWorld(v, members, dataDir, nil)
 	if err != nil {
 		return err
 	}

@@ -23,9 +23,11 @@ type world struct {
 	generated time.Duration
 }
 
-// newWorld generates the room and serves it. forge, if set, gives
+// newWorld generates the room and serves it; the joining servers keep
+// their data under dataDir ("" for the system's temporary directory).
+// forge, if set, gives
 // replacements for events of the answer, by event ID (a lying resident).
-func newWorld(v version.Spec, members int, forge func(*room, *fedtest.Peer) (map[string]json.RawMessage, error)) (*world, error) {
+func newWorld(v version.Spec, members int, dataDir string, forge func(*room, *fedtest.Peer) (map[string]json.RawMessage, error)) (*world, error) {
 	hub, err := fedtest.NewHub("127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -50,7 +52,7 @@ func newWorld(v version.Spec, members int, forge func(*room, *fedtest.Peer) (map
 	w.answer = w.room.answer(forged)
 	w.generated = time.Since(start)
 	serveJoins(w.peer, w.room, w.answer)
-	if w.dir, err = os.MkdirTemp("", "axon-bench-join-"); err != nil {
+	if w.dir, err = os.MkdirTemp(dataDir, "axon-bench-join-"); err != nil {
 		w.close()
 		return nil, err
 	}
