@@ -338,3 +338,94 @@ func TestFederationMissingStateBadPeer(t *testing.T) {
 		t.Fatal("no answer to the transaction 40 s into a hanging /state_ids")
 	}
 }
+
+// A user joining over federation gets the room's state, not its history:
+// bob's initial /sync (plain and with lazy-loaded members) starts its
+// timeline at his join and carries the state from before it (topic,
+// create, alice's membership) as state, and his /messages shows nothing
+// from before the join (history visible to joined members only).
+func TestFederationJoinerTimelineStartsAtJoin(t *testing.T) {
+	tr := newTrio(t)
+	cr := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{
+		"preset": "public_chat", "room_alias_name": "prejoin", "room_version": "11",
+		"initial_state": []any{map[string]any{"type": "m.room.history_visibility", "state_key": "", "content": map[string]any{"history_visibility": "joined"}}}})
+	if cr.status != 200 {
+		t.Fatalf("createRoom: %d %v", cr.status, cr.body)
+	}
+	roomID := cr.str("room_id")
+	tr.say(alice, roomID, "pre1", "pre-join 1")
+	if r := tr.as(alice, "PUT", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/state/m.room.topic/", map[string]any{"topic": "pre-join topic"}); r.status != 200 {
+		t.Fatalf("topic: %d %v", r.status, r.body)
+	}
+	tr.say(alice, roomID, "pre2", "pre-join 2")
+	if r := tr.as(bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape("#prejoin:hs-a.test"), map[string]any{}); r.status != 200 {
+		t.Fatalf("bob joins: %d %v", r.status, r.body)
+	}
+
+	for _, filter := range []string{"", `{"room":{"state":{"lazy_load_members":true}}}`} {
+		path := "/_matrix/client/v3/sync?timeout=0"
+		if filter != "" {
+			path += "&filter=" + url.QueryEscape(filter)
+		}
+		r := tr.as(bob, "GET", path, nil)
+		if r.status != 200 {
+			t.Fatalf("sync: %d %v", r.status, r.body)
+		}
+		rooms, _ := r.body["rooms"].(map[string]any)
+		join, _ := rooms["join"].(map[string]any)
+		room, _ := join[roomID].(map[string]any)
+		if room == nil {
+			t.Fatalf("filter %q: the room is not in bob's /sync: %v", filter, r.body)
+		}
+		timeline := syncEvents(room, "timeline")
+		if len(timeline) == 0 || timeline[0]["type"] != "m.room.member" || timeline[0]["state_key"] != bob {
+			t.Errorf("filter %q: timeline starts with %v, want bob's join", filter, firstOf(timeline))
+		}
+		for _, ev := range timeline {
+			if ev["type"] == "m.room.message" || ev["type"] == "m.room.topic" {
+				t.Errorf("filter %q: pre-join event in bob's timeline: %v", filter, ev)
+			}
+		}
+		state := map[string]map[string]any{}
+		for _, ev := range syncEvents(room, "state") {
+			key, _ := ev["state_key"].(string)
+			state[ev["type"].(string)+"|"+key] = ev
+		}
+		if c, _ := state["m.room.topic|"]["content"].(map[string]any); c["topic"] != "pre-join topic" {
+			t.Errorf("filter %q: state topic %v", filter, state["m.room.topic|"])
+		}
+		if state["m.room.create|"] == nil {
+			t.Errorf("filter %q: no m.room.create in bob's state", filter)
+		}
+		if filter == "" && state["m.room.member|"+alice] == nil {
+			t.Errorf("no membership of alice in bob's state")
+		}
+	}
+
+	tr.say(alice, roomID, "post", "after bob joined")
+	waitFor(t, func() bool { return tr.bodies(bob, roomID)["after bob joined"] == 1 }, "bob sees the message after his join")
+	for body := range tr.bodies(bob, roomID) {
+		if strings.HasPrefix(body, "pre-join") {
+			t.Errorf("bob's /messages shows %q from before his join", body)
+		}
+	}
+}
+
+func syncEvents(room map[string]any, section string) []map[string]any {
+	s, _ := room[section].(map[string]any)
+	list, _ := s["events"].([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func firstOf(evs []map[string]any) map[string]any {
+	if len(evs) == 0 {
+		return nil
+	}
+	return evs[0]
+}
