@@ -25,7 +25,9 @@ type backfillRoom struct {
 	stranger, otherRoom *event.Event
 }
 
-func newBackfillRoom(t *testing.T) *backfillRoom {
+func newBackfillRoom(t *testing.T) *backfillRoom { return newBackfillRoomTB(t) }
+
+func newBackfillRoomTB(t testing.TB) *backfillRoom {
 	t.Helper()
 	r := &backfillRoom{key: newKey(t, "old")}
 	r.v, _ = version.Lookup("11")
@@ -46,7 +48,7 @@ func newBackfillRoom(t *testing.T) *backfillRoom {
 	return r
 }
 
-func (r *backfillRoom) build(t *testing.T, roomID, typ string, sk *string, sender, content string, prev, auth []string, depth int64) *event.Event {
+func (r *backfillRoom) build(t testing.TB, roomID, typ string, sk *string, sender, content string, prev, auth []string, depth int64) *event.Event {
 	t.Helper()
 	ev, err := (&event.Proto{RoomID: roomID, Type: typ, StateKey: sk, Sender: sender, Content: json.RawMessage(content),
 		PrevEvents: prev, AuthEvents: auth, Depth: depth, OriginServerTS: 1_700_000_000_000}).Build(r.v, "old.example", r.key)
@@ -138,4 +140,33 @@ func TestCheckBackfill(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheckBackfill feeds arbitrary bytes as one PDU of a /backfill answer
+// beside an honest message: nothing panics, the honest message is always
+// accepted, and whatever is accepted is of the room and parses.
+func FuzzCheckBackfill(f *testing.F) {
+	r := newBackfillRoomTB(f)
+	f.Add([]byte(r.msgs[1].Raw))
+	f.Add([]byte(r.stranger.Raw))
+	f.Add([]byte(r.otherRoom.Raw))
+	f.Add([]byte(`{"room_id":"!h:old.example","type":"m.room.message","auth_events":[],"prev_events":[],"depth":-1}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		res, err := federation.CheckBackfill(context.Background(), r.kr, "!h:old.example", r.v, r.create,
+			[]json.RawMessage{raw, r.msgs[0].Raw}, held(r.create, r.member, r.pl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, ev := range res.Accepted {
+			if ev.RoomID != "!h:old.example" {
+				t.Fatalf("accepted %s of room %s", ev.ID, ev.RoomID)
+			}
+			found = found || ev.ID == r.msgs[0].ID
+		}
+		if !found {
+			t.Fatalf("the honest message was not accepted: %v", res.Refused)
+		}
+	})
 }
