@@ -437,13 +437,19 @@ func (r *linearRoom) backfill(ctx *fasthttp.RequestCtx) {
 }
 
 // BenchmarkBackfillPage: one op is one GET /messages?dir=b&limit=50 on an
-// Axon server (hs-b.test) whose page runs into the start of what it holds
-// of a room joined over federation, so that the page waits for one
-// /backfill of 50 events from a fake resident on loopback TLS: the fetch,
-// the signature, hash and auth checks of the 50 events, placing them in
-// one fsynced batch, and reading the page again. cpu-ns/op is the whole
-// process (the fake resident's side included).
+// Axon server (hs-b.test) in a room joined over federation from a fake
+// resident on loopback TLS. In "backfill" every page runs into the start
+// of what the server holds and waits for one /backfill of 50 events: the
+// fetch, the signature, hash and auth checks of the 50 events, placing
+// them in one fsynced batch, and reading the page again. "held" walks the
+// same pages once they are all held, for comparison. cpu-ns/op is the
+// whole process (the fake resident's side included).
 func BenchmarkBackfillPage(b *testing.B) {
+	b.Run("backfill", func(b *testing.B) { benchBackfillPages(b, false) })
+	b.Run("held", func(b *testing.B) { benchBackfillPages(b, true) })
+}
+
+func benchBackfillPages(b *testing.B, held bool) {
 	hub, err := fedtest.NewHub("127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -471,7 +477,13 @@ func BenchmarkBackfillPage(b *testing.B) {
 	}
 	path := "/_matrix/client/v3/rooms/" + url.PathEscape(r.roomID) + "/messages?dir=b&limit=" + strconv.Itoa(page)
 	// The first page holds the join and the first backfilled events.
-	from := call(b, srv, "GET", path, token, nil).str("end")
+	top := call(b, srv, "GET", path, token, nil).str("end")
+	if held {
+		for from := top; from != ""; {
+			from = call(b, srv, "GET", path+"&from="+url.QueryEscape(from), token, nil).str("end")
+		}
+	}
+	from := top
 	var lat []time.Duration
 	cpu0 := processCPU()
 	b.ResetTimer()
