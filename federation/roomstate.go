@@ -39,13 +39,24 @@ type RoomState struct {
 // eventID (server-server-api "Room State": "a snapshot of a room's state at
 // a given event", which servers answer with the state before the event).
 func (c *Client) GetStateIDs(ctx context.Context, destination, roomID, eventID string) (StateIDs, error) {
+	var raw json.RawMessage
+	uri := "/_matrix/federation/v1/state_ids/" + pathEscape(roomID) + "?event_id=" + url.QueryEscape(eventID)
+	if err := c.Get(ctx, destination, uri, &raw); err != nil {
+		return StateIDs{}, err
+	}
+	return ParseStateIDs(raw)
+}
+
+// ParseStateIDs decodes and bounds a /state_ids answer: both lists must be
+// there, name at most 200,000 events together, and hold only non-empty
+// event IDs of at most 255 bytes.
+func ParseStateIDs(raw []byte) (StateIDs, error) {
 	var res struct {
 		PDUIDs       *[]string `json:"pdu_ids"`
 		AuthChainIDs *[]string `json:"auth_chain_ids"`
 	}
-	uri := "/_matrix/federation/v1/state_ids/" + pathEscape(roomID) + "?event_id=" + url.QueryEscape(eventID)
-	if err := c.Get(ctx, destination, uri, &res); err != nil {
-		return StateIDs{}, err
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return StateIDs{}, fmt.Errorf("%w: /state_ids answer: %v", ErrBadRoomState, err)
 	}
 	if res.PDUIDs == nil || res.AuthChainIDs == nil {
 		return StateIDs{}, fmt.Errorf("%w: /state_ids answer lacks pdu_ids or auth_chain_ids", ErrBadRoomState)
