@@ -233,3 +233,58 @@ func TestStepAfterMissingStateAndDeOutlier(t *testing.T) {
 		t.Fatalf("stepping it again: %+v %v, want known", res, err)
 	}
 }
+
+// An outlier stored as rejected counts as rejected wherever it is cited:
+// a PDU whose only membership auth event is that outlier is rejected,
+// while the same PDU on an accepted copy is accepted. An outlier first
+// stored without a state gains one later under its own NID.
+func TestRejectedOutlierAndLateState(t *testing.T) {
+	for _, rejected := range []bool{true, false} {
+		t.Run(fmt.Sprintf("rejected=%v", rejected), func(t *testing.T) {
+			d, st, _ := newDir(t, vfs.NewMem(), Config{})
+			r := newResident(t, version.ID("11"))
+			join, _ := adoptFromResident(t, d, r)
+			roomID := join.RoomID
+			before := r.stateIDs()
+			rename := r.propose(core.Proposal{Type: event.TypeMember, StateKey: core.StateKeyOf(bob), Sender: bob,
+				Content: json.RawMessage(`{"membership":"join","displayname":"Bob"}`)})
+			msg := r.say(bob, "cites the rename")
+
+			if err := d.StoreOutliers(ctxT(t), roomID, []Outlier{{Event: rename, Rejected: rejected}}); err != nil {
+				t.Fatal(err)
+			}
+			first, err := st.EventByID(rename.ID)
+			if err != nil || !first.Outlier || first.StateAfter != 0 {
+				t.Fatalf("outlier without state: %+v %v", first, err)
+			}
+			if _, err := d.Step(ctxT(t), msg); !errors.Is(err, ErrMissingPrev) {
+				t.Fatalf("stepping on an outlier without state: %v, want ErrMissingPrev", err)
+			}
+			if err := d.StoreOutliers(ctxT(t), roomID, []Outlier{{Event: rename, Rejected: rejected, StateBefore: before}}); err != nil {
+				t.Fatal(err)
+			}
+			second, err := st.EventByID(rename.ID)
+			if err != nil || !second.Outlier || second.NID != first.NID || second.StateAfter == 0 {
+				t.Fatalf("outlier after gaining a state: %+v %v (NID before %d)", second, err, first.NID)
+			}
+			wantOutcome := persistence.OutcomeAccepted
+			if rejected {
+				wantOutcome = persistence.OutcomeRejected
+			}
+			if second.Outcome != wantOutcome || (rejected && second.StateAfter != second.StateBefore) {
+				t.Errorf("outcome %d, state groups %d → %d", second.Outcome, second.StateBefore, second.StateAfter)
+			}
+			res, err := d.Step(ctxT(t), msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := core.Accepted
+			if rejected {
+				want = core.Rejected
+			}
+			if res.Outcome != want {
+				t.Fatalf("PDU citing the outlier: %v (%v), want %v", res.Outcome, res.Reason, want)
+			}
+		})
+	}
+}
