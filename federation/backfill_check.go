@@ -89,8 +89,21 @@ func CheckBackfill(ctx context.Context, keys *Keyring, roomID string, v version.
 		return 0
 	})
 	accepted := make(map[string]*event.Event, len(ok))
+	// The same few auth events (create, power levels, the senders'
+	// memberships) serve most of an answer: each is read and parsed once.
+	heldOnce := make(map[string]*event.Event)
+	lookup := func(id string) (*event.Event, bool, error) {
+		if a, ok := heldOnce[id]; ok {
+			return a, true, nil
+		}
+		a, ok, err := held(id)
+		if ok && err == nil {
+			heldOnce[id] = a
+		}
+		return a, ok, err
+	}
 	for _, ev := range ok {
-		if err := checkBackfillAuth(ev, create, accepted, held); err != nil {
+		if err := checkBackfillAuth(ev, create, accepted, lookup); err != nil {
 			out.Refused[ev.ID] = err
 			continue
 		}
