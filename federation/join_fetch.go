@@ -15,7 +15,7 @@ import (
 // Handshake.MaxJoinAnswer is 0. The state and auth chain of a room with
 // tens of thousands of members run to tens of megabytes, far above the
 // client's ordinary limit for one answer (ClientConfig.MaxResponseBody).
-const DefaultMaxJoinAnswer = 1 << 30
+const DefaultMaxJoinAnswer = 512 << 20
 
 // putLarge sends one signed PUT like Client.Do, but accepts an answer of
 // up to limit bytes. It uses a connection of its own, closed afterwards:
