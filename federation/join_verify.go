@@ -34,13 +34,19 @@ var errUnverified = errors.New("federation: not verified on the parallel pass")
 // (verifyBatch; a failed batch is checked signature by signature). An
 // event that fails is checked again alone with CheckPDU, which the keyring
 // may answer differently once another goroutine stored a key; the first
-// event that fails that too fails the lot.
+// event that fails that too fails the lot. A cancelled ctx stops the
+// workers at their next chunk.
 func (h *Handshake) checkEvents(ctx context.Context, raws [][]byte, v version.Spec) ([]*event.Event, error) {
 	out := make([]*event.Event, len(raws))
 	errs := make([]error, len(raws))
 	h.parallel(len(raws), checkChunk, func(lo, hi int) {
-		h.checkChunk(ctx, raws[lo:hi], v, out[lo:hi], errs[lo:hi])
+		if ctx.Err() == nil {
+			h.checkChunk(ctx, raws[lo:hi], v, out[lo:hi], errs[lo:hi])
+		}
 	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for i, err := range errs {
 		if err == nil {
 			continue
