@@ -24,11 +24,10 @@ type pending struct {
 	eff *core.Effects
 	// outlier, when set, makes the pending event an outlier: stored by ID
 	// only, outside the timeline (outlier.go).
-	outlier    *Outlier
-	outlierNID uint64 // the stored outlier's NID when it only gains a state
-	txn        *Txn
-	replies    []chan result
-	stream     uint64 // the event's stream position, once written to a batch
+	outlier *queuedOutlier
+	txn     *Txn
+	replies []chan result
+	stream  uint64 // the event's stream position, once written to a batch
 }
 
 // roomActor applies the proposals of one room, one at a time, and commits
@@ -295,7 +294,7 @@ func (a *roomActor) prepare(batch []*pending) (b *persistence.RoomBatch, err err
 	for _, p := range batch {
 		write := func() error { return a.w.write(b, p.eff, p.txn) }
 		if p.outlier != nil {
-			write = func() error { return a.w.writeOutlier(b, p.outlier, p.outlierNID) }
+			write = func() error { return a.w.writeOutlier(b, p.outlier) }
 		}
 		if err := write(); err != nil {
 			b.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
@@ -60,7 +61,7 @@ func (d *Directory) StoreOutliers(ctx context.Context, roomID string, outs []Out
 // flush.
 func (a *roomActor) applyOutliers(m *envelope) (string, error, bool) {
 	outs := m.outliers.outs
-	fresh := make([]queuedOutlier, 0, len(outs))
+	fresh := make([]*queuedOutlier, 0, len(outs))
 	inRequest := make(map[string]bool, len(outs))
 	for i := range outs {
 		o := &outs[i]
@@ -68,24 +69,26 @@ func (a *roomActor) applyOutliers(m *envelope) (string, error, bool) {
 		if ev.RoomID != a.roomID {
 			return "", fmt.Errorf("%w: %s", core.ErrWrongRoom, ev.ID), false
 		}
+		q := &queuedOutlier{o: o}
 		// A held outlier whose state was unknown takes the state now
 		// given, under its own NID; anything else held stays as it is.
-		var reuse uint64
 		if o.StateBefore != nil {
 			if rec, err := a.w.lookup(ev.ID); err == nil && rec.Outlier && rec.StateAfter == 0 && !a.pendingOutlier(ev.ID) {
-				reuse = rec.NID
+				q.nid = rec.NID
 			}
 		}
-		if reuse == 0 && a.holds(ev.ID) {
+		if q.nid == 0 && a.holds(ev.ID) {
 			continue
 		}
-		for _, id := range o.StateBefore {
-			if !inRequest[id] && !a.holds(id) {
-				return "", fmt.Errorf("%w: %s (state before %s)", ErrStateIncomplete, id, ev.ID), false
+		if o.StateBefore != nil {
+			nids, err := a.stateNIDs(o.StateBefore, inRequest)
+			if err != nil {
+				return "", fmt.Errorf("%w (state before %s)", err, ev.ID), false
 			}
+			q.state = nids
 		}
 		inRequest[ev.ID] = true
-		fresh = append(fresh, queuedOutlier{o: o, nid: reuse})
+		fresh = append(fresh, q)
 	}
 	var last *pending
 	for _, q := range fresh {
@@ -93,7 +96,7 @@ func (a *roomActor) applyOutliers(m *envelope) (string, error, bool) {
 		if q.o.Rejected {
 			outcome = core.Rejected
 		}
-		last = &pending{eff: &core.Effects{Event: q.o.Event, Outcome: outcome}, outlier: q.o, outlierNID: q.nid}
+		last = &pending{eff: &core.Effects{Event: q.o.Event, Outcome: outcome}, outlier: q}
 		a.pending = append(a.pending, last)
 	}
 	if last == nil {
@@ -103,11 +106,51 @@ func (a *roomActor) applyOutliers(m *envelope) (string, error, bool) {
 	return "", nil, true
 }
 
-// queuedOutlier is an outlier to write, with the NID of its stored record
-// when it only gains a state (0: a new record).
+// queuedOutlier is an outlier waiting for the next batch: nid is its
+// stored record's NID when it only gains a state (0: a new record), and
+// state the NIDs of the state before it, 0 for an event of the same
+// request (resolved when the batch is written).
 type queuedOutlier struct {
-	o   *Outlier
-	nid uint64
+	o     *Outlier
+	nid   uint64
+	state persistence.StateMap
+}
+
+// stateNIDs resolves a state's event IDs to NIDs, reading storage only
+// for slots whose event is not the current state's: the state at a gap
+// mostly matches the current state. An event neither held nor in the same
+// request fails with ErrStateIncomplete.
+func (a *roomActor) stateNIDs(s stateres.StateMap, inRequest map[string]bool) (persistence.StateMap, error) {
+	out := make(persistence.StateMap, len(s))
+	// The writer's current-state NIDs match the room core's state only
+	// once every event applied to the core has been written to a batch.
+	current := !slices.ContainsFunc(a.pending, func(p *pending) bool { return p.outlier == nil })
+	for k, id := range s {
+		if cur := a.room.State(k); current && cur != nil && cur.ID == id {
+			if nid, ok := a.w.state[k]; ok {
+				out[k] = nid
+				continue
+			}
+		}
+		if inRequest[id] {
+			out[k] = 0
+			continue
+		}
+		if a.pendingOutlier(id) {
+			out[k] = 0
+			continue
+		}
+		if rec, ok := a.w.batch[id]; ok {
+			out[k] = rec.NID
+			continue
+		}
+		nid, err := a.dir.cfg.Store.EventNID(id)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrStateIncomplete, id, err)
+		}
+		out[k] = nid
+	}
+	return out, nil
 }
 
 // holds reports an event stored or queued for the next batch, in the
@@ -133,10 +176,10 @@ func (a *roomActor) pendingOutlier(id string) bool {
 
 // writeOutlier adds an outlier's rows to b: the event by NID and ID, and,
 // when its state before is known, a snapshot group of that state and the
-// group after the event. nid is the NID of the outlier's stored record
-// when it only gains a state, 0 for a new record.
-func (w *writer) writeOutlier(b *persistence.RoomBatch, o *Outlier, nid uint64) error {
-	ev := o.Event
+// group after the event.
+func (w *writer) writeOutlier(b *persistence.RoomBatch, q *queuedOutlier) error {
+	o, ev := q.o, q.o.Event
+	nid := q.nid
 	if nid == 0 {
 		nid = b.NextNID()
 	}
@@ -149,7 +192,7 @@ func (w *writer) writeOutlier(b *persistence.RoomBatch, o *Outlier, nid uint64) 
 	}
 	w.batch[ev.ID] = rec
 	if o.StateBefore != nil {
-		before, err := w.snapshotGroup(b, o.StateBefore)
+		before, err := w.snapshotGroup(b, o.StateBefore, q.state)
 		if err != nil {
 			return fmt.Errorf("state before outlier %s: %w", ev.ID, err)
 		}
@@ -167,15 +210,20 @@ func (w *writer) writeOutlier(b *persistence.RoomBatch, o *Outlier, nid uint64) 
 }
 
 // snapshotGroup writes a state as a snapshot group of the room, apart
-// from the current state's chain of groups.
-func (w *writer) snapshotGroup(b *persistence.RoomBatch, s stateres.StateMap) (uint64, error) {
+// from the current state's chain of groups; nids holds the NIDs resolved
+// when the outlier was queued, 0 for events written in this batch.
+func (w *writer) snapshotGroup(b *persistence.RoomBatch, s stateres.StateMap, nids persistence.StateMap) (uint64, error) {
 	entries := make([]persistence.StateEntry, 0, len(s))
 	for k, id := range s {
-		rec, err := w.lookup(id)
-		if err != nil {
-			return 0, fmt.Errorf("%w: %s: %w", ErrStateIncomplete, id, err)
+		nid := nids[k]
+		if nid == 0 {
+			rec, err := w.lookup(id)
+			if err != nil {
+				return 0, fmt.Errorf("%w: %s: %w", ErrStateIncomplete, id, err)
+			}
+			nid = rec.NID
 		}
-		entries = append(entries, persistence.StateEntry{Type: k.Type, StateKey: k.StateKey, NID: rec.NID})
+		entries = append(entries, persistence.StateEntry{Type: k.Type, StateKey: k.StateKey, NID: nid})
 	}
 	sortEntries(entries)
 	id := b.NextStateGroup()

@@ -21,12 +21,12 @@ import (
 // because the core only proposes for local senders; the directory does not
 // check signatures (federation does, before Step).
 type resident struct {
-	t    *testing.T
+	t    testing.TB
 	room *core.Room
 	now  int64
 }
 
-func newResident(t *testing.T, v version.ID) *resident {
+func newResident(t testing.TB, v version.ID) *resident {
 	spec, err := version.Lookup(v)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func timeline(t *testing.T, st *persistence.Store, roomID string) []string {
 
 // adoptFromResident joins alice to the resident's room and adopts it,
 // after some history that the joiner must not see as timeline.
-func adoptFromResident(t *testing.T, d *Directory, r *resident) (join *event.Event, before []*event.Event) {
+func adoptFromResident(t testing.TB, d *Directory, r *resident) (join *event.Event, before []*event.Event) {
 	t.Helper()
 	r.say(bob, "before the join 1")
 	r.topic(bob, "old topic")
