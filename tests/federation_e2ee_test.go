@@ -185,18 +185,17 @@ func TestFederationE2EE(t *testing.T) {
 	}
 
 	// A to-device message from bob reaches alice's device once, even when
-	// bob's client retries the request.
+	// bob's client retries the request with the same transaction ID.
 	aliceSince := syncOnce(t, p.a, p.alice, "", 0).NextBatch
-	msg := &mautrix.ReqSendToDevice{Messages: map[id.UserID]map[id.DeviceID]*event.Content{
-		alice: {p.alice.DeviceID: {Raw: map[string]any{"secret": "megolm session"}}}}}
+	msg := map[string]any{"messages": map[string]any{alice.String(): map[string]any{
+		p.alice.DeviceID.String(): map[string]any{"secret": "megolm session"}}}}
 	for range 2 {
-		if _, err := p.bob.SendToDevice(ctx, event.Type{Type: "org.example.test", Class: event.ToDeviceEventType}, msg); err != nil {
-			t.Fatal(err)
+		if r := call(t, p.b, "PUT", v3+"/sendToDevice/org.example.test/retried-txn", p.bob.AccessToken, msg); r.status != 200 {
+			t.Fatalf("sendToDevice: %d %v", r.status, r.body)
 		}
 	}
 	got := 0
-	deadline := time.Now().Add(20 * time.Second)
-	for got == 0 && time.Now().Before(deadline) {
+	for range 10 {
 		s := syncOnce(t, p.a, p.alice, aliceSince, 2000)
 		aliceSince = s.NextBatch
 		for _, e := range s.ToDevice.Events {
@@ -204,10 +203,34 @@ func TestFederationE2EE(t *testing.T) {
 				got++
 			}
 		}
+		if got > 0 {
+			break
+		}
+	}
+	// Whatever else was on its way has arrived by the next long-poll.
+	for _, e := range syncOnce(t, p.a, p.alice, aliceSince, 1500).ToDevice.Events {
+		if e.Type == "org.example.test" {
+			got++
+		}
 	}
 	if got != 1 {
 		t.Fatalf("alice received bob's to-device message %d times, want 1", got)
 	}
+	// mautrix's own send (a fresh transaction) to every device of alice's.
+	if _, err := p.bob.SendToDevice(ctx, event.Type{Type: "org.example.second", Class: event.ToDeviceEventType},
+		&mautrix.ReqSendToDevice{Messages: map[id.UserID]map[id.DeviceID]*event.Content{alice: {"*": {Raw: map[string]any{"n": 2}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		s := syncOnce(t, p.a, p.alice, aliceSince, 2000)
+		aliceSince = s.NextBatch
+		for _, e := range s.ToDevice.Events {
+			if e.Type == "org.example.second" && string(e.Content) == `{"n":2}` {
+				return true
+			}
+		}
+		return false
+	}, "bob's second to-device message, to all of alice's devices")
 
 	// Alice logs in a second device and uploads its keys: bob's /sync
 	// lists her as changed, and his next query shows both devices.

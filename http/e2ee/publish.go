@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strings"
 
 	"github.com/axonhs/axon/federation"
 	"github.com/axonhs/axon/persistence"
@@ -208,4 +209,35 @@ func (s *Service) announcements(lp string) ([]federation.EDU, persistence.SentDe
 func (s *Service) StreamID(localpart string) (int64, error) {
 	sent, err := s.cfg.Store.SentDeviceList(localpart)
 	return sent.StreamID, err
+}
+
+// recoverWindow is how many of the latest device-list changes Recover
+// looks at.
+const recoverWindow = 1000
+
+// Recover re-examines the local users with one of the latest device-list
+// changes, so that an announcement a crash interrupted (the change was
+// committed, its EDUs not yet queued) is made after the restart. Users
+// whose devices match what was announced send nothing. Call it once the
+// server actors can take EDUs.
+func (s *Service) Recover() error {
+	pos, err := s.cfg.Store.DeviceListPosition()
+	if err != nil {
+		return err
+	}
+	from := uint64(0)
+	if pos > recoverWindow {
+		from = pos - recoverWindow
+	}
+	uids, err := s.cfg.Store.DeviceListChangedUsers(from, pos, s.cfg.ServerName)
+	if err != nil {
+		return err
+	}
+	suffix := ":" + s.cfg.ServerName
+	for _, uid := range uids {
+		if lp, ok := strings.CutSuffix(uid, suffix); ok && serverOf(uid) == s.cfg.ServerName {
+			s.LocalDevicesChanged(strings.TrimPrefix(lp, "@"))
+		}
+	}
+	return nil
 }

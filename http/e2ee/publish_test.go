@@ -100,3 +100,29 @@ func TestAnnouncements(t *testing.T) {
 		t.Fatalf("StreamID = %d, %v; want 4, the last update's", id, err)
 	}
 }
+
+// After a restart, Recover announces the recent changes a crash may have
+// left unannounced, and nothing for users already announced.
+func TestRecover(t *testing.T) {
+	f := newFixture(t, nil)
+	const alice = "@alice:a.test"
+	b := f.store.NewBatch()
+	b.PutDevice("alice", persistence.Device{ID: "D1"})
+	b.PutDeviceKeys("alice", "D1", devKeys(alice, "D1", "k1"))
+	if _, err := f.store.CommitDeviceListChange(b, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.CommitRemoteDeviceListChange(f.store.NewBatch(), bob); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.Recover(); err != nil {
+		t.Fatal(err)
+	}
+	f.s.Close() // waits for the announcements
+	if id, err := f.s.StreamID("alice"); err != nil || id != 1 {
+		t.Fatalf("alice's stream after Recover: %d, %v; want 1", id, err)
+	}
+	if sent, _ := f.store.SentDeviceList("bob"); sent.StreamID != 0 {
+		t.Fatalf("a remote user was announced: %+v", sent)
+	}
+}

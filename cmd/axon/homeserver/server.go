@@ -114,6 +114,9 @@ func New(cfg *configs.Config, log *zap.Logger) (*Server, error) {
 	s.e2ee = s.newE2EE()
 	s.client = s.clientServer()
 	s.federation = s.federationServer()
+	if err := s.e2ee.Recover(); err != nil {
+		log.Error("resuming device-list announcements", zap.Error(err))
+	}
 	log.Info("homeserver ready", zap.String("server_name", c.ServerName), zap.String("signing_key", string(key.ID)),
 		zap.String("database", c.Database.Path))
 	return s, nil
