@@ -12,8 +12,8 @@ import (
 
 // BenchmarkDeviceListUpdate applies chained m.device_list_update EDUs to
 // a cached list of 10 devices: decode, checks, one batch with the cache
-// row and the device-list log entry (in-memory file system: no fsync
-// cost).
+// row and the device-list log entry, committed with fsync to the test's
+// temporary directory.
 func BenchmarkDeviceListUpdate(b *testing.B) {
 	f := newFixture(b, nil)
 	l := persistence.RemoteDeviceList{UserID: bob, StreamID: 1, Devices: map[string]json.RawMessage{}}

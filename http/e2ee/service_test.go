@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
-
 	"github.com/axonhs/axon/federation"
 	"github.com/axonhs/axon/persistence"
 )
@@ -26,7 +24,8 @@ type fixture struct {
 
 func newFixture(t testing.TB, client *federation.Client) *fixture {
 	t.Helper()
-	st, err := persistence.Open("db", persistence.Options{FS: vfs.NewMem()})
+	// On disk: http/ may not import Pebble, not even its in-memory vfs.
+	st, err := persistence.Open(t.TempDir(), persistence.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
