@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -25,7 +26,15 @@ type BackfillChecked struct {
 	// Refused maps the ID (or, for an unparseable PDU, "#index") of every
 	// other PDU to the reason.
 	Refused map[string]error
+	// NeedAuth lists the refused events that were refused only because
+	// an auth event of theirs is neither in the answer nor held: fetching
+	// their auth chains (FetchAuthChains) and checking again may accept
+	// them.
+	NeedAuth []string
 }
+
+// errAuthNotHeld marks a refusal for want of an auth event.
+var errAuthNotHeld = errors.New("auth event not held")
 
 // CheckBackfill runs the checks of server-server-api "Checks performed on
 // receipt of a PDU" on the PDUs of a /backfill answer for roomID:
@@ -105,6 +114,9 @@ func CheckBackfill(ctx context.Context, keys *Keyring, roomID string, v version.
 	for _, ev := range ok {
 		if err := checkBackfillAuth(ev, create, accepted, lookup); err != nil {
 			out.Refused[ev.ID] = err
+			if errors.Is(err, errAuthNotHeld) {
+				out.NeedAuth = append(out.NeedAuth, ev.ID)
+			}
 			continue
 		}
 		accepted[ev.ID] = ev
@@ -136,7 +148,7 @@ func checkBackfillAuth(ev, create *event.Event, accepted map[string]*event.Event
 			return fmt.Errorf("reading auth event %s of %s: %w", id, ev.ID, err)
 		}
 		if !ok {
-			return fmt.Errorf("%w: auth event %s of %s is not held", ErrBackfillAuth, id, ev.ID)
+			return fmt.Errorf("%w: %w: %s of %s", ErrBackfillAuth, errAuthNotHeld, id, ev.ID)
 		}
 		authEvs = append(authEvs, a)
 	}

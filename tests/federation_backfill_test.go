@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -363,16 +364,30 @@ type linearRoom struct {
 	roomID string
 	events []*event.Event // oldest first: five state events, then the messages
 	index  map[string]int
+	// daveJoin, when set, is a member event the send_join answer leaves
+	// out (as a partial state would); eventAuth counts /event_auth calls.
+	daveJoin  *event.Event
+	eventAuth atomic.Int32
 }
 
 func newLinearRoom(tb testing.TB, peer *fedtest.Peer, n int) *linearRoom {
+	return newLinearRoomWith(tb, peer, n, false)
+}
+
+// newLinearRoomWith, withDave, lets @dave:resident.test join after the
+// state events and speak every other message.
+func newLinearRoomWith(tb testing.TB, peer *fedtest.Peer, n int, withDave bool) *linearRoom {
 	tb.Helper()
 	v, _ := version.Lookup("10")
 	r := &linearRoom{roomID: "!linear:resident.test", index: map[string]int{}}
 	mallory, empty := "@mallory:resident.test", ""
 	ts := time.Now().UnixMilli()
 	build := func(typ string, sk *string, content string, prev, auth []string) *event.Event {
-		ev, err := peer.BuildEvent(v, event.Proto{RoomID: r.roomID, Type: typ, StateKey: sk, Sender: mallory,
+		sender := mallory
+		if sk != nil && *sk != "" {
+			sender = *sk
+		}
+		ev, err := peer.BuildEvent(v, event.Proto{RoomID: r.roomID, Type: typ, StateKey: sk, Sender: sender,
 			Content: json.RawMessage(content), PrevEvents: prev, AuthEvents: auth, Depth: int64(len(r.events) + 1), OriginServerTS: ts})
 		if err != nil {
 			tb.Fatal(err)
@@ -386,13 +401,58 @@ func newLinearRoom(tb testing.TB, peer *fedtest.Peer, n int) *linearRoom {
 	pl := build("m.room.power_levels", &empty, `{"users":{"`+mallory+`":100}}`, []string{member.ID}, []string{create.ID, member.ID})
 	jr := build("m.room.join_rules", &empty, `{"join_rule":"public"}`, []string{pl.ID}, []string{create.ID, member.ID, pl.ID})
 	prev := build("m.room.history_visibility", &empty, `{"history_visibility":"shared"}`, []string{jr.ID}, []string{create.ID, member.ID, pl.ID}).ID
+	speakers := [][]string{{mallory, member.ID}}
+	if withDave {
+		dave := "@dave:resident.test"
+		r.daveJoin = build("m.room.member", &dave, `{"membership":"join"}`, []string{prev}, []string{create.ID, pl.ID, jr.ID})
+		prev = r.daveJoin.ID
+		speakers = append(speakers, []string{dave, r.daveJoin.ID})
+	}
 	for i := range n {
-		prev = build("m.room.message", nil, fmt.Sprintf(`{"msgtype":"m.text","body":"line %d"}`, i), []string{prev}, []string{create.ID, member.ID, pl.ID}).ID
+		sp := speakers[i%len(speakers)]
+		ev, err := peer.BuildEvent(v, event.Proto{RoomID: r.roomID, Type: "m.room.message", Sender: sp[0],
+			Content: json.RawMessage(fmt.Sprintf(`{"msgtype":"m.text","body":"line %d"}`, i)), PrevEvents: []string{prev},
+			AuthEvents: []string{create.ID, sp[1], pl.ID}, Depth: int64(len(r.events) + 1), OriginServerTS: ts})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r.index[ev.ID] = len(r.events)
+		r.events = append(r.events, ev)
+		prev = ev.ID
 	}
 	peer.Handle("GET", "/_matrix/federation/v1/make_join/", r.makeJoin)
 	peer.Handle("PUT", "/_matrix/federation/v2/send_join/", r.sendJoin)
 	peer.Handle("GET", "/_matrix/federation/v1/backfill/", r.backfill)
+	peer.Handle("GET", "/_matrix/federation/v1/event_auth/", r.authChain)
 	return r
+}
+
+// authChain answers /event_auth/{roomId}/{eventId} with the event's
+// auth events and theirs.
+func (r *linearRoom) authChain(ctx *fasthttp.RequestCtx) {
+	r.eventAuth.Add(1)
+	parts := strings.Split(string(ctx.Path()), "/")
+	id, _ := url.PathUnescape(parts[len(parts)-1])
+	seen := map[string]bool{}
+	var chain []json.RawMessage
+	var walk func(id string)
+	walk = func(id string) {
+		i, ok := r.index[id]
+		if !ok {
+			return
+		}
+		for _, a := range r.events[i].AuthEvents {
+			if !seen[a] {
+				seen[a] = true
+				walk(a)
+				chain = append(chain, r.events[r.index[a]].Raw)
+			}
+		}
+	}
+	walk(id)
+	body, _ := json.Marshal(map[string]any{"auth_chain": chain})
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
 }
 
 func (r *linearRoom) makeJoin(ctx *fasthttp.RequestCtx) {
@@ -434,6 +494,50 @@ func (r *linearRoom) backfill(ctx *fasthttp.RequestCtx) {
 	body, _ := json.Marshal(map[string]any{"origin": "resident.test", "origin_server_ts": time.Now().UnixMilli(), "pdus": pdus})
 	ctx.SetContentType("application/json")
 	ctx.SetBody(body)
+}
+
+// A join whose state left out a member (as a partial state does) meets
+// that member's messages in the first /backfill answer without the
+// member's join among their auth events: the auth chain is fetched with
+// /event_auth and checked, and the messages are served in order.
+func TestFederationBackfillFetchesAuthEvents(t *testing.T) {
+	hub, err := fedtest.NewHub("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hub.Close() })
+	peer, err := hub.AddPeer("resident.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-b.test")[0]
+	srv := startServer(t, fs.cfg)
+	token := registerUser(t, srv, "bob", "correct horse battery", nil).str("access_token")
+	const n = 120 // more than one /backfill answer: the first lacks dave's join
+	r := newLinearRoomWith(t, peer, n, true)
+	if res := call(t, srv, "POST", "/_matrix/client/v3/join/"+url.PathEscape(r.roomID)+"?server_name=resident.test", token, map[string]any{}); res.status != 200 {
+		t.Fatalf("join: %d %v", res.status, res.body)
+	}
+	cli, err := mautrix.NewClient("http://"+srv.ClientAddr(), id.UserID("@bob:hs-b.test"), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.DefaultHTTPRetries = 0
+	page := pageBack(t, cli, r.roomID, 50)
+	var got []string
+	for _, e := range page {
+		got = append(got, e.id)
+	}
+	var want []string
+	for _, ev := range r.events {
+		want = append(want, ev.ID)
+	}
+	if len(got) != len(want)+1 || strings.Join(got[:len(want)], " ") != strings.Join(want, " ") {
+		t.Fatalf("bob's /messages serves %d events, want the %d of the history then his join", len(got), len(want))
+	}
+	if r.eventAuth.Load() == 0 {
+		t.Fatal("no auth chain was fetched")
+	}
 }
 
 // BenchmarkBackfillPage: one op is one GET /messages?dir=b&limit=50 on an

@@ -24,11 +24,27 @@ var ErrNoBackfill = errors.New("room: no server could backfill the room")
 type BackfillFetch func(ctx context.Context, server, roomID string, from []string, limit int) ([]json.RawMessage, error)
 
 // BackfillCheck runs the checks on receipt of a PDU on a /backfill answer
-// (format, signatures, hashes, auth against the auth events) and returns
-// the events that passed, oldest first, and how many were refused. held
-// finds accepted events of the room stored here.
+// (format, signatures, hashes, auth against the auth events). held finds
+// accepted events of the room stored here.
 type BackfillCheck func(ctx context.Context, roomID string, v version.Spec, create *event.Event, raws []json.RawMessage,
-	held func(id string) (*event.Event, bool, error)) (accepted []*event.Event, refused int, err error)
+	held func(id string) (*event.Event, bool, error)) (BackfillVerdict, error)
+
+// BackfillVerdict is what BackfillCheck made of an answer.
+type BackfillVerdict struct {
+	// Accepted are the events that passed, oldest first.
+	Accepted []*event.Event
+	// Refused counts the others.
+	Refused int
+	// NeedAuth are refused events that lack an auth event this server
+	// does not hold.
+	NeedAuth []string
+}
+
+// BackfillFetchAuth fetches from server the auth chains of the events
+// in of and returns the auth events that passed the checks and are not
+// held yet, in auth order (each after its own auth events).
+type BackfillFetchAuth func(ctx context.Context, server, roomID string, v version.Spec, create *event.Event, of []string,
+	held func(id string) (*event.Event, bool, error)) ([]*event.Event, error)
 
 // Backfiller fetches the history of rooms joined over federation from the
 // other servers in them, one fetch in flight per room: concurrent callers
@@ -41,6 +57,11 @@ type Backfiller struct {
 	ServerName string
 	Fetch      BackfillFetch
 	Check      BackfillCheck
+	// FetchAuth, when set, fetches the auth events a backfilled event
+	// cites that this server does not hold; they are stored as outliers
+	// and the answer is checked again. Without it such events are
+	// refused.
+	FetchAuth BackfillFetchAuth
 	// PerServer bounds one server's answer (default 10 s); a failing
 	// server passes the turn to the next.
 	PerServer time.Duration
@@ -193,15 +214,41 @@ func (bf *Backfiller) tryServer(ctx context.Context, server, roomID string, v ve
 	if err != nil {
 		return 0, err
 	}
-	evs, _, err := bf.Check(sctx, roomID, v, create, raws, bf.held(roomID))
+	held := bf.held(roomID)
+	verdict, err := bf.Check(sctx, roomID, v, create, raws, held)
 	if err != nil {
 		return 0, err
 	}
-	if len(evs) == 0 {
+	if len(verdict.NeedAuth) > 0 && bf.FetchAuth != nil {
+		if verdict, err = bf.withAuthEvents(sctx, server, roomID, v, create, raws, verdict); err != nil {
+			return 0, err
+		}
+	}
+	if len(verdict.Accepted) == 0 {
 		return 0, nil
 	}
-	res, err := bf.Rooms.PlaceBackfilled(ctx, roomID, evs)
+	res, err := bf.Rooms.PlaceBackfilled(ctx, roomID, verdict.Accepted)
 	return res.Placed, err
+}
+
+// withAuthEvents fetches the auth events the answer lacked, stores those
+// that pass as outliers (the room actor writes them), and checks the
+// answer again.
+func (bf *Backfiller) withAuthEvents(ctx context.Context, server, roomID string, v version.Spec, create *event.Event,
+	raws []json.RawMessage, verdict BackfillVerdict) (BackfillVerdict, error) {
+	held := bf.held(roomID)
+	authEvs, err := bf.FetchAuth(ctx, server, roomID, v, create, verdict.NeedAuth, held)
+	if err != nil || len(authEvs) == 0 {
+		return verdict, nil // the events stay refused; what passed stands
+	}
+	outs := make([]Outlier, len(authEvs))
+	for i, ev := range authEvs {
+		outs[i] = Outlier{Event: ev}
+	}
+	if err := bf.Rooms.StoreOutliers(ctx, roomID, outs); err != nil {
+		return verdict, fmt.Errorf("storing fetched auth events: %w", err)
+	}
+	return bf.Check(ctx, roomID, v, create, raws, held)
 }
 
 // held finds accepted events of the room, in the timeline or outliers.

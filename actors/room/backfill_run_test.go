@@ -62,16 +62,16 @@ func (f *fakeRemotes) fetch(ctx context.Context, server, _ string, from []string
 
 // check trusts every event: the checks themselves are federation's.
 func (f *fakeRemotes) check(_ context.Context, _ string, v version.Spec, _ *event.Event, raws []json.RawMessage,
-	_ func(string) (*event.Event, bool, error)) ([]*event.Event, int, error) {
-	var out []*event.Event
+	_ func(string) (*event.Event, bool, error)) (BackfillVerdict, error) {
+	var out BackfillVerdict
 	for _, raw := range raws {
 		ev, err := event.Parse(raw, v)
 		if err != nil {
-			return nil, 0, err
+			return BackfillVerdict{}, err
 		}
-		out = append(out, ev)
+		out.Accepted = append(out.Accepted, ev)
 	}
-	return out, 0, nil
+	return out, nil
 }
 
 // backfillFixture adopts a remote room in which three remote servers

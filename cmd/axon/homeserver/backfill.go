@@ -30,13 +30,21 @@ func (s *Server) backfiller(rooms *room.Directory) *room.Backfiller {
 			return h.Client.Backfill(ctx, server, roomID, from, limit)
 		},
 		Check: func(ctx context.Context, roomID string, v version.Spec, create *event.Event, raws []json.RawMessage,
-			held func(id string) (*event.Event, bool, error)) ([]*event.Event, int, error) {
+			held func(id string) (*event.Event, bool, error)) (room.BackfillVerdict, error) {
 			h := s.handshake()
 			if h == nil {
-				return nil, 0, errNoFederation
+				return room.BackfillVerdict{}, errNoFederation
 			}
 			res, err := federation.CheckBackfill(ctx, h.Keyring, roomID, v, create, raws, held)
-			return res.Accepted, len(res.Refused), err
+			return room.BackfillVerdict{Accepted: res.Accepted, Refused: len(res.Refused), NeedAuth: res.NeedAuth}, err
+		},
+		FetchAuth: func(ctx context.Context, server, roomID string, v version.Spec, create *event.Event, of []string,
+			held func(id string) (*event.Event, bool, error)) ([]*event.Event, error) {
+			h := s.handshake()
+			if h == nil {
+				return nil, errNoFederation
+			}
+			return federation.FetchAuthChains(ctx, h.Client, h.Keyring, server, roomID, v, create, of, held)
 		},
 	}
 }
