@@ -1,8 +1,8 @@
 // Package room is the room actor: one actor per room around the pure room
 // core (rooms/room), the single writer of that room's events, indexes,
 // state groups, current state, extremities, memberships, relations and
-// transaction records (key prefixes e, E, o, k, y, M, c, G, x, X, b, l of
-// persistence/keys.go).
+// transaction records (key prefixes e, E, o, k, y, M, c, G, x, X, b, l and
+// B of persistence/keys.go).
 //
 // Directory is the way in. Each room is routed through a shard (a hash of the
 // room ID) that spawns the room's actor on demand and passivates it after a
@@ -27,6 +27,14 @@
 // (remote.go); StepForward is Step for a membership event handed over by
 // send_join/send_leave/send_knock, which the actor sends on to the other
 // servers in the room (forward.go).
+//
+// History from before this server joined comes in through a Backfiller
+// (backfill_run.go): one /backfill in flight per room, the servers in the
+// room asked in turn, the answer checked outside the actor; the actor then
+// places the events before the ones they precede, moves the room's
+// backward extremities (key prefix B) back, and commits them without rows
+// in the room's stream, so /messages serves them and /sync never does
+// (backfill.go, backfill_place.go).
 //
 // It imports protoactor's actor package, persistence, rooms/... and the
 // standard library; never http/... .
