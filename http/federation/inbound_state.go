@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -139,7 +140,7 @@ func (g *gathering) fetchAuthChain(ctx context.Context, eventID string, missing 
 	if err != nil {
 		g.a.cfg.Log.Info("event_auth failed", zap.String("server", g.origin), zap.String("event_id", eventID), zap.Error(err))
 	} else {
-		g.add(g.fetcher.CheckEvents(ctx, g.roomID, g.v, raws))
+		g.add(g.fetcher.CheckEvents(ctx, g.roomID, g.v, g.newOnly(raws)))
 	}
 	if still := g.notHeld(missing); len(still) > 0 {
 		if len(still) > maxEventFetches {
@@ -166,7 +167,7 @@ func (g *gathering) fetchStateAt(ctx context.Context, prev string) (prevState, e
 		if err != nil {
 			return prevState{}, fmt.Errorf("%w: /state at %s from %s: %w", errStateFetch, prev, g.origin, err)
 		}
-		g.add(g.fetcher.CheckEvents(ctx, g.roomID, g.v, append(st.PDUs, st.AuthChain...)))
+		g.add(g.fetcher.CheckEvents(ctx, g.roomID, g.v, g.newOnly(append(st.PDUs, st.AuthChain...))))
 		if need = g.notHeld(need); len(need) > maxEventFetches {
 			return prevState{}, fmt.Errorf("%w: %d events of the state at %s still missing", errStateFetch, len(need), prev)
 		}
@@ -189,6 +190,19 @@ func (g *gathering) fetch(ctx context.Context, ids []string) {
 		return
 	}
 	g.add(g.fetcher.FetchEvents(ctx, g.origin, g.roomID, g.v, fresh))
+}
+
+// newOnly leaves out of a bulk answer the events already fetched or
+// stored, so that only new ones cost a signature check.
+func (g *gathering) newOnly(raws []json.RawMessage) []json.RawMessage {
+	out := raws[:0:0]
+	for _, raw := range raws {
+		id, err := event.EventIDFor(raw, g.v)
+		if err != nil || len(g.notHeld([]string{id})) == 1 {
+			out = append(out, raw) // undecodable ones fail in the check, logged
+		}
+	}
+	return out
 }
 
 func (g *gathering) add(f federation.Fetched) {
