@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	axhttp "github.com/axonhs/axon/http"
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
 	core "github.com/axonhs/axon/rooms/room"
@@ -40,6 +41,32 @@ func (a *API) roomAccess(roomID, origin string) (version.Spec, error) {
 	return v, nil
 }
 
+// roomHistoryAccess is roomAccess for the endpoints that serve events, or
+// the state and auth chain at an event, each of which they check with
+// serverCanSee: it also admits a server none of whose users is joined any
+// more but which has been in the room (its users left, were kicked or
+// banned). Such a server may still read the events its users could see
+// while joined (client-server-api "Room History Visibility": an event is
+// visible to a user whose membership at the event was join). Without this
+// a server that was down while its last user was kicked could not fetch
+// the events leading to the kick (/get_missing_events), and would never
+// learn of it.
+func (a *API) roomHistoryAccess(roomID, origin string) (version.Spec, error) {
+	v, err := a.roomAccess(roomID, origin)
+	var axErr *axhttp.Error
+	if err == nil || !errors.As(err, &axErr) || axErr.Code != axhttp.CodeForbidden || !a.aclAllows(roomID, origin) {
+		return v, err
+	}
+	cur, cerr := a.cfg.Store.CurrentState(roomID)
+	if cerr != nil {
+		return v, cerr
+	}
+	if !a.serverHas(cur, origin, "leave", "ban") {
+		return v, err
+	}
+	return v, nil
+}
+
 // serverHas reports whether a user of server has one of memberships in
 // the state s.
 func (a *API) serverHas(s persistence.StateMap, server string, memberships ...string) bool {
@@ -69,9 +96,11 @@ func (a *API) serverHas(s persistence.StateMap, server string, memberships ...st
 // serverCanSee applies history visibility to a server
 // (server-server-api "Retrieving events": a server may see what its
 // users could; client-server-api module "Room History Visibility"):
-// world_readable and shared events are visible to any server in the room,
-// invited ones to a server with an invited or joined user at the event,
-// joined ones to a server with a joined user at the event.
+// world_readable events are visible to any server that has been in the
+// room, shared ones to a server with a joined user at the event or now
+// ("joined the room at any point after the event"), invited ones to a
+// server with an invited or joined user at the event, joined ones to a
+// server with a joined user at the event.
 func (a *API) serverCanSee(rec persistence.StoredEvent, server string) bool {
 	if rec.Outcome != persistence.OutcomeAccepted {
 		return false
@@ -94,12 +123,18 @@ func (a *API) serverCanSee(rec persistence.StoredEvent, server string) bool {
 		}
 	}
 	switch vis {
+	case core.VisibilityWorldReadable:
+		return true
 	case core.VisibilityInvited:
 		return a.serverHas(state, server, "join", "invite")
 	case core.VisibilityJoined:
 		return a.serverHas(state, server, "join")
 	}
-	return true
+	if a.serverHas(state, server, "join") {
+		return true
+	}
+	cur, err := a.cfg.Store.CurrentState(rec.RoomID)
+	return err == nil && a.serverHas(cur, server, "join")
 }
 
 // storeEvents serves events by ID from the store, for stateres walks.

@@ -90,7 +90,7 @@ func (a *API) backfill(ctx *fasthttp.RequestCtx, origin string) error {
 	if err != nil || limit <= 0 {
 		return axhttp.Errorf(axhttp.CodeInvalidParam, "limit must be a positive integer")
 	}
-	if _, err := a.roomAccess(roomID, origin); err != nil {
+	if _, err := a.roomHistoryAccess(roomID, origin); err != nil {
 		return err
 	}
 	recs, err := a.walk(roomID, from, true, nil, 0, min(limit, maxBackfill))
@@ -127,7 +127,7 @@ func (a *API) getMissingEvents(ctx *fasthttp.RequestCtx, origin string) error {
 	if req.Limit != nil {
 		limit = min(max(*req.Limit, 0), maxMissingEvents)
 	}
-	if _, err := a.roomAccess(roomID, origin); err != nil {
+	if _, err := a.roomHistoryAccess(roomID, origin); err != nil {
 		return err
 	}
 	skip := make(map[string]bool, len(req.EarliestEvents))

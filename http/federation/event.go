@@ -32,7 +32,7 @@ func (a *API) event(ctx *fasthttp.RequestCtx, origin string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.roomAccess(rec.RoomID, origin); err != nil {
+	if _, err := a.roomHistoryAccess(rec.RoomID, origin); err != nil {
 		if axErr, ok := err.(*axhttp.Error); ok && axErr.Code == axhttp.CodeForbidden {
 			return notFound("Event not found") // do not tell which rooms exist
 		}

@@ -30,7 +30,7 @@ func (a *API) stateBefore(ctx *fasthttp.RequestCtx, origin string) (version.Spec
 	if eventID == "" {
 		return version.Spec{}, stateAt{}, axhttp.MissingParam("event_id")
 	}
-	v, err := a.roomAccess(roomID, origin)
+	v, err := a.roomHistoryAccess(roomID, origin)
 	if err != nil {
 		return v, stateAt{}, err
 	}
@@ -128,7 +128,7 @@ func (a *API) eventAuth(ctx *fasthttp.RequestCtx, origin string) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.roomAccess(roomID, origin)
+	v, err := a.roomHistoryAccess(roomID, origin)
 	if err != nil {
 		return err
 	}
