@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/axonhs/axon/cmd/axon/homeserver"
 	"github.com/axonhs/axon/configs"
@@ -290,4 +292,51 @@ func TestFederationOutageSenderRestarts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// C's only user is kicked while C is down, after a conversation C missed.
+// When C comes back it learns of the kick although it is no longer in the
+// room (the kick reaches it, and the events before it are fetched from the
+// others): C's user sees the room as left, and C's state agrees with A's
+// and B's up to the kick.
+func TestFederationOutageKickedWhileDown(t *testing.T) {
+	tr, cfgs := newRestartableTrio(t)
+	r := newConvergeRoom(t, tr, "12", map[string]int{bob: 50})
+	r.sayAndWait(alice, "before", "before the outage", bob, carol)
+	since := r.as(carol, "GET", "/_matrix/client/v3/sync?timeout=0", nil).str("next_batch")
+	stopServer(t, tr.srv["hs-c.test"])
+
+	var lastAlice string
+	for i := range 3 {
+		lastAlice = r.sayAndWait(alice, fmt.Sprintf("gap-a%d", i), fmt.Sprintf("missed by C: alice %d", i), bob)
+		r.sayAndWait(bob, fmt.Sprintf("gap-b%d", i), fmt.Sprintf("missed by C: bob %d", i), alice)
+	}
+	res := r.as(bob, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(r.roomID)+"/kick", map[string]any{"user_id": carol})
+	if res.status != 200 {
+		t.Fatalf("bob kicks carol: %d %v", res.status, res.body)
+	}
+	tr.waitMembership(r.roomID, carol, "leave", alice, bob)
+	afterKick := r.sayAndWait(alice, "after-kick", "after carol's kick", bob)
+
+	tr.srv["hs-c.test"] = startServer(t, cfgs["hs-c.test"])
+	tr.waitMembership(r.roomID, carol, "leave", carol)
+	// C, out of the room, may read what its user could see while joined,
+	// and nothing after the kick.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got map[string]any
+	if err := tr.srv["hs-c.test"].FederationClient().Get(ctx, "hs-a.test", "/_matrix/federation/v1/event/"+url.PathEscape(lastAlice), &got); err != nil {
+		t.Errorf("C fetching a message from before the kick: %v", err)
+	}
+	if err := tr.srv["hs-c.test"].FederationClient().Get(ctx, "hs-a.test", "/_matrix/federation/v1/event/"+url.PathEscape(afterKick), &got); err == nil {
+		t.Errorf("C fetched a message sent after its user was kicked")
+	}
+	waitFor(t, func() bool {
+		res := r.as(carol, "GET", "/_matrix/client/v3/sync?timeout=0&since="+url.QueryEscape(since), nil)
+		rooms, _ := res.body["rooms"].(map[string]any)
+		left, _ := rooms["leave"].(map[string]any)
+		_, ok := left[r.roomID]
+		return ok
+	}, "carol's /sync lists the room as left")
+	r.waitSameState()
 }
