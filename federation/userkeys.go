@@ -19,12 +19,14 @@ type UserKeys struct {
 // user ID, the device IDs wanted (none: every device).
 func (c *Client) QueryUserKeys(ctx context.Context, destination string, deviceKeys map[string][]string) (UserKeys, error) {
 	var res UserKeys
+	req := make(map[string][]string, len(deviceKeys))
 	for uid, devs := range deviceKeys {
 		if devs == nil {
-			deviceKeys[uid] = []string{}
+			devs = []string{} // user_keys.yaml: an empty list asks for every device
 		}
+		req[uid] = devs
 	}
-	err := c.Post(ctx, destination, "/_matrix/federation/v1/user/keys/query", map[string]any{"device_keys": deviceKeys}, &res)
+	err := c.Post(ctx, destination, "/_matrix/federation/v1/user/keys/query", map[string]any{"device_keys": req}, &res)
 	return res, err
 }
 

@@ -100,11 +100,7 @@ func (s *Service) queryServer(ctx context.Context, requester, server string, use
 	if s.cfg.Client == nil {
 		return federation.UserKeys{}, ErrNoPeer
 	}
-	req := make(map[string][]string, len(users))
-	for uid, w := range users {
-		req[uid] = append([]string{}, w...)
-	}
-	res, err := await(ctx, func() (federation.UserKeys, error) { return s.cfg.Client.QueryUserKeys(ctx, server, req) })
+	res, err := await(ctx, func() (federation.UserKeys, error) { return s.cfg.Client.QueryUserKeys(ctx, server, users) })
 	if err != nil {
 		return res, err
 	}
