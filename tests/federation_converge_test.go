@@ -431,3 +431,72 @@ func TestFederationConvergeStorm(t *testing.T) {
 		})
 	}
 }
+
+// After concurrent state changes on three servers, each user's
+// incremental /sync with use_state_after brings the client from the state
+// it had before the race to the state the servers agreed on, although the
+// resolved state is not what the timeline's last state events say.
+func TestFederationConvergeSyncStateAfter(t *testing.T) {
+	tr := newTrio(t)
+	for _, ver := range convergeVersions {
+		t.Run("v"+ver, func(t *testing.T) {
+			tr.t = t
+			levels := map[string]int{bob: 100, carol: 100}
+			r := newConvergeRoom(t, tr, ver, levels)
+			r.waitSameState()
+			since, before := map[string]string{}, map[string]stateres.StateMap{}
+			for _, u := range viewers {
+				since[u] = r.as(u, "GET", "/_matrix/client/v3/sync?timeout=0", nil).str("next_batch")
+				s, err := r.state(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				before[u] = s
+			}
+			step := func(uid string, n int) func() error {
+				return func() error {
+					for round := range 3 {
+						pl, err := r.powerLevelsOf(uid, levels, map[string]any{"state_default": 50 + 10*n + round})
+						if err != nil {
+							return err
+						}
+						if _, err := r.setState(uid, "m.room.power_levels", "", pl); err != nil {
+							return err
+						}
+						if _, err := r.setState(uid, "m.room.topic", "", map[string]any{"topic": fmt.Sprintf("%s round %d", uid, round)}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}
+			}
+			for _, err := range race(step(alice, 0), step(bob, 1), step(carol, 2)) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			agreed := r.waitSameState()
+			filter := url.QueryEscape(`{"room":{"timeline":{"limit":100}}}`)
+			for _, u := range viewers {
+				res := r.as(u, "GET", "/_matrix/client/v3/sync?timeout=0&use_state_after=true&filter="+filter+"&since="+url.QueryEscape(since[u]), nil)
+				if res.status != 200 {
+					t.Fatalf("%s /sync: %d %v", u, res.status, res.body)
+				}
+				room, _ := syncJSON(res.body).path("rooms", "join", r.roomID).(map[string]any)
+				sa, _ := room["state_after"].(map[string]any)
+				evs, _ := sa["events"].([]any)
+				got := maps.Clone(before[u])
+				for _, e := range evs {
+					ev, _ := e.(map[string]any)
+					typ, _ := ev["type"].(string)
+					key, _ := ev["state_key"].(string)
+					evID, _ := ev["event_id"].(string)
+					got[event.StateKey{Type: typ, StateKey: key}] = evID
+				}
+				if !maps.Equal(got, agreed) {
+					t.Errorf("%s's client state after /sync differs from the agreed state: %s", u, stateDiff(got, agreed, "client", "agreed"))
+				}
+			}
+		})
+	}
+}
