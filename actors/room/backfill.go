@@ -85,14 +85,24 @@ func (a *roomActor) applyBackfill(m *envelope) (string, error, bool) {
 			evs = append(evs, ev)
 		}
 	}
+	stale := false
 	if len(evs) > 0 && len(xs) > 0 {
 		p := newPlacement(store, a.roomID, b)
 		if placed, xs, err = p.place(xs, evs); err != nil {
 			return "", err, false
 		}
+		stale = p.staleState
 	}
 	if err := a.dir.commitBatch(b); err != nil {
 		return "", err, false
+	}
+	if stale {
+		// The core holds a state event this batch redacted: reload it,
+		// now or after the pending proposals' flush (as finish does).
+		a.staleState = true
+		if len(a.pending) == 0 {
+			a.room, a.w, a.staleState = nil, nil, false
+		}
 	}
 	req.placed, req.extremities = placed, xs
 	return "", nil, false

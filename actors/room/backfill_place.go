@@ -41,6 +41,10 @@ type placement struct {
 	chunk map[string]*event.Event // the events given, minus those already in the timeline
 	reach reachSet                // those of chunk that will be placed
 	nids  map[string]uint64       // the NIDs of reach
+
+	// staleState reports a backfilled redaction of an event of the
+	// current state (backfill_redact.go).
+	staleState bool
 }
 
 func newPlacement(store *persistence.Store, roomID string, b *persistence.RoomBatch) *placement {
@@ -142,6 +146,11 @@ func (p *placement) place(xs []persistence.BackwardExtremity, evs []*event.Event
 			}
 		}
 	}
+	stale, err := p.applyRedactions(order)
+	if err != nil {
+		return 0, nil, err
+	}
+	p.staleState = stale
 	out, err := p.moveExtremities(xs, order, chunk, placed)
 	return len(order), out, err
 }

@@ -288,3 +288,82 @@ func TestPlaceBackfilledFollowsReplacesState(t *testing.T) {
 		t.Fatalf("topic before the message between: NID %d, want %d (the first topic)", got, t1rec.NID)
 	}
 }
+
+// A backfilled redaction applies to its target when it may: by a user of
+// the target sender's server, yes; by another server's user without the
+// redact power level, no.
+func TestPlaceBackfilledAppliesRedactions(t *testing.T) {
+	d, st, _ := newDir(t, vfs.NewMem(), Config{})
+	spec, _ := version.Lookup("11")
+	s := remoteSigner(t)
+	r, effs, err := core.Create(core.CreateParams{Creator: carol, Version: spec, Preset: core.PresetPublicChat}, s, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var history []*event.Event
+	for _, e := range effs {
+		history = append(history, e.Event)
+	}
+	propose := func(p core.Proposal) *event.Event {
+		eff, err := r.Propose(p, 2000+int64(len(history)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		history = append(history, eff.Event)
+		return eff.Event
+	}
+	propose(core.Proposal{Type: event.TypeMember, StateKey: core.StateKeyOf(dave), Sender: dave, Content: json.RawMessage(`{"membership":"join"}`)})
+	byCarol := propose(core.Proposal{Type: "m.room.message", Sender: carol, Content: json.RawMessage(`{"body":"carol's"}`)})
+	byDave := propose(core.Proposal{Type: "m.room.message", Sender: dave, Content: json.RawMessage(`{"body":"dave's"}`)})
+	propose(core.Redact(carol, byDave.ID, "off topic"))
+	before := r.StateEvents()
+	var create, pl, jr string
+	for _, ev := range before {
+		switch ev.Type {
+		case event.TypeCreate:
+			create = ev.ID
+		case event.TypePowerLevels:
+			pl = ev.ID
+		case event.TypeJoinRules:
+			jr = ev.ID
+		}
+	}
+	build := func(p event.Proto) *event.Event {
+		p.RoomID, p.OriginServerTS, p.PrevEvents = r.ID(), 3000, []string{history[len(history)-1].ID}
+		p.Depth = history[len(history)-1].Depth + 1
+		ev, err := p.Build(spec, "remote.org", s.Key) // the directory checks no signature
+		if err != nil {
+			t.Fatal(err)
+		}
+		history = append(history, ev)
+		return ev
+	}
+	mallory := "@mallory:evil.org"
+	mj := build(event.Proto{Type: event.TypeMember, StateKey: &mallory, Sender: mallory, Content: json.RawMessage(`{"membership":"join"}`),
+		AuthEvents: []string{create, pl, jr}})
+	build(event.Proto{Type: event.TypeRedaction, Sender: mallory, Redacts: byCarol.ID, Content: json.RawMessage(`{}`),
+		AuthEvents: []string{create, pl, mj.ID}})
+	e := erin
+	join := build(event.Proto{Type: event.TypeMember, StateKey: &e, Sender: erin, Content: json.RawMessage(`{"membership":"join"}`),
+		AuthEvents: []string{create, pl, jr}})
+	history = history[:len(history)-1]
+	before = append(before, mj)
+	if err := d.Adopt(ctxT(t), Joined{Join: join, State: before}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.PlaceBackfilled(ctxT(t), r.ID(), history); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ev       *event.Event
+		redacted bool
+	}{{byDave, true}, {byCarol, false}} {
+		rec, err := st.EventByID(c.ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Redacted != c.redacted || strings.Contains(string(rec.Raw), `"body"`) == c.redacted {
+			t.Fatalf("%s: redacted %v, stored %s", c.ev.ID, rec.Redacted, rec.Raw)
+		}
+	}
+}
