@@ -94,13 +94,16 @@ type pendingSig struct {
 // gives on the second pass).
 func (h *Handshake) checkChunk(ctx context.Context, raws [][]byte, v version.Spec, out []*event.Event, errs []error) {
 	var sigs []pendingSig
+	// signed is each event as received, whose signers CheckSigners judges
+	// (as CheckPDU does) even when out holds its redacted form.
+	signed := make([]*event.Event, len(raws))
 	for i, raw := range raws {
-		ev, pending, err := h.prepareEvent(ctx, raw, v, i)
+		ev, received, pending, err := h.prepareEvent(ctx, raw, v, i)
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		out[i] = ev
+		out[i], signed[i] = ev, received
 		sigs = append(sigs, pending...)
 	}
 	checks := make([]sigCheck, len(sigs))
@@ -114,7 +117,7 @@ func (h *Handshake) checkChunk(ctx context.Context, raws [][]byte, v version.Spe
 			signers[s.event] = append(signers[s.event], s.server)
 		}
 	}
-	for i, ev := range out {
+	for i, ev := range signed {
 		if errs[i] != nil {
 			continue
 		}
@@ -127,38 +130,38 @@ func (h *Handshake) checkChunk(ctx context.Context, raws [][]byte, v version.Spe
 // prepareEvent parses one event and runs the checks that need no
 // signature, and returns its signatures by servers whose key the keyring
 // has for the event's origin_server_ts. An event whose content hash does
-// not match is returned redacted (server-server-api "Checks performed on
-// receipt of a PDU", check 3).
+// not match is returned redacted as ev (server-server-api "Checks
+// performed on receipt of a PDU", check 3); received is the event as it
+// came, whatever its hash.
 //
 // event.Parse leaves the event in canonical JSON, so its members are
 // split once here for the content hash and the signatures instead of
 // canonicalising the event again for each (what CheckPDU does, through
 // event.CheckContentHash, signing.Signatures and signing.SigningBytes).
-func (h *Handshake) prepareEvent(ctx context.Context, raw []byte, v version.Spec, index int) (*event.Event, []pendingSig, error) {
-	ev, err := event.Parse(raw, v)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
+func (h *Handshake) prepareEvent(ctx context.Context, raw []byte, v version.Spec, index int) (ev, received *event.Event, pending []pendingSig, err error) {
+	if ev, err = event.Parse(raw, v); err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
 	}
+	received = ev
 	if err := auth.CheckIndependent(ev); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
+		return nil, nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
 	}
 	members, err := canonical.Members(ev.Raw)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
+		return nil, nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
 	}
 	redacted, err := event.Redact(ev.Raw, v)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: redacting: %v", ErrBadPDU, err)
+		return nil, nil, nil, fmt.Errorf("%w: redacting: %v", ErrBadPDU, err)
 	}
 	message, err := signedBytes(redacted)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
+		return nil, nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
 	}
 	all, err := signaturesOf(members)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrPDUSignature, err)
+		return nil, nil, nil, fmt.Errorf("%w: %v", ErrPDUSignature, err)
 	}
-	var pending []pendingSig
 	for _, sig := range all {
 		pub, _, err := h.Keyring.VerifyKey(ctx, sig.server, sig.keyID, ev.OriginServerTS)
 		if err != nil {
@@ -167,20 +170,20 @@ func (h *Handshake) prepareEvent(ctx context.Context, raw []byte, v version.Spec
 		pending = append(pending, pendingSig{event: index, server: sig.server, check: sigCheck{public: pub, message: message, sig: sig.value}})
 	}
 	if contentHashMatches(members) {
-		return ev, pending, nil
+		return ev, received, pending, nil
 	}
 	// Not a match: the core decides between a redacted copy and a PDU
 	// without a usable hash.
 	ok, err := event.CheckContentHash(ev.Raw)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
+		return nil, nil, nil, fmt.Errorf("%w: %v", ErrBadPDU, err)
 	}
 	if !ok {
 		if ev, err = event.Parse(redacted, v); err != nil {
-			return nil, nil, fmt.Errorf("%w: redacted form: %v", ErrBadPDU, err)
+			return nil, nil, nil, fmt.Errorf("%w: redacted form: %v", ErrBadPDU, err)
 		}
 	}
-	return ev, pending, nil
+	return ev, received, pending, nil
 }
 
 // contentHashMatches reports whether hashes.sha256 of a canonical event,
