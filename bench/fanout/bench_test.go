@@ -19,6 +19,7 @@ var (
 	benchServers  = flag.Int("fanout.servers", 500, "synthetic servers of BenchmarkFanout")
 	benchRate     = flag.Float64("fanout.rate", 100, "messages per second of BenchmarkFanout")
 	benchDuration = flag.Duration("fanout.duration", 10*time.Second, "timed phase of BenchmarkFanout")
+	benchSenders  = flag.Int("fanout.senders", 16, "local users sending in BenchmarkFanout")
 	benchVerbose  = flag.Bool("fanout.v", false, "print BenchmarkFanout's report")
 	benchProfile  = flag.String("fanout.cpuprofile", "", "write a CPU profile of BenchmarkFanout's timed phase (not the joins) to this file")
 )
@@ -34,7 +35,7 @@ func BenchmarkFanout(b *testing.B) {
 		tg := startTarget(b, filepath.Join(dir, "ca.pem"), nil, "")
 		o := smokeOptions(tg, dir)
 		o.servers, o.ipBase, o.rate, o.duration, o.drain = *benchServers, "127.0.5.1", *benchRate, *benchDuration, time.Minute
-		o.senders, o.joinWidth, o.verifyEvery, o.jsonPath, o.htmlPath = 8, 16, 200, "", ""
+		o.senders, o.joinWidth, o.verifyEvery, o.jsonPath, o.htmlPath = *benchSenders, 16, 200, "", ""
 		o.port = freePort(b, o.ipBase)
 		if *benchProfile != "" {
 			o.phaseHook = func(begin bool) {

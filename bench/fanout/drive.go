@@ -35,6 +35,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	out = &lockedWriter{w: out} // the progress line, the ramp and the down schedule write concurrently
 	c, err := mx.New(o.target, o.senders+4, time.Minute)
 	if err != nil {
 		return nil, fmt.Errorf("%w: -target: %w", ErrOptions, err)
@@ -102,7 +103,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		}
 		f.hub.SetKeyring(keys)
 		f.hub.SetVerifySample(o.verifyEvery)
-		r.recv.checks = newPDUChecker(o.verifyEvery, keys, w.version)
+		r.recv.checks.Store(newPDUChecker(o.verifyEvery, keys, w.version))
 	}
 	r.lastOK.Store(time.Now().UnixNano())
 	done := make(chan struct{})
@@ -244,7 +245,7 @@ func (r *runner) finish(sum *report.Summary, srv *serverWatch, phaseStart time.D
 	c["X-Matrix signatures verified"], c["X-Matrix signatures refused"] = r.recv.verified.Load(), r.f.hub.Rejected()
 	c["senders behind schedule"] = r.behind.Load()
 	var checkErr error
-	if ch := r.recv.checks; ch != nil {
+	if ch := r.recv.checks.Load(); ch != nil {
 		checkErr = ch.stop()
 		c["PDU checks passed"], c["PDU checks failed"], c["PDU samples skipped"] = ch.ok.Load(), ch.failed.Load(), ch.skipped.Load()
 	}
@@ -379,3 +380,18 @@ func writeText(out io.Writer, s *report.Summary) {
 		fmt.Fprintln(out, n)
 	}
 }
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Unwrap lets report.IsTerminal see the terminal underneath.
+func (l *lockedWriter) Unwrap() io.Writer { return l.w }

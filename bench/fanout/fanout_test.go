@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/axonhs/axon/bench/report"
 	"github.com/axonhs/axon/cmd/axon/homeserver"
 	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
+	"github.com/axonhs/axon/configs"
 	"github.com/axonhs/axon/federation/fedtest"
 )
 
@@ -27,9 +29,15 @@ import (
 type target struct {
 	url, fed string
 	srv      *homeserver.Server
+	once     sync.Once
 }
 
 func startTarget(t testing.TB, caFile string, overrides map[string]string, secret string) *target {
+	return startTargetWith(t, caFile, overrides, func(cfg *configs.Config) { cfg.RegistrationSharedSecret = secret })
+}
+
+// startTargetWith is startTarget with the configuration adjusted by mod.
+func startTargetWith(t testing.TB, caFile string, overrides map[string]string, mod func(*configs.Config)) *target {
 	t.Helper()
 	hub, err := fedtest.NewHub("127.0.0.1:0")
 	if err != nil {
@@ -44,7 +52,7 @@ func startTarget(t testing.TB, caFile string, overrides map[string]string, secre
 	cfg.ServerName = "axon.fanout"
 	cfg.FederationCAFile = caFile
 	cfg.FederationAddresses = overrides
-	cfg.RegistrationSharedSecret = secret
+	mod(cfg)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +71,13 @@ func startTarget(t testing.TB, caFile string, overrides map[string]string, secre
 }
 
 func (tg *target) stop(t testing.TB) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := tg.srv.Shutdown(ctx); err != nil {
-		t.Error(err)
-	}
+	tg.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := tg.srv.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // freePort finds a port free on ip.
@@ -208,5 +218,79 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("JSON summary after the failure: %v %s", rerr, b)
 			}
 		})
+	}
+}
+
+// A homeserver that refuses open registration is named as the cause.
+func TestRegistrationRefused(t *testing.T) {
+	dir := t.TempDir()
+	tg := startTargetWith(t, filepath.Join(dir, "ca.pem"), nil, func(cfg *configs.Config) { cfg.EnableRegistration = false })
+	o := smokeOptions(tg, dir)
+	o.port = freePort(t, o.ipBase)
+	var out strings.Builder
+	_, err := run(context.Background(), o, &out)
+	if err == nil || !strings.Contains(err.Error(), "registration") || !strings.Contains(err.Error(), "-shared-secret") {
+		t.Fatalf("err %v, want a refused registration that suggests -shared-secret", err)
+	}
+}
+
+// A target that stops in the middle of the run ends it with ErrTargetDown
+// after -give-up, with what was measured written out.
+func TestTargetStopsMidRun(t *testing.T) {
+	dir := t.TempDir()
+	tg := startTarget(t, filepath.Join(dir, "ca.pem"), nil, "")
+	o := smokeOptions(tg, dir)
+	o.port = freePort(t, o.ipBase)
+	o.servers, o.duration, o.giveUp = 5, 20*time.Second, time.Second
+	o.phaseHook = func(begin bool) {
+		if begin {
+			time.AfterFunc(700*time.Millisecond, func() { tg.stop(t) })
+		}
+	}
+	var out strings.Builder
+	start := time.Now()
+	sum, err := run(context.Background(), o, &out)
+	if !errors.Is(err, ErrTargetDown) {
+		t.Fatalf("err %v, want ErrTargetDown\n%s", err, out.String())
+	}
+	if el := time.Since(start); el > 15*time.Second {
+		t.Errorf("the run took %s to notice", el)
+	}
+	if sum.Counts["messages sent"] == 0 {
+		t.Errorf("nothing measured before the stop: %v", sum.Counts)
+	}
+	var back report.Summary
+	b, rerr := os.ReadFile(o.jsonPath)
+	if rerr != nil || json.Unmarshal(b, &back) != nil || !strings.Contains(back.Outcome, "stopped answering") || back.Counts["messages sent"] == 0 {
+		t.Errorf("JSON summary: %v %s", rerr, b)
+	}
+}
+
+// The ramp raises the rate until the p99 threshold is passed and reports
+// the ceiling: a threshold of one microsecond fails the first step.
+func TestRampFindsCeiling(t *testing.T) {
+	dir := t.TempDir()
+	tg := startTarget(t, filepath.Join(dir, "ca.pem"), nil, "")
+	for _, tc := range []struct {
+		p99     time.Duration
+		ceiling bool
+	}{{time.Microsecond, false}, {10 * time.Second, true}} {
+		o := smokeOptions(tg, dir)
+		o.port = freePort(t, o.ipBase)
+		o.servers, o.ramp, o.rate, o.rampFactor, o.rampStep, o.p99, o.duration = 5, true, 10, 2, 700*time.Millisecond, tc.p99, 2500*time.Millisecond
+		o.prefix = "ramp" + strconv.FormatBool(tc.ceiling)
+		var out strings.Builder
+		sum, err := run(context.Background(), o, &out)
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, out.String())
+		}
+		got := sum.Counts["ramp ceiling msgs/s"]
+		if tc.ceiling && got < 10 || !tc.ceiling && got != 0 {
+			t.Errorf("p99 threshold %s: ceiling %d msgs/s\n%s", tc.p99, got, out.String())
+		}
+		if !strings.Contains(out.String(), "ramp ceiling:") {
+			t.Errorf("no ceiling printed:\n%s", out.String())
+		}
+		checkExactlyOnce(t, sum, out.String())
 	}
 }

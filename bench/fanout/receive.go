@@ -45,7 +45,7 @@ type receiver struct {
 	pdus, txns, unknown, verified, foreign atomic.Int64
 	lastArrival                            atomic.Int64 // ns since the ledger's epoch
 
-	checks *pduChecker
+	checks atomic.Pointer[pduChecker] // set once the room's version is known
 }
 
 func newReceiver(l *ledger, runID string, f *fleet, rec *report.Recorder, w *window) *receiver {
@@ -109,8 +109,8 @@ func (r *receiver) receive(p *fedtest.Peer, _, origin string, body []byte, verif
 	if oldest >= 0 {
 		r.txn.Observe(oldest)
 	}
-	if r.checks != nil {
-		r.checks.offer(body)
+	if ch := r.checks.Load(); ch != nil {
+		ch.offer(body)
 	}
 }
 

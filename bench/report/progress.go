@@ -20,8 +20,12 @@ type Progress struct {
 	once   sync.Once
 }
 
-// IsTerminal reports whether w is a character device (a terminal).
+// IsTerminal reports whether w is a character device (a terminal), looking
+// through writers that wrap another (an Unwrap() io.Writer method).
 func IsTerminal(w io.Writer) bool {
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		return IsTerminal(u.Unwrap())
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
