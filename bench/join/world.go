@@ -25,8 +25,8 @@ type world struct {
 
 // newWorld generates the room and serves it; the joining servers keep
 // their data under dataDir ("" for the system's temporary directory).
-// forge, if set, gives
-// replacements for events of the answer, by event ID (a lying resident).
+// forge, if set, gives replacements for events of the answer, by event ID
+// (a lying resident).
 func newWorld(v version.Spec, members int, dataDir string, forge func(*room, *fedtest.Peer) (map[string]json.RawMessage, error)) (*world, error) {
 	hub, err := fedtest.NewHub("127.0.0.1:0")
 	if err != nil {
