@@ -14,6 +14,8 @@ import (
 //	prefix 'B'  B | 0 | lp(roomID)               → BackfillState: the extremities below were computed
 //	prefix 'B'  B | 1 | lp(roomID) | lp(eventID) → BackwardExtremity: a timeline event whose prev_events
 //	                                                are not all in the timeline
+//	prefix 'B'  B | 2 | lp(roomID) | lp(targetID) | lp(redactionID) → empty: an accepted redaction
+//	                                                of an event not held yet, applied when it is backfilled
 //
 // A backfilled event is written like a timeline event but without a row in
 // the room's stream ('y'): /messages and /context find it through the
@@ -26,6 +28,7 @@ const prefixBackfill byte = 'B'
 const (
 	backfillStateTag     byte = 0
 	backfillExtremityTag byte = 1
+	pendingRedactionTag  byte = 2
 )
 
 func backfillStateKey(roomID string) []byte {
@@ -149,4 +152,46 @@ func (s *Store) InTimeline(e StoredEvent) (bool, error) {
 		return false, nil
 	}
 	return err == nil && nid == e.NID, err
+}
+
+func pendingRedactionsPrefix(roomID, targetID string) []byte {
+	return appendComponent(appendComponent([]byte{prefixBackfill, pendingRedactionTag}, roomID), targetID)
+}
+
+// PutPendingRedaction remembers an accepted redaction of an event the
+// room does not hold, so that it applies once the event is backfilled.
+func (b *RoomBatch) PutPendingRedaction(roomID, targetID, redactionID string) {
+	if b.check(roomID, targetID, redactionID) {
+		b.set(appendComponent(pendingRedactionsPrefix(roomID, targetID), redactionID), nil)
+	}
+}
+
+// DeletePendingRedaction forgets a pending redaction once applied.
+func (b *RoomBatch) DeletePendingRedaction(roomID, targetID, redactionID string) {
+	if b.check(roomID, targetID, redactionID) {
+		b.delete(appendComponent(pendingRedactionsPrefix(roomID, targetID), redactionID))
+	}
+}
+
+// PendingRedactions lists the IDs of the accepted redactions of targetID
+// that arrived before it.
+func (s *Store) PendingRedactions(roomID, targetID string) ([]string, error) {
+	if len(roomID) > maxKeyComponentBytes || len(targetID) > maxKeyComponentBytes {
+		return nil, nil
+	}
+	p := pendingRedactionsPrefix(roomID, targetID)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return nil, fmt.Errorf("persistence: iterating: %w", err)
+	}
+	defer it.Close()
+	var out []string
+	for ok := it.First(); ok; ok = it.Next() {
+		id, rest, ok := splitComponent(it.Key()[len(p):])
+		if !ok || len(rest) != 0 {
+			return nil, fmt.Errorf("%w: pending redaction key", ErrCorrupt)
+		}
+		out = append(out, id)
+	}
+	return out, it.Error()
 }

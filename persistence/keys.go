@@ -84,6 +84,7 @@ import (
 //	prefix 'B'  B | 0 | lp(roomID)                      → BackfillState: the backward extremities are computed (backfill.go)
 //	prefix 'B'  B | 1 | lp(roomID) | lp(eventID)        → BackwardExtremity: a timeline event whose prev_events are not held;
 //	                                                      a backfilled event has 'e', 'E', 'o' and 'k' rows but no 'y' row
+//	prefix 'B'  B | 2 | lp(roomID) | lp(targetID) | lp(redactionID) → empty: a redaction waiting for its target's backfill
 //
 // An outlier (an event held but not in the timeline: send_join state and
 // auth chain, fetched auth events and state) has its 'e' and 'E' rows only,

@@ -45,10 +45,14 @@ type placement struct {
 	// staleState reports a backfilled redaction of an event of the
 	// current state (backfill_redact.go).
 	staleState bool
+	// redacted holds the stored form of outliers redacted before their
+	// backfill.
+	redacted map[string][]byte
 }
 
 func newPlacement(store *persistence.Store, roomID string, b *persistence.RoomBatch) *placement {
-	return &placement{store: store, roomID: roomID, b: b, states: map[uint64]persistence.StateMap{}, chains: map[uint64]int{}}
+	return &placement{store: store, roomID: roomID, b: b, states: map[uint64]persistence.StateMap{}, chains: map[uint64]int{},
+		redacted: map[string][]byte{}}
 }
 
 // child is what a placed event needs of one of its children.
@@ -80,6 +84,9 @@ func (p *placement) place(xs []persistence.BackwardExtremity, evs []*event.Event
 			}
 			if in || rec.RoomID != p.roomID {
 				continue
+			}
+			if rec.Redacted {
+				p.redacted[ev.ID] = rec.Raw // redacted while an outlier: it stays so
 			}
 		}
 		chunk[ev.ID] = ev
@@ -168,6 +175,9 @@ func (p *placement) placeOne(ev *event.Event, kids []child) (*persistence.Stored
 		NID: p.nids[ev.ID], Stream: p.b.NextStream(), Depth: depth, RoomID: p.roomID, EventID: ev.ID,
 		RoomVersion: string(ev.Version.ID), StateAfter: lowest.stateBefore, StateBefore: lowest.stateBefore,
 		Outcome: persistence.OutcomeAccepted, Raw: ev.Raw,
+	}
+	if raw, ok := p.redacted[ev.ID]; ok {
+		rec.Raw, rec.Redacted = raw, true
 	}
 	if ev.IsState() {
 		before, err := p.undo(ev, lowest.stateBefore)

@@ -2,6 +2,7 @@ package room
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/auth"
@@ -50,22 +51,13 @@ func (p *placement) applyRedactions(order []*persistence.StoredEvent) (bool, err
 				return false, err
 			}
 		}
-		if trec.Redacted || trec.Outcome == persistence.OutcomeRejected {
-			continue
-		}
-		ok, err := p.mayRedact(red, rec, target)
+		done, err := p.redactOne(red, rec, &trec, target)
 		if err != nil {
 			return false, err
 		}
-		if !ok {
+		if !done {
 			continue
 		}
-		raw, err := core.ApplyRedaction(target, red)
-		if err != nil {
-			continue // not a redaction of this event: nothing to apply
-		}
-		trec.Raw, trec.Redacted = raw, true
-		p.b.RewriteEvent(trec)
 		if r, ok := placed[trec.EventID]; ok {
 			*r = trec
 		} else if target.IsState() {
@@ -76,7 +68,47 @@ func (p *placement) applyRedactions(order []*persistence.StoredEvent) (bool, err
 			currentHit = currentHit || cur[target.Key()] == trec.NID
 		}
 	}
+	// Redactions that arrived (after the join) before their targets.
+	for _, rec := range order {
+		ids, err := p.store.PendingRedactions(p.roomID, rec.EventID)
+		if err != nil {
+			return false, err
+		}
+		for _, id := range ids {
+			rrec, err := p.store.EventByID(id)
+			if err != nil {
+				return false, fmt.Errorf("pending redaction %s: %w", id, err)
+			}
+			red, err := rrec.Event()
+			if err != nil {
+				return false, err
+			}
+			if _, err := p.redactOne(red, &rrec, rec, p.chunk[rec.EventID]); err != nil {
+				return false, err
+			}
+			p.b.DeletePendingRedaction(p.roomID, rec.EventID, id)
+		}
+	}
 	return currentHit, nil
+}
+
+// redactOne applies red (stored as redRec) to the target stored as trec,
+// if it may; trec is updated in place.
+func (p *placement) redactOne(red *event.Event, redRec, trec *persistence.StoredEvent, target *event.Event) (bool, error) {
+	if trec.Redacted || trec.Outcome == persistence.OutcomeRejected {
+		return false, nil
+	}
+	ok, err := p.mayRedact(red, redRec, target)
+	if err != nil || !ok {
+		return false, err
+	}
+	raw, err := core.ApplyRedaction(target, red)
+	if err != nil {
+		return false, nil // not a redaction of this event: nothing to apply
+	}
+	trec.Raw, trec.Redacted = raw, true
+	p.b.RewriteEvent(*trec)
+	return true, nil
 }
 
 // mayRedact reports whether red may redact target (see applyRedactions).

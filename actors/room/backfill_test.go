@@ -367,3 +367,47 @@ func TestPlaceBackfilledAppliesRedactions(t *testing.T) {
 		}
 	}
 }
+
+// A redaction that arrives after the join, of an event from before it,
+// waits for the target's backfill and applies then.
+func TestPendingRedactionAppliesOnBackfill(t *testing.T) {
+	d, st, _ := newDir(t, vfs.NewMem(), Config{})
+	h := newRemoteHistory(t)
+	if err := d.Adopt(ctxT(t), Joined{Join: h.join, State: h.before}); err != nil {
+		t.Fatal(err)
+	}
+	var target *event.Event
+	for _, ev := range h.history {
+		if ev.Type == "m.room.message" && ev.Sender == carol {
+			target = ev
+			break
+		}
+	}
+	var auth []string
+	for _, ev := range h.before {
+		if ev.Type == event.TypeCreate || ev.Type == event.TypePowerLevels || (ev.Type == event.TypeMember && *ev.StateKey == carol) {
+			auth = append(auth, ev.ID)
+		}
+	}
+	red, err := (&event.Proto{RoomID: h.roomID, Type: event.TypeRedaction, Sender: carol, Redacts: target.ID, Content: json.RawMessage(`{}`),
+		PrevEvents: []string{h.join.ID}, AuthEvents: auth, Depth: h.join.Depth + 1, OriginServerTS: 5000}).Build(h.join.Version, "remote.org", remoteSigner(t).Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := d.Step(ctxT(t), red); err != nil || res.Outcome != core.Accepted {
+		t.Fatalf("step the redaction: %+v %v", res, err)
+	}
+	if ids, _ := st.PendingRedactions(h.roomID, target.ID); len(ids) != 1 || ids[0] != red.ID {
+		t.Fatalf("pending redactions %v", ids)
+	}
+	if _, err := d.PlaceBackfilled(ctxT(t), h.roomID, h.history); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.EventByID(target.ID)
+	if err != nil || !rec.Redacted || strings.Contains(string(rec.Raw), `"body"`) {
+		t.Fatalf("target after backfill: %+v %v", rec, err)
+	}
+	if ids, _ := st.PendingRedactions(h.roomID, target.ID); len(ids) != 0 {
+		t.Fatalf("pending redactions left: %v", ids)
+	}
+}

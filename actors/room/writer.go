@@ -214,7 +214,9 @@ func (w *writer) writeExtremities(b *persistence.RoomBatch, ids []string) {
 func (w *writer) redact(b *persistence.RoomBatch, targetID string, redaction *event.Event) error {
 	target, err := w.lookup(targetID)
 	if errors.Is(err, persistence.ErrNotFound) {
-		return nil // redactions of unknown events are stored and apply to nothing
+		// Stored; it applies if the target is backfilled later.
+		b.PutPendingRedaction(w.roomID, targetID, redaction.ID)
+		return nil
 	}
 	if err != nil {
 		return err
