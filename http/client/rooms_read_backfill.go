@@ -80,11 +80,7 @@ func (a *API) backfillPage(ctx context.Context, v *roomView, from persistence.To
 // short, having found nothing more below.
 func (v *roomView) reachedReadable(xs []persistence.BackwardExtremity, from persistence.Topo, stop *persistence.Topo, p timelinePage) (bool, error) {
 	for _, x := range xs {
-		t := x.Topo()
-		if topoLess(from, t) || (stop != nil && topoLess(t, *stop)) {
-			continue
-		}
-		if p.more && !topoLess(p.next, t) {
+		if !reached(x.Topo(), from, stop, p) {
 			continue
 		}
 		se, err := v.store.EventByID(x.EventID)
@@ -97,6 +93,15 @@ func (v *roomView) reachedReadable(xs []persistence.BackwardExtremity, from pers
 		}
 	}
 	return false, nil
+}
+
+// reached reports whether a backwards page from `from` (to stop, when
+// set) that ended as p went past position t: see reachedReadable.
+func reached(t, from persistence.Topo, stop *persistence.Topo, p timelinePage) bool {
+	if topoLess(from, t) || (stop != nil && topoLess(t, *stop)) {
+		return false // above the page, or below where it was asked to stop
+	}
+	return !p.more || topoLess(p.next, t)
 }
 
 // mayReadBefore reports whether the user may see an event just before se:
