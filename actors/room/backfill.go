@@ -184,8 +184,9 @@ func inTimeline(store *persistence.Store, eventID string) (bool, error) {
 // it is not in the timeline: an inbound PDU whose missing prev_events
 // were only fetched as state) as a backward extremity, so that /messages
 // backfills across the gap. Events citing the forward extremities, as
-// every local event does, cost no read. Until a room's extremities are
-// first computed nothing is recorded: that scan finds the event.
+// every local event does, cost no read. In a room stored before its
+// extremities were first computed nothing is recorded: that scan finds
+// the event.
 func (w *writer) noteGap(b *persistence.RoomBatch, ev *event.Event, rec *persistence.StoredEvent) {
 	var missing []string
 	for _, id := range ev.PrevEvents {
@@ -203,8 +204,17 @@ func (w *writer) noteGap(b *persistence.RoomBatch, ev *event.Event, rec *persist
 	if len(missing) == 0 {
 		return
 	}
-	if st, err := w.store.BackfillState(w.roomID); err != nil || !st.Initialised {
+	st, err := w.store.BackfillState(w.roomID)
+	if err != nil {
 		return
+	}
+	if !st.Initialised {
+		if _, err := w.store.Room(w.roomID); !errors.Is(err, persistence.ErrNotFound) {
+			return // a room stored before: its first scan will find the event
+		}
+		// The first batch of a room joined over federation (Adopt): its
+		// join is its first backward extremity, and no scan is needed.
+		b.PutBackfillState(w.roomID, persistence.BackfillState{Initialised: true})
 	}
 	b.SetBackwardExtremity(w.roomID, persistence.BackwardExtremity{EventID: ev.ID, Depth: rec.Depth, Stream: rec.Stream, Missing: missing})
 }

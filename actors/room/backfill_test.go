@@ -411,3 +411,21 @@ func TestPendingRedactionAppliesOnBackfill(t *testing.T) {
 		t.Fatalf("pending redactions left: %v", ids)
 	}
 }
+
+// A room joined over federation has its join recorded as its backward
+// extremity by the join's own batch, with no scan later.
+func TestAdoptRecordsTheJoinAsBackwardExtremity(t *testing.T) {
+	d, st, _ := newDir(t, vfs.NewMem(), Config{})
+	h := newRemoteHistory(t)
+	if err := d.Adopt(ctxT(t), Joined{Join: h.join, State: h.before}); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := st.BackfillState(h.roomID)
+	if err != nil || !bs.Initialised {
+		t.Fatalf("backfill state after the join: %+v %v", bs, err)
+	}
+	xs, err := st.BackwardExtremities(h.roomID)
+	if err != nil || len(xs) != 1 || xs[0].EventID != h.join.ID || fmt.Sprint(xs[0].Missing) != fmt.Sprint(h.join.PrevEvents) {
+		t.Fatalf("extremities after the join: %+v %v", xs, err)
+	}
+}
