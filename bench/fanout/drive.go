@@ -193,10 +193,15 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		sum.Counts["ramp ceiling msgs/s"] = int64(max(ceiling, 0))
 		sum.Counts["ramp ceiling deliveries/s"] = int64(max(ceiling, 0) * float64(len(f.peers)))
 		for _, st := range r.steps {
-			sum.Notes = append(sum.Notes, fmt.Sprintf("ramp step %.1f msg/s: sent %.1f/s, %.0f deliveries/s, p50 %.1f ms, p99 %.1f ms, %d late: %v",
-				st.Rate, st.Sent, st.Deliveries, st.P50, st.P99, st.Late, st.Pass))
+			sum.Notes = append(sum.Notes, fmt.Sprintf("ramp step %.1f msg/s: sent %.1f/s (send p99 %.1f ms), %.0f deliveries/s, delivery p50 %.1f ms, p99 %.1f ms, %d late: %s",
+				st.Rate, st.Sent, st.SendP99, st.Deliveries, st.P50, st.P99, st.Late, map[bool]string{true: "pass", false: st.Why}[st.Pass]))
 		}
-		fmt.Fprintf(out, "ramp ceiling: %.1f messages/s = %.0f PDU deliveries/s with delivery p99 ≤ %s\n", max(ceiling, 0), max(ceiling, 0)*float64(len(f.peers)), o.p99)
+		why := "the ramp reached -duration"
+		if n := len(r.steps); n > 0 && !r.steps[n-1].Pass {
+			why = "the next step failed: " + r.steps[n-1].Why
+		}
+		fmt.Fprintf(out, "ramp ceiling: %.1f messages/s = %.0f PDU deliveries/s with delivery p99 ≤ %s (%s)\n",
+			max(ceiling, 0), max(ceiling, 0)*float64(len(f.peers)), o.p99, why)
 	}
 	_ = sendWall
 	return r.finish(sum, srv, phaseStart.Sub(rec.Start()), out, r.aborted())

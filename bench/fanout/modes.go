@@ -85,7 +85,12 @@ type rampStep struct {
 	P50        float64 `json:"p50_ms"`
 	P99        float64 `json:"p99_ms"`
 	Late       int64   `json:"late"`
+	SendP99    float64 `json:"send_p99_ms"`
 	Pass       bool    `json:"pass"`
+	// Why is what failed the step: the delivery p99, deliveries older
+	// than the threshold still missing, or the senders falling short of
+	// the rate (the target answering sends too slowly).
+	Why string `json:"why,omitempty"`
 }
 
 // ramp raises the rate by o.rampFactor every o.rampStep until a step's
@@ -95,21 +100,36 @@ type rampStep struct {
 func (r *runner) ramp(out io.Writer) float64 {
 	ceiling := 0.0
 	r.recv.window.take()
+	r.sendWindow.take()
 	for {
 		sent0, del0 := r.send.Stats().Count, r.recv.delivery.Load().Stats().Count
 		if !r.sleep(r.o.rampStep) {
 			return ceiling
 		}
-		h := r.recv.window.take()
+		h, sh := r.recv.window.take(), r.sendWindow.take()
 		_, late := r.outstanding(r.l.since(time.Now()) - int64(r.o.p99))
 		st := rampStep{Rate: r.rate(),
 			Sent:       float64(r.send.Stats().Count-sent0) / r.o.rampStep.Seconds(),
 			Deliveries: float64(r.recv.delivery.Load().Stats().Count-del0) / r.o.rampStep.Seconds(),
-			P50:        ms(h.Percentile(50)), P99: ms(h.Percentile(99)), Late: late}
-		st.Pass = h.Count() > 0 && h.Percentile(99) <= r.o.p99 && late == 0 && st.Sent >= 0.9*st.Rate
+			P50:        ms(h.Percentile(50)), P99: ms(h.Percentile(99)), Late: late, SendP99: ms(sh.Percentile(99))}
+		switch {
+		case h.Count() == 0:
+			st.Why = "nothing delivered"
+		case h.Percentile(99) > r.o.p99:
+			st.Why = "delivery p99 over " + r.o.p99.String()
+		case late > 0:
+			st.Why = fmt.Sprintf("%d deliveries older than %s missing", late, r.o.p99)
+		case st.Sent < 0.9*st.Rate:
+			st.Why = fmt.Sprintf("sends fell short of the rate (send p99 %s)", report.Ms(st.SendP99))
+		}
+		st.Pass = st.Why == ""
 		r.steps = append(r.steps, st)
-		fmt.Fprintf(out, "ramp: %7.1f msg/s asked, %7.1f sent, %9.0f deliveries/s, p50 %s p99 %s, %d late: %s\n",
-			st.Rate, st.Sent, st.Deliveries, report.Ms(st.P50), report.Ms(st.P99), late, map[bool]string{true: "pass", false: "FAIL"}[st.Pass])
+		verdict := "pass"
+		if !st.Pass {
+			verdict = "FAIL: " + st.Why
+		}
+		fmt.Fprintf(out, "ramp: %7.1f msg/s asked, %7.1f sent (send p99 %s), %9.0f deliveries/s, p50 %s p99 %s, %d late: %s\n",
+			st.Rate, st.Sent, report.Ms(st.SendP99), st.Deliveries, report.Ms(st.P50), report.Ms(st.P99), late, verdict)
 		if !st.Pass {
 			return ceiling
 		}

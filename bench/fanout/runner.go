@@ -41,6 +41,8 @@ type runner struct {
 	path  string // the send URL's prefix
 
 	send *report.Series
+	// sendWindow holds the send latencies of the current ramp step.
+	sendWindow window
 	// The receiver's counts and the first message number when the timed
 	// phase began: its figures exclude the joins and the single messages.
 	txns0, pdus0, firstTimed int64
@@ -99,6 +101,7 @@ func (r *runner) sendOne(u user) {
 			m.state.Store(sendOK)
 			r.recv.answered(m, r.l.since(now))
 			r.send.Observe(now.Sub(start))
+			r.sendWindow.add([]time.Duration{now.Sub(start)})
 			return
 		}
 		code := mx.Code(err)
