@@ -268,6 +268,11 @@ func TestFederationMissingState(t *testing.T) {
 			t.Errorf("gap event %s is in the timeline", id)
 		}
 	}
+	// Carol's member event is held for the state it is part of, not for a
+	// place in the graph: the state before it is not known here.
+	if st, body := r.fedGet("peer.test", "GET", "/_matrix/federation/v1/state_ids/"+url.PathEscape(r.roomID)+"?event_id="+url.QueryEscape(carolMember), nil); st != 404 {
+		t.Errorf("/state_ids at an outlier without state: %d %v, want 404", st, body)
+	}
 
 	// A PDU citing a forged auth event (bob's member event signed by
 	// another server's key) is refused; the forged event is not stored.

@@ -44,6 +44,12 @@ func (a *API) stateBefore(ctx *fasthttp.RequestCtx, origin string) (version.Spec
 	if !a.serverCanSee(rec, origin) {
 		return v, stateAt{}, forbidden("Event is not visible to this server")
 	}
+	if rec.Outlier && rec.StateBefore == 0 {
+		// An event held only for its ID (an auth event fetched to check
+		// another) has no known state before it; an empty answer would
+		// claim the room had none.
+		return v, stateAt{}, notFound("The state at this event is not known to this server")
+	}
 	state, err := a.cfg.Store.StateBefore(rec)
 	if err != nil {
 		return v, stateAt{}, err
