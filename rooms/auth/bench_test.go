@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -88,4 +89,28 @@ func BenchmarkParsePowerLevels(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSigningServers lists the signers of a signed member event by
+// splitting the object, beside decoding it with encoding/json as the
+// listing used to.
+func BenchmarkSigningServers(b *testing.B) {
+	raw := []byte(`{"auth_events":["$a","$b","$c"],"content":{"avatar_url":"mxc://server.example/abc","displayname":"Some User","membership":"join"},"depth":12345,"hashes":{"sha256":"Yfl3ah0D34XdR8MAc/RWz7oY8qJyJ2g4wjvdJcrXBtI"},"origin_server_ts":1700000000000,"prev_events":["$d"],"room_id":"!room:server.example","sender":"@user:server.example","signatures":{"server.example":{"ed25519:a_key":"a6Ggv7qbcXo0aRtKgDUTs7Y/rMTHQCBv8ugmF1n/S2RfuJtCzJdUTu0vHubvMjWO/dw5uvtMXDhPVF1PhBbBBA"}},"state_key":"@user:server.example","type":"m.room.member","unsigned":{"age_ts":1700000000000}}`)
+	b.Run("split", func(b *testing.B) {
+		for b.Loop() {
+			if len(signingServers(raw)) != 1 {
+				b.Fatal("no signer")
+			}
+		}
+	})
+	b.Run("encoding_json", func(b *testing.B) {
+		for b.Loop() {
+			var p struct {
+				Signatures map[string]json.RawMessage `json:"signatures"`
+			}
+			if json.Unmarshal(raw, &p) != nil || len(p.Signatures) != 1 {
+				b.Fatal("no signer")
+			}
+		}
+	})
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/axonhs/axon/rooms/canonical"
 	"github.com/axonhs/axon/rooms/event"
@@ -64,17 +65,30 @@ func canonicalSize(raw json.RawMessage) int {
 	return len(raw)
 }
 
-// signingServers lists the server names under "signatures" in a PDU.
+// signingServers lists the server names under "signatures" in a PDU. The
+// object is split, not decoded: this runs on every event of a send_join
+// answer, and the values are never needed here. Of repeated keys the last
+// counts, as encoding/json would have it.
 func signingServers(raw json.RawMessage) []string {
-	var p struct {
-		Signatures map[string]json.RawMessage `json:"signatures"`
-	}
-	if len(raw) == 0 || json.Unmarshal(raw, &p) != nil {
+	members, err := canonical.Members(raw)
+	if err != nil {
 		return nil
 	}
-	out := make([]string, 0, len(p.Signatures))
-	for s := range p.Signatures {
-		out = append(out, s)
+	var sigs []byte
+	for _, m := range members {
+		if m.Key == "signatures" {
+			sigs = m.Value
+		}
+	}
+	servers, err := canonical.Members(sigs)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, 0, len(servers))
+	for _, s := range servers {
+		if !slices.Contains(out, s.Key) {
+			out = append(out, s.Key)
+		}
 	}
 	return out
 }
