@@ -77,11 +77,40 @@ func (s *Store) CommitDeviceListChange(b *Batch, localpart string) (uint64, erro
 // sharing a room with them see the change in /sync's device_lists.changed
 // and in /keys/changes.
 func (s *Store) CommitRemoteDeviceListChange(b *Batch, userID string) (uint64, error) {
-	if !strings.HasPrefix(userID, "@") {
-		b.Close()
-		return 0, fmt.Errorf("%w: %q is not a user ID", ErrInvalidRemoteUser, userID)
+	pos, err := s.CommitRemoteDeviceListChanges(b, []string{userID})
+	if err != nil {
+		return 0, err
 	}
-	return s.CommitDeviceListChange(b, userID)
+	return pos[0], nil
+}
+
+// CommitRemoteDeviceListChanges adds one change per remote user ID to b
+// and commits b durably: the changes of a whole inbound transaction cost
+// one fsync. It returns their positions, in order.
+func (s *Store) CommitRemoteDeviceListChanges(b *Batch, userIDs []string) ([]uint64, error) {
+	for _, uid := range userIDs {
+		if !strings.HasPrefix(uid, "@") {
+			b.Close()
+			return nil, fmt.Errorf("%w: %q is not a user ID", ErrInvalidRemoteUser, uid)
+		}
+	}
+	l, err := s.deviceListLog()
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	pos := make([]uint64, len(userIDs))
+	for i, uid := range userIDs {
+		pos[i] = l.wm.allocate()
+		if b.check(uid) {
+			b.set(deviceListKey(pos[i]), []byte(uid))
+		}
+	}
+	defer l.wm.settle(pos)
+	if err := b.Commit(); err != nil {
+		return nil, err
+	}
+	return pos, nil
 }
 
 // DeviceListPosition is the visible end of the device-list change log:

@@ -57,3 +57,39 @@ func BenchmarkQueryKeysCached(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDeviceListTransaction applies the 100 chained updates of one
+// full transaction (server-server-api "Transactions": at most 100 EDUs),
+// one call per EDU against one call for the transaction.
+func BenchmarkDeviceListTransaction(b *testing.B) {
+	keys := string(devKeys(bob, "D3", "k2"))
+	for _, mode := range []string{"per-EDU", "per-transaction"} {
+		b.Run(mode, func(b *testing.B) {
+			f := newFixture(b, nil)
+			f.write(func(bt *persistence.Batch) {
+				bt.PutRemoteDeviceList(persistence.RemoteDeviceList{UserID: bob, StreamID: 1, Devices: map[string]json.RawMessage{}})
+			})
+			stream := 1
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				txn := make([]json.RawMessage, 100)
+				for i := range txn {
+					txn[i] = fmt.Appendf(nil, `{"user_id":"@bob:b.test","device_id":"D3","stream_id":%d,"prev_id":[%d],"keys":%s}`, stream+1, stream, keys)
+					stream++
+				}
+				if mode == "per-EDU" {
+					for _, c := range txn {
+						f.s.DeviceListUpdate("b.test", c)
+					}
+				} else {
+					f.s.DeviceListUpdates("b.test", txn)
+				}
+			}
+			b.StopTimer()
+			if got, _ := f.store.RemoteDeviceList(bob); got.StreamID != int64(stream) {
+				b.Fatalf("stream %d, want %d", got.StreamID, stream)
+			}
+		})
+	}
+}

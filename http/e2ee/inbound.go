@@ -21,69 +21,128 @@ type deviceListUpdate struct {
 	Keys        json.RawMessage `json:"keys"`
 }
 
-// DeviceListUpdate applies an m.device_list_update EDU from origin
-// (server-server-api "Device Management"). Updates for users of another
-// server, or for users no local user shares a room with, are ignored, as
-// is malformed content. An update whose prev_id chains onto the cached
-// list is applied to it; otherwise the cache entry is dropped and the list
-// resynchronised from GET /user/devices. Either way local users sharing a
-// room with the user see the change in /sync and /keys/changes.
+// DeviceListUpdate applies one m.device_list_update EDU from origin; see
+// DeviceListUpdates.
 func (s *Service) DeviceListUpdate(origin string, content json.RawMessage) {
-	var u deviceListUpdate
-	if json.Unmarshal(content, &u) != nil || serverOf(u.UserID) != origin || origin == s.cfg.ServerName ||
-		u.DeviceID == "" || u.StreamID <= 0 {
+	s.DeviceListUpdates(origin, []json.RawMessage{content})
+}
+
+// DeviceListUpdates applies the m.device_list_update EDUs of one
+// transaction from origin, in order (server-server-api "Device
+// Management"). Updates for users of another server, or for users this
+// server does not follow, are ignored, as is malformed content. An update
+// whose prev_id chains onto the cached list is applied to it; otherwise
+// the cached list is dropped and resynchronised from GET /user/devices.
+// Either way local users sharing a room with the user see the change in
+// /sync and /keys/changes. All of it commits as one batch.
+func (s *Service) DeviceListUpdates(origin string, contents []json.RawMessage) {
+	var updates []deviceListUpdate
+	for _, c := range contents {
+		var u deviceListUpdate
+		if json.Unmarshal(c, &u) != nil || serverOf(u.UserID) != origin || origin == s.cfg.ServerName ||
+			u.DeviceID == "" || u.StreamID <= 0 {
+			continue
+		}
+		if len(u.Keys) > 0 && string(u.Keys) != "null" && !validDeviceKeys(u.UserID, u.DeviceID, u.Keys) {
+			continue
+		}
+		updates = append(updates, u)
+	}
+	if len(updates) == 0 {
 		return
 	}
-	if len(u.Keys) > 0 && string(u.Keys) != "null" && !validDeviceKeys(u.UserID, u.DeviceID, u.Keys) {
-		return
-	}
-	if !s.tracked(u.UserID) {
-		return
-	}
-	changed, resync, watchers := s.applyUpdate(u)
-	if !changed {
-		return // an update already applied, or not recorded
-	}
-	s.notify(u.UserID, watchers)
-	if resync {
-		s.resync(origin, u.UserID, watchers)
+	for _, o := range s.applyUpdates(updates) {
+		s.notify(o.userID, o.watchers)
+		if o.resync {
+			s.resync(origin, o.userID, o.watchers)
+		}
 	}
 }
 
-// applyUpdate applies u to the cache when it chains, or drops the cached
-// list when it does not, and records the change in the device-list log,
-// all in one batch. It reports whether a change was recorded, whether the
-// list must be resynchronised, and the list's watchers.
-func (s *Service) applyUpdate(u deviceListUpdate) (changed, resync bool, watchers []string) {
+// listUpdate is what a batch of updates did to one user's cached list.
+type listUpdate struct {
+	userID   string
+	l        persistence.RemoteDeviceList
+	cached   bool // l is in the cache (before the batch: found; after: kept)
+	write    bool // l (or its removal) must be written
+	resync   bool
+	watchers []string
+}
+
+// applyUpdates applies updates to the cached lists and records each
+// changed user in the device-list log, in one batch, under cacheMu; it
+// returns the users whose lists changed.
+func (s *Service) applyUpdates(updates []deviceListUpdate) []*listUpdate {
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
-	l, err := s.cfg.Store.RemoteDeviceList(u.UserID)
+	byUser := map[string]*listUpdate{}
+	var order []*listUpdate
+	for _, u := range updates {
+		o := byUser[u.UserID]
+		if o == nil {
+			if !s.tracked(u.UserID) {
+				continue
+			}
+			o = &listUpdate{userID: u.UserID}
+			l, err := s.cfg.Store.RemoteDeviceList(u.UserID)
+			switch {
+			case err == nil:
+				o.l, o.cached, o.watchers = l, true, l.Watchers
+			case !errors.Is(err, persistence.ErrNotFound):
+				o.write, o.resync = true, true // unreadable: drop and refetch
+			}
+			byUser[u.UserID] = o
+		}
+		if s.applyOne(o, u) {
+			if !slices.Contains(order, o) {
+				order = append(order, o)
+			}
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
 	b := s.cfg.Store.NewBatch()
+	uids := make([]string, len(order))
+	for i, o := range order {
+		uids[i] = o.userID
+		switch {
+		case o.write && o.cached:
+			b.PutRemoteDeviceList(o.l)
+		case o.write:
+			b.DeleteRemoteDeviceList(o.userID)
+		}
+	}
+	if _, err := s.cfg.Store.CommitRemoteDeviceListChanges(b, uids); err != nil {
+		s.logFailure("recording remote device-list changes", serverOf(uids[0]), err)
+		return nil
+	}
+	return order
+}
+
+// applyOne applies one update to o, and reports whether it was a change
+// (replays of applied updates are not).
+func (s *Service) applyOne(o *listUpdate, u deviceListUpdate) bool {
+	if !o.cached {
+		// Nothing cached (or dropped for a resync): the change is noted,
+		// and the next key query or the resync reads the list afresh.
+		return true
+	}
+	l := &o.l
 	switch {
-	case errors.Is(err, persistence.ErrNotFound):
-		// Nothing cached: the next key query reads the list afresh.
-	case err != nil:
-		b.DeleteRemoteDeviceList(u.UserID)
-		resync = true
 	case u.StreamID <= l.StreamID:
-		b.Close()
-		return false, false, nil
+		return false
 	case !(len(u.PrevID) == 0 && l.StreamID == 0) && !(l.StreamID > 0 && slices.Contains(u.PrevID, l.StreamID)):
 		// An update in between was lost: "resynchronise its list".
-		b.DeleteRemoteDeviceList(u.UserID)
-		resync = true
+		o.cached, o.write, o.resync = false, true, true
 	case !u.Deleted && l.Devices[u.DeviceID] == nil && len(l.Devices) >= maxCachedDevices:
 		// Too many devices to keep: queries ask the user's server.
-		b.DeleteRemoteDeviceList(u.UserID)
+		o.cached, o.write = false, true
 	default:
-		applyTo(&l, u)
-		b.PutRemoteDeviceList(l)
+		applyTo(l, u)
+		o.write = true
 	}
-	if _, err := s.cfg.Store.CommitRemoteDeviceListChange(b, u.UserID); err != nil {
-		s.logFailure("recording a remote device-list change", serverOf(u.UserID), err)
-		return false, false, nil
-	}
-	return true, resync, l.Watchers
+	return true
 }
 
 // applyTo applies a chained update to the cached list l.

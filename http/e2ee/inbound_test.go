@@ -163,3 +163,37 @@ func TestSigningKeyUpdate(t *testing.T) {
 		})
 	}
 }
+
+// The updates of one transaction apply in order, each onto the one
+// before, and commit together: one log entry per user changed.
+func TestDeviceListUpdatesBatch(t *testing.T) {
+	f := newFixture(t, nil)
+	const carol = "@carol:b.test"
+	f.write(func(b *persistence.Batch) {
+		b.PutRemoteDeviceList(persistence.RemoteDeviceList{UserID: bob, StreamID: 3, Devices: map[string]json.RawMessage{"D1": devKeys(bob, "D1", "k")}})
+		b.PutRemoteDeviceList(persistence.RemoteDeviceList{UserID: carol, StreamID: 1, Devices: map[string]json.RawMessage{}})
+	})
+	before, _ := f.store.DeviceListPosition()
+	f.s.DeviceListUpdates("b.test", []json.RawMessage{
+		json.RawMessage(`{"user_id":"@bob:b.test","device_id":"D2","stream_id":4,"prev_id":[3],"keys":` + string(devKeys(bob, "D2", "k")) + `}`),
+		json.RawMessage(`{"user_id":"@carol:b.test","device_id":"C1","stream_id":2,"prev_id":[1],"keys":` + string(devKeys(carol, "C1", "k")) + `}`),
+		json.RawMessage(`{"user_id":"@bob:b.test","device_id":"D1","stream_id":5,"prev_id":[4],"deleted":true}`),
+		json.RawMessage(`not json`),
+		json.RawMessage(`{"user_id":"@bob:b.test","device_id":"D3","stream_id":6,"prev_id":[5],"keys":` + string(devKeys(bob, "D3", "k")) + `}`),
+	})
+	l, err := f.store.RemoteDeviceList(bob)
+	if err != nil || l.StreamID != 6 || len(l.Devices) != 2 || l.Devices["D2"] == nil || l.Devices["D3"] == nil {
+		t.Fatalf("bob's list: %+v, %v", l, err)
+	}
+	if c, _ := f.store.RemoteDeviceList(carol); c.StreamID != 2 || c.Devices["C1"] == nil {
+		t.Fatalf("carol's list: %+v", c)
+	}
+	after, _ := f.store.DeviceListPosition()
+	users, _ := f.store.DeviceListChangedUsers(before, after, "a.test")
+	if after-before != 2 || !slices.Equal(users, []string{bob, carol}) {
+		t.Fatalf("log after the batch: %d entries, users %v", after-before, users)
+	}
+	if got := f.takeChanged(); !slices.Equal(got, []string{bob, carol}) {
+		t.Fatalf("changes reported %v", got)
+	}
+}

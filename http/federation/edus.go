@@ -21,6 +21,7 @@ import (
 // device lists (http/e2ee). Malformed EDUs are ignored: an EDU has no
 // per-item answer in a transaction's result.
 func (a *API) processEDUs(ctx context.Context, origin string, edus []federation.EDU) {
+	var deviceLists []json.RawMessage // applied together: one commit per transaction
 	for _, e := range edus {
 		switch e.Type {
 		case "m.direct_to_device":
@@ -32,9 +33,7 @@ func (a *API) processEDUs(ctx context.Context, origin string, edus []federation.
 		case "m.typing":
 			a.typing(origin, e.Content)
 		case "m.device_list_update":
-			if a.cfg.E2EE != nil {
-				a.cfg.E2EE.DeviceListUpdate(origin, e.Content)
-			}
+			deviceLists = append(deviceLists, e.Content)
 		case "m.signing_key_update":
 			if a.cfg.E2EE != nil {
 				a.cfg.E2EE.SigningKeyUpdate(origin, e.Content)
@@ -44,6 +43,9 @@ func (a *API) processEDUs(ctx context.Context, origin string, edus []federation.
 				ce.Write(zap.String("server", origin), zap.String("edu_type", e.Type))
 			}
 		}
+	}
+	if len(deviceLists) > 0 && a.cfg.E2EE != nil {
+		a.cfg.E2EE.DeviceListUpdates(origin, deviceLists)
 	}
 }
 
