@@ -23,12 +23,18 @@
 //	                          events it places (actors/room/backfill*.go)
 //	a (account data)          the user actor of that localpart
 //	K (E2EE keys)             the user actor of that localpart (one-time key
-//	                          claims too, one at a time, so each key goes once)
+//	                          claims too, one at a time, so each key goes once),
+//	                          except K|5 (remote users' cached device lists)
+//	                          and K|6 (what was announced of local devices),
+//	                          written by the homeserver's one http/e2ee service
+//	                          under its cache lock and from its single publisher
 //	v (to-device inboxes)     the user actor of the recipient
 //	f (filters), p (profiles) the user actor of that localpart
 //	C (device-list changes)   every user actor, appending through
 //	                          persistence.CommitDeviceListChange, whose
-//	                          positions come from a contiguous watermark
+//	                          positions come from a contiguous watermark;
+//	                          http/e2ee appends remote users' changes the
+//	                          same way (CommitRemoteDeviceListChanges)
 //	O (federation outbox)     the room actor writes a destination's rows in
 //	                          the event's batch; the destination's server
 //	                          actor (actors/server) deletes them once sent

@@ -39,12 +39,14 @@ import (
 //	prefix 'K'  K | 2 | lp(localpart) | lp(deviceID) | lp(alg)    → FallbackKey
 //	prefix 'K'  K | 3 | lp(localpart) | lp(usage)                 → cross-signing key JSON
 //	prefix 'K'  K | 4 | lp(localpart) | lp(userID) | lp(keyID)    → the user's signatures on another user's key
+//	prefix 'K'  K | 5 | lp(remote userID)                         → RemoteDeviceList: a remote user's cached devices (remotedevices.go)
+//	prefix 'K'  K | 6 | lp(localpart)                             → SentDeviceList: what was last announced of the user's devices
 //	prefix 'v'  v | 0 | lp(localpart) | lp(deviceID)              → pos: last to-device position (todevice.go)
 //	prefix 'v'  v | 1 | lp(localpart) | lp(deviceID) | pos        → ToDeviceMessage: the device's inbox
 //	prefix 'v'  v | 2 | lp(localpart) | lp(sender) | lp(senderDevice) | lp(txnID) → empty: delivered transaction
 //	prefix 'f'  f | lp(localpart) | id [8]                        → filter JSON (filters.go)
 //	prefix 'p'  p | lp(localpart)                                 → Profile (profile.go)
-//	prefix 'C'  C | pos                                           → localpart: the device-list change log (devicelists.go)
+//	prefix 'C'  C | pos                                           → localpart, or "@…" remote user ID: the device-list change log (devicelists.go)
 //
 // Streams with many writers, positions allocated under a mutex (streamlog.go).
 // Receipts use 'Y' because the rooms' stream index took 'y':
