@@ -28,8 +28,11 @@ type serverActor struct {
 	retry   *time.Timer
 	idleT   *time.Timer
 	batchT  *time.Timer
-	// lastBuild is when the previous transaction was built (batching.go).
+	// lastBuild is when the previous transaction was built (batching.go);
+	// backlog, that its outbox read was full: a backlog goes out in full
+	// transactions back to back, with nothing to gain from waiting.
 	lastBuild time.Time
+	backlog   bool
 	received  uint64 // routed messages received, for the idle handshake
 	// incarnation tells this actor's transaction IDs from those of the
 	// destination's earlier actors in this process.
@@ -199,6 +202,7 @@ func (a *serverActor) onBuilt(ctx actor.Context, m built) {
 		return
 	}
 	a.more = a.more || m.full
+	a.backlog = m.full
 	if m.txn == nil {
 		// Nothing to send; a recorded transaction whose rows are gone is
 		// finished.

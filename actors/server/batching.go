@@ -21,9 +21,9 @@ func (d *Directory) batchInterval() time.Duration {
 
 // batchWait is how long the actor should wait before building its next
 // transaction: zero when the previous one started at least batchInterval
-// ago, or never.
+// ago, or never, or when it left a backlog (its read was full).
 func (a *serverActor) batchWait() time.Duration {
-	if a.lastBuild.IsZero() {
+	if a.lastBuild.IsZero() || a.backlog {
 		return 0
 	}
 	return a.dir.batchInterval() - a.dir.cfg.Now().Sub(a.lastBuild)

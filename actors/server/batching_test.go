@@ -123,3 +123,25 @@ func TestLateCommitBelowSentRowsIsDelivered(t *testing.T) {
 		t.Errorf("received %v, want %v", got, want)
 	}
 }
+
+// A backlog (a destination back from an outage) goes out in full
+// transactions without the batch delay between them.
+func TestBacklogSkipsBatchDelay(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	s := &fakeSender{}
+	d := newDir(t, st, s, func(c *Config) { c.MaxBatchDelay, c.TxnRateBudget = time.Second, 1 })
+	defer d.Stop(context.Background())
+	queue(t, st, "back.test", 1)
+	d.Wake([]string{"back.test"})
+	waitUntil(t, "the first PDU", func() bool { got, _ := pdusOf(s.snapshot(), "back.test"); return len(got) == 1 })
+	queue(t, st, "back.test", 160)
+	start := time.Now()
+	d.Wake([]string{"back.test"})
+	waitUntil(t, "the backlog", func() bool { got, _ := pdusOf(s.snapshot(), "back.test"); return len(got) == 161 })
+	// One batch delay before the first full transaction, none between the
+	// four of the backlog.
+	if el := time.Since(start); el > 2500*time.Millisecond {
+		t.Errorf("160 queued PDUs took %s to go out", el)
+	}
+}
