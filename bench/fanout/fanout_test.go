@@ -173,9 +173,10 @@ func TestSmokeDownServers(t *testing.T) {
 			t.Fatalf("%s: run: %v\n%s", mode, err, out.String())
 		}
 		checkExactlyOnce(t, sum, out.String())
-		if !strings.Contains(out.String(), "3 destinations down") {
-			t.Errorf("%s: no destinations went down:\n%s", mode, out.String())
+		if !strings.Contains(out.String(), "3 destinations down") || !strings.Contains(out.String(), "3 returned destinations reached the target (0 failed)") {
+			t.Errorf("%s: no destinations went down, or they could not announce their return:\n%s", mode, out.String())
 		}
+		t.Log(out.String())
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/axonhs/axon/bench/report"
@@ -56,17 +58,33 @@ func (r *runner) downServers(ctx context.Context, out io.Writer) {
 		r.note(out, "cannot reach the target to announce the return: "+err.Error())
 		return
 	}
+	var failed atomic.Int64
+	var wg sync.WaitGroup
 	for _, i := range set {
-		go ping(ctx, r.f.peers[i], dest.Addr, r.w.serverName, r.runID)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ping(ctx, r.f.peers[i], dest.Addr, r.w.serverName, r.runID); err != nil {
+				if failed.Add(1) == 1 {
+					r.note(out, "announcing a return failed: "+err.Error())
+				}
+			}
+		}()
 	}
+	wg.Wait()
+	r.note(out, fmt.Sprintf("%.1fs: %d returned destinations reached the target (%d failed)", r.rec.Elapsed().Seconds(), len(set)-int(failed.Load()), failed.Load()))
 }
 
 // ping sends an empty transaction from p to the target.
-func ping(ctx context.Context, p *fedtest.Peer, addr, target, runID string) {
+func ping(ctx context.Context, p *fedtest.Peer, addr, target, runID string) error {
 	body, _ := json.Marshal(map[string]any{"origin": p.Name, "origin_server_ts": time.Now().UnixMilli(), "pdus": []any{}, "edus": []any{}})
 	c, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	_, _, _ = p.Do(c, addr, target, "PUT", "/_matrix/federation/v1/send/back-"+runID+"-"+fmt.Sprint(time.Now().UnixNano()), body, "")
+	status, resp, err := p.Do(c, addr, target, "PUT", "/_matrix/federation/v1/send/back-"+runID+"-"+fmt.Sprint(time.Now().UnixNano()), body, "")
+	if err == nil && status != 200 {
+		err = fmt.Errorf("%s: %d %s", p.Name, status, resp)
+	}
+	return err
 }
 
 func (r *runner) note(out io.Writer, s string) {
