@@ -1,10 +1,13 @@
 package sync
 
 import (
+	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +22,17 @@ import (
 	"github.com/axonhs/axon/bench/report"
 	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
 )
+
+// wakeProfile names a file for a CPU profile of the measured part of the
+// wake-up benchmark only (not its set-up, which registers 1,000 users):
+// go test -bench WakeLatency -wakeprofile cpu.prof ./bench/sync. The
+// benchmark's own client goroutines carry the label side=client, so
+// `go tool pprof -tagfocus side=client` and `-tagignore side=client`
+// split the process's CPU into the client's share and the server's.
+var wakeProfile = flag.String("wakeprofile", "", "write a CPU profile of the measured wake-up phase to this file")
+
+// clientLabels mark the benchmark's own goroutines in a CPU profile.
+var clientLabels = pprof.Labels("side", "client")
 
 // Sizes from the issue: 1,000 rooms of 50 events; 1,000 parked long-polls
 // and 500 messages per second.
@@ -226,25 +240,27 @@ func wakeLatency(b *testing.B, rate int) {
 	runtime.ReadMemStats(&m0)
 	for i := range parkedSyncs {
 		pollers.Go(func() {
-			tok := since[i]
-			for !stop.Load() {
-				s, err := cli.Sync(users[i].AccessToken, tok, pollFilter, 30_000)
-				if err != nil {
-					pollErr.Store(err)
-					return
-				}
-				now := time.Now()
-				tok = s.NextBatch
-				for _, jr := range s.Rooms.Join {
-					for _, e := range jr.Timeline.Events {
-						if sent, ok := sentAt(e); ok {
-							mu.Lock()
-							latencies = append(latencies, now.Sub(sent))
-							mu.Unlock()
+			pprof.Do(context.Background(), clientLabels, func(context.Context) {
+				tok := since[i]
+				for !stop.Load() {
+					s, err := cli.Sync(users[i].AccessToken, tok, pollFilter, 30_000)
+					if err != nil {
+						pollErr.Store(err)
+						return
+					}
+					now := time.Now()
+					tok = s.NextBatch
+					for _, jr := range s.Rooms.Join {
+						for _, e := range jr.Timeline.Events {
+							if sent, ok := sentAt(e); ok {
+								mu.Lock()
+								latencies = append(latencies, now.Sub(sent))
+								mu.Unlock()
+							}
 						}
 					}
 				}
-			}
+			})
 		})
 	}
 	time.Sleep(2 * time.Second) // every poller parked
@@ -259,13 +275,14 @@ func wakeLatency(b *testing.B, rate int) {
 			pollErr.Store(err)
 		}
 	}
+	stopProfile := startWakeProfile(b)
 	cpu0 := proc.SelfCPU()
 	b.ResetTimer()
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	var sends sync.WaitGroup
 	for n := range b.N {
 		<-tick.C
-		sends.Go(func() { send(n) })
+		sends.Go(func() { pprof.Do(context.Background(), clientLabels, func(context.Context) { send(n) }) })
 	}
 	tick.Stop()
 	sends.Wait()
@@ -280,6 +297,7 @@ func wakeLatency(b *testing.B, rate int) {
 	}
 	b.StopTimer()
 	cpu := proc.SelfCPU() - cpu0
+	stopProfile()
 
 	stop.Store(true)
 	for i := range rooms { // wake every poller so that it sees stop
@@ -301,6 +319,27 @@ func wakeLatency(b *testing.B, rate int) {
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(perParked, "bytes/parked")
 	b.Logf("%d deliveries; load average: %s", len(latencies), proc.LoadAverage())
+}
+
+// startWakeProfile starts the -wakeprofile CPU profile, if asked for, and
+// returns what stops it.
+func startWakeProfile(b *testing.B) func() {
+	if *wakeProfile == "" {
+		return func() {}
+	}
+	f, err := os.Create(*wakeProfile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
 }
 
 // pollFilter lets a long-poll carry every message that arrived while its

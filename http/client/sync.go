@@ -109,17 +109,30 @@ func (a *API) syncFilter(s user.Session, v string) (filter.Filter, error) {
 	if v == "" {
 		return filter.Filter{}, nil
 	}
-	if v[0] == '{' {
-		return ParseFilter([]byte(v))
+	key := filterKey{inline: v}
+	if v[0] != '{' {
+		key = filterKey{localpart: s.Localpart, id: v}
 	}
-	raw, err := a.cfg.Store.Filter(s.Localpart, v)
-	if errors.Is(err, persistence.ErrNotFound) {
-		return filter.Filter{}, axhttp.Errorf(axhttp.CodeInvalidParam, "Unknown filter ID")
+	if f, ok := a.caches.filters.get(key); ok {
+		return f, nil
 	}
+	raw := []byte(v)
+	if v[0] != '{' {
+		var err error
+		raw, err = a.cfg.Store.Filter(s.Localpart, v)
+		if errors.Is(err, persistence.ErrNotFound) {
+			return filter.Filter{}, axhttp.Errorf(axhttp.CodeInvalidParam, "Unknown filter ID")
+		}
+		if err != nil {
+			return filter.Filter{}, err
+		}
+	}
+	f, err := ParseFilter(raw)
 	if err != nil {
-		return filter.Filter{}, err
+		return f, err
 	}
-	return ParseFilter(raw)
+	a.caches.filters.put(key, f)
+	return f, nil
 }
 
 // sync is GET /sync. A request with since and a timeout that finds nothing
@@ -143,6 +156,10 @@ func (a *API) sync(ctx *fasthttp.RequestCtx, s user.Session) error {
 			a.cfg.Users.Unpark(s.Localpart, w)
 		}
 	}()
+	var (
+		resp  *syncResponse
+		built syncToken // the positions resp was built at
+	)
 	for first := true; ; first = false {
 		cur, err := a.syncPositions(s)
 		if err != nil {
@@ -161,9 +178,15 @@ func (a *API) sync(ctx *fasthttp.RequestCtx, s user.Session) error {
 				}
 			}
 		}
-		resp, err := a.buildSync(req, cur)
-		if err != nil {
-			return err
+		// A look after parking, or after a wake-up, that finds every
+		// stream where the last (empty) build left it would build the
+		// same empty response: skip it (sync_nochange.go).
+		reused := resp != nil && cur == built
+		if !reused {
+			if resp, err = a.buildSync(req, cur); err != nil {
+				return err
+			}
+			built = cur
 		}
 		remaining := time.Until(deadline)
 		select {
@@ -172,8 +195,7 @@ func (a *API) sync(ctx *fasthttp.RequestCtx, s user.Session) error {
 		default:
 		}
 		if !resp.empty() || req.since == nil || req.fullState || remaining <= 0 {
-			axhttp.WriteJSON(ctx, fasthttp.StatusOK, resp)
-			return nil
+			return a.writeSync(ctx, req, resp, reused)
 		}
 		if w == nil {
 			// Register, then look again: whatever moves after the
@@ -196,8 +218,7 @@ func (a *API) sync(ctx *fasthttp.RequestCtx, s user.Session) error {
 		case <-t.C:
 		case <-a.syncsStop:
 			t.Stop()
-			axhttp.WriteJSON(ctx, fasthttp.StatusOK, resp)
-			return nil
+			return a.writeSync(ctx, req, resp, true)
 		}
 	}
 }

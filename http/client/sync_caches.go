@@ -3,6 +3,7 @@ package client
 import (
 	"sync"
 
+	"github.com/axonhs/axon/http/client/filter"
 	"github.com/axonhs/axon/http/client/push"
 	"github.com/axonhs/axon/persistence"
 )
@@ -45,16 +46,25 @@ type groupMembers struct {
 	present         []string // joined and invited users, sorted
 }
 
+// filterKey names a parsed /sync filter: an inline one by its text, a
+// stored one by its owner and ID. Both never change (client-server-api
+// "Filtering": an uploaded filter gets a new ID and is not edited), so a
+// long-polling client that sends the same filter each time has it parsed
+// once. Readers never modify a filter.Filter.
+type filterKey struct{ inline, localpart, id string }
+
 // syncCaches are the API's caches for /sync.
 type syncCaches struct {
 	members *boundedMap[uint64, *groupMembers]
 	rules   *boundedMap[string, *push.Ruleset]
+	filters *boundedMap[filterKey, filter.Filter]
 }
 
 func newSyncCaches() syncCaches {
 	return syncCaches{
 		members: newBoundedMap[uint64, *groupMembers](16_384),
 		rules:   newBoundedMap[string, *push.Ruleset](100_000),
+		filters: newBoundedMap[filterKey, filter.Filter](4096),
 	}
 }
 

@@ -17,6 +17,14 @@ type roomWindow struct {
 	state      []json.RawMessage
 	events     []persistence.StoredEvent // the timeline, as stored
 	stateAfter bool                      // state is state_after (use_state_after)
+	// raw is every event of the room in (after, end] the window read,
+	// before visibility and filters, oldest first; limited when older
+	// ones in that range were left out. read is false for a window that
+	// read nothing (after at or past its end).
+	raw     []persistence.StoredEvent
+	after   uint64
+	limited bool
+	read    bool
 }
 
 // timelineLimit is the filter's timeline limit, or the default.
@@ -31,11 +39,12 @@ func (b *syncBuilder) timelineLimit() int {
 // timeline is limited). With use_state_after the state is the one at the
 // end of the timeline instead (spec v1.16 "state_after").
 func (b *syncBuilder) window(v *roomView, after, upTo uint64, full bool) (*roomWindow, error) {
-	raw, limited, err := b.a.cfg.Store.RoomStreamTail(v.roomID, after, upTo, b.timelineLimit())
+	limit := b.timelineLimit()
+	raw, limited, err := b.a.cfg.Store.RoomStreamTail(v.roomID, after, upTo, limit)
 	if err != nil {
 		return nil, err
 	}
-	w := &roomWindow{stateAfter: b.req.useStateAfter}
+	w := &roomWindow{stateAfter: b.req.useStateAfter, raw: raw, after: after, limited: limited, read: limit > 0}
 	tf := eventFilter{RoomEventFilter: b.req.f.Room.Timeline}
 	for _, se := range raw {
 		ok, err := v.canSee(se)
@@ -224,7 +233,7 @@ func (b *syncBuilder) joinedRoom(m persistence.UserMembership) (*joinedRoom, err
 			return nil, err
 		}
 	}
-	if jr.Unread, err = b.unread(v); err != nil {
+	if jr.Unread, err = b.unread(v, w); err != nil {
 		return nil, err
 	}
 	return jr, nil

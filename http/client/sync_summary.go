@@ -2,7 +2,6 @@ package client
 
 import (
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 
@@ -96,89 +95,6 @@ func (b *syncBuilder) summary(v *roomView) (*roomSummary, error) {
 		s.Heroes = rm.heroes
 	}
 	return s, nil
-}
-
-// unread counts the events after the user's read position that notify or
-// highlight under the default push rules (client-server-api "Receiving
-// notifications"), looking at most at the last maxUnreadScan of them. The
-// read position is the later of the user's read receipts (public or
-// private) and the user's own latest event: a user has read what came
-// before what they wrote (receipts module: clients "SHOULD NOT send read
-// receipts for events sent by their own user").
-func (b *syncBuilder) unread(v *roomView) (*unreadCounts, error) {
-	st := b.a.cfg.Store
-	after := v.member.Stream // nothing before the user's join counts
-	for _, typ := range []string{receiptRead, receiptReadPrivate} {
-		r, err := st.ReceiptOf(v.roomID, typ, b.req.userID, "")
-		if errors.Is(err, persistence.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		se, err := st.EventByID(r.EventID)
-		if err == nil && se.RoomID == v.roomID && se.Stream > after {
-			after = se.Stream
-		}
-	}
-	key := unreadKey{userID: b.req.userID, roomID: v.roomID}
-	from, base, reset := after, unreadCounts{}, false
-	if c, ok := b.a.unread.get(key); ok && c.after == after && c.upTo <= b.to.Events {
-		if c.upTo == b.to.Events {
-			counts := c.counts
-			return &counts, nil
-		}
-		from, base = c.upTo, c.counts
-	}
-	counts := &unreadCounts{}
-	var pc *push.Context
-	var ferr error
-	err := st.RoomStreamBackwards(v.roomID, from, b.to.Events, maxUnreadScan, func(se persistence.StoredEvent) bool {
-		if se.Outcome != persistence.OutcomeAccepted {
-			return true
-		}
-		h, err := v.header(se)
-		if err != nil {
-			ferr = err
-			return false
-		}
-		if h.Sender == b.req.userID {
-			reset = true
-			return false
-		}
-		if b.ignored[h.Sender] {
-			return true
-		}
-		if pc == nil {
-			if pc, ferr = b.pushContext(v); ferr != nil {
-				return false
-			}
-			if b.rules == nil {
-				b.rules = b.a.pushRules(b.req.userID)
-			}
-		}
-		pc.SenderPowerLevel = b.powerOf(v, h.Sender)
-		notify, highlight := push.Evaluate(*b.rules, se.Raw, *pc)
-		if notify {
-			counts.Notification++
-		}
-		if highlight {
-			counts.Highlight++
-		}
-		return true
-	})
-	if err == nil {
-		err = ferr
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !reset {
-		counts.Notification += base.Notification
-		counts.Highlight += base.Highlight
-	}
-	b.a.unread.put(key, unreadEntry{after: after, upTo: b.to.Events, counts: *counts})
-	return counts, nil
 }
 
 // pushContext reads what the push rules need of the room once.

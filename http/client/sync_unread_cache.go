@@ -15,10 +15,13 @@ type unreadCache struct {
 
 type unreadKey struct{ userID, roomID string }
 
-// unreadEntry: counts of the events in (after, upTo].
+// unreadEntry: counts of the events in (after, upTo]; after is the read
+// position worked out with the user joined at stream position joinedAt and
+// the receipt stream at receiptsAt.
 type unreadEntry struct {
-	after, upTo uint64
-	counts      unreadCounts
+	after, upTo          uint64
+	joinedAt, receiptsAt uint64
+	counts               unreadCounts
 }
 
 const maxUnreadCacheEntries = 200_000
