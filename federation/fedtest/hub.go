@@ -87,6 +87,7 @@ func NewHubWithCA(addr string, caPEM []byte) (*Hub, error) {
 		Name:                   "fedtest",
 		TLSConfig:              &tls.Config{RootCAs: pool, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, //nolint:gosec // fake peers talk to test servers with self-signed certificates
 		MaxConnsPerHost:        16,
+		MaxConnWaitTimeout:     30 * time.Second, // many peers calling one server wait their turn, as real servers would
 		MaxIdleConnDuration:    30 * time.Second,
 		ReadTimeout:            30 * time.Second,
 		WriteTimeout:           30 * time.Second,

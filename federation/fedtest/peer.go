@@ -140,6 +140,7 @@ func (p *Peer) Do(ctx context.Context, addr, destination, method, uri string, bo
 	req.SetRequestURI("https://" + addr + uri)
 	req.URI().DisablePathNormalizing = true // after SetRequestURI, which resets it
 	req.Header.SetHost(destination)
+	req.UseHostHeader = true // the server name, not the address dialled
 	req.Header.SetMethod(method)
 	req.Header.Set(fasthttp.HeaderAuthorization, auth)
 	if body != nil {
