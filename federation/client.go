@@ -274,6 +274,15 @@ func (c *Client) hostClient(dest Destination) *fasthttp.HostClient {
 			}
 		}
 	}
+	hc := c.newHostClient(dest)
+	c.hosts[dest] = hc
+	return hc
+}
+
+// newHostClient is a connection pool for dest: TLS checked against dest's
+// SNI (or IP literal), connections under the global bound, handshakes
+// within the request's deadline.
+func (c *Client) newHostClient(dest Destination) *fasthttp.HostClient {
 	hc := &fasthttp.HostClient{
 		Addr:  dest.Addr,
 		Name:  "Axon",
@@ -284,7 +293,6 @@ func (c *Client) hostClient(dest Destination) *fasthttp.HostClient {
 			InsecureSkipVerify: c.cfg.InsecureSkipVerify, //nolint:gosec // explicit, loudly logged configuration
 			MinVersion:         tls.VersionTLS12,
 		},
-		Dial:                   c.dial,
 		MaxConns:               c.cfg.MaxConnsPerHost,
 		MaxIdleConnDuration:    30 * time.Second,
 		ReadTimeout:            c.cfg.Timeout,
@@ -299,13 +307,39 @@ func (c *Client) hostClient(dest Destination) *fasthttp.HostClient {
 		host, _, _ := net.SplitHostPort(dest.Addr)
 		hc.TLSConfig.ServerName = host
 	}
-	c.hosts[dest] = hc
+	tlsConfig := hc.TLSConfig
+	hc.DialTimeout = func(addr string, timeout time.Duration) (net.Conn, error) {
+		return c.dialTLS(addr, timeout, tlsConfig)
+	}
 	return hc
+}
+
+// dialTLS connects and completes the TLS handshake within timeout, what is
+// left of the request's deadline. fasthttp would bound its own handshake
+// by the write timeout instead, so a peer that accepts connections and
+// never answers would hold a short request for the whole write timeout; a
+// connection that has done its handshake is used as it is.
+func (c *Client) dialTLS(addr string, timeout time.Duration, cfg *tls.Config) (net.Conn, error) {
+	if timeout <= 0 || timeout > c.cfg.DialTimeout {
+		timeout = c.cfg.DialTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	raw, err := c.dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	conn := tls.Client(raw, cfg)
+	if err := conn.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("federation: TLS handshake with %s: %w", addr, err)
+	}
+	return conn, nil
 }
 
 // dial opens a connection under the global connection bound; the slot is
 // released when the connection closes.
-func (c *Client) dial(addr string) (net.Conn, error) {
+func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
 	select {
 	case c.conns <- struct{}{}:
 	default:
@@ -313,15 +347,13 @@ func (c *Client) dial(addr string) (net.Conn, error) {
 		// destinations would hold them for their whole idle timeout, so
 		// close those, then wait for a slot.
 		c.closeIdle()
-		timer := time.NewTimer(c.cfg.DialTimeout)
-		defer timer.Stop()
 		select {
 		case c.conns <- struct{}{}:
-		case <-timer.C:
+		case <-ctx.Done():
 			return nil, fmt.Errorf("%w (%d)", ErrTooManyConns, c.cfg.MaxConns)
 		}
 	}
-	conn, err := (&net.Dialer{Timeout: c.cfg.DialTimeout, KeepAlive: 30 * time.Second}).Dial("tcp", addr)
+	conn, err := (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		<-c.conns
 		return nil, err

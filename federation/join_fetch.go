@@ -2,10 +2,8 @@ package federation
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -32,29 +30,10 @@ func (c *Client) putLarge(ctx context.Context, destination, uri string, body []b
 	if err != nil {
 		return 0, nil, err
 	}
-	sni := dest.SNI
-	if sni == "" {
-		sni, _, _ = net.SplitHostPort(dest.Addr) // an IP literal, as in hostClient
-	}
-	hc := &fasthttp.HostClient{
-		Addr:  dest.Addr,
-		Name:  "Axon",
-		IsTLS: true,
-		TLSConfig: &tls.Config{
-			ServerName:         sni,
-			RootCAs:            c.cfg.RootCAs,
-			InsecureSkipVerify: c.cfg.InsecureSkipVerify, //nolint:gosec // explicit, loudly logged configuration
-			MinVersion:         tls.VersionTLS12,
-		},
-		Dial:                   c.dial,
-		MaxConns:               1,
-		ReadTimeout:            c.cfg.Timeout,
-		WriteTimeout:           c.cfg.Timeout,
-		MaxResponseBodySize:    limit,
-		ReadBufferSize:         64 << 10,
-		DisablePathNormalizing: true,
-		MaxConnWaitTimeout:     c.cfg.DialTimeout,
-	}
+	hc := c.newHostClient(dest)
+	hc.MaxConns = 1
+	hc.MaxResponseBodySize = limit
+	hc.ReadBufferSize = 64 << 10
 	defer hc.CloseIdleConnections()
 
 	req := fasthttp.AcquireRequest()

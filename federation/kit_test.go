@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -293,5 +295,47 @@ func TestClientBoundsConnections(t *testing.T) {
 	}
 	if p := peak.Load(); p > 3 {
 		t.Errorf("%d connections open at once, bound is 3", p)
+	}
+}
+
+// A destination that accepts connections and never answers the TLS
+// handshake costs a request no more than its context allows.
+func TestClientHandshakeWithinDeadline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, conn)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	c := federation.NewClient(federation.ClientConfig{ServerName: "axon.example", Key: newKey(t, "s"),
+		Resolver: federation.NewResolver(federation.ResolverConfig{Overrides: map[string]string{"silent.example": ln.Addr().String()}})})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.SendTransaction(ctx, "silent.example", "1", json.RawMessage(`{"pdus":[]}`))
+	if err == nil {
+		t.Fatal("a transaction to a server that never completes the handshake succeeded")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the request took %v against a 300 ms deadline: %v", took, err)
 	}
 }
