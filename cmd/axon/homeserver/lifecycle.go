@@ -90,6 +90,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err := s.federation.ShutdownWithContext(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("homeserver: federation listener: %w", err))
 		}
+		// fasthttp closes only the listeners its Serve has registered: a
+		// Serve goroutine that had not started yet when Shutdown ran would
+		// accept forever. Closing them here ends it either way.
+		s.clientLn.Close()
+		s.federationLn.Close()
 		s.serving.Wait()
 	}
 	s.e2ee.Close() // before the server actors it hands EDUs to
