@@ -78,14 +78,18 @@ func (d *Directory) Adopt(ctx context.Context, j Joined) error {
 		return fmt.Errorf("%w: no m.room.create event in the joined state", core.ErrNotCreated)
 	}
 	delta := make([]core.StateChange, 0, len(j.State))
-	var memberships []core.MembershipChange
+	// Every member of the state before the join but the joiner: the
+	// membership index holds remote members too, as it does for a room
+	// created here (who shares a room with whom), and local ones see the
+	// room in their /sync with the join.
+	var members []*event.Event
 	for _, ev := range j.State {
 		if !ev.IsState() {
 			continue
 		}
 		delta = append(delta, core.StateChange{Key: ev.Key(), New: ev.ID})
-		if ev.Type == event.TypeMember && serverOfUser(*ev.StateKey) == d.cfg.Signer.ServerName && *ev.StateKey != *j.Join.StateKey {
-			memberships = append(memberships, core.MembershipChange{UserID: *ev.StateKey, Old: event.MembershipLeave, New: core.MembershipOf(ev)})
+		if ev.Type == event.TypeMember && *ev.StateKey != *j.Join.StateKey {
+			members = append(members, ev)
 		}
 	}
 	if err := w.writeState(b, delta); err != nil {
@@ -106,11 +110,13 @@ func (d *Directory) Adopt(ctx context.Context, j Joined) error {
 		return fmt.Errorf("%w: %w", ErrCommit, err)
 	}
 	joinStream := w.batch[join.ID].Stream
-	// Other local users' memberships in the state before the join (an
-	// invite, say) become visible to their /sync with the join.
-	for _, m := range memberships {
-		if rec := w.batch[d.memberEventID(j.State, m.UserID)]; rec != nil {
-			b.PutMembership(m.UserID, persistence.UserMembership{RoomID: roomID, Membership: m.New, EventNID: rec.NID, Stream: joinStream})
+	users := []string{*join.StateKey}
+	for _, ev := range members {
+		if rec := w.batch[ev.ID]; rec != nil {
+			b.PutMembership(*ev.StateKey, persistence.UserMembership{RoomID: roomID, Membership: core.MembershipOf(ev), EventNID: rec.NID, Stream: joinStream})
+			if serverOfUser(*ev.StateKey) == d.cfg.Signer.ServerName {
+				users = append(users, *ev.StateKey)
+			}
 		}
 	}
 	b.PutRoom(roomID, w.info)
@@ -118,22 +124,9 @@ func (d *Directory) Adopt(ctx context.Context, j Joined) error {
 		return fmt.Errorf("%w: %w", ErrCommit, err)
 	}
 	if h := d.cfg.OnCommit; h != nil {
-		users := []string{*join.StateKey}
-		for _, m := range memberships {
-			users = append(users, m.UserID)
-		}
 		h(roomID, joinStream, users)
 	}
 	return nil
-}
-
-func (d *Directory) memberEventID(state []*event.Event, userID string) string {
-	for _, ev := range state {
-		if ev.Type == event.TypeMember && ev.StateKey != nil && *ev.StateKey == userID {
-			return ev.ID
-		}
-	}
-	return ""
 }
 
 func serverOfUser(userID string) string {

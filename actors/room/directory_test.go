@@ -61,7 +61,9 @@ func newDir(t testing.TB, fs vfs.FS, cfg Config) (*Directory, *persistence.Store
 	}
 	sys := actors.NewSystem(nil)
 	cfg.Store = st
-	cfg.Signer = testSigner(t)
+	if cfg.Signer.ServerName == "" {
+		cfg.Signer = testSigner(t)
+	}
 	cfg.PipelineCommits = cfg.PipelineCommits || pipelined
 	d, err := NewDirectory(sys, cfg)
 	if err != nil {
