@@ -288,12 +288,48 @@ func (a *API) fetchMissing(ctx context.Context, origin string, ev *event.Event) 
 		}
 		got = append(got, cp.Event)
 	}
+	got = a.gapEvents(ev, got)
 	slices.SortStableFunc(got, func(x, y *event.Event) int { return int(x.Depth - y.Depth) })
 	for _, m := range got {
 		if _, err := a.step(ctx, m); err != nil && !errors.Is(err, room.ErrMissingPrev) {
 			a.cfg.Log.Info("stepping a fetched event", zap.String("event_id", m.ID), zap.Error(err))
 		}
 	}
+}
+
+// gapEvents keeps, of the events /get_missing_events answered, those in
+// the gap before ev: reached from ev's prev_events through events whose
+// state this server does not know. The answering server's walk stops only
+// at earliest_events (our forward extremities); when ev's branch forked
+// from before them, the answer runs on into history held here already,
+// the state of our join among it as outliers. Stepped as new events, those
+// would become forward extremities although later events cite them, and
+// their states, older than our timeline, would be resolved against the
+// current state as forks (server-server-api "Room State": extremities are
+// events with no successors).
+func (a *API) gapEvents(ev *event.Event, got []*event.Event) []*event.Event {
+	byID := make(map[string]*event.Event, len(got))
+	for _, e := range got {
+		byID[e.ID] = e
+	}
+	var out []*event.Event
+	seen := make(map[string]bool, len(got))
+	queue := slices.Clone(ev.PrevEvents)
+	for len(queue) > 0 {
+		id := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		e, ok := byID[id]
+		if seen[id] || !ok {
+			continue
+		}
+		seen[id] = true
+		if rec, err := a.cfg.Store.EventByID(id); err == nil && (!rec.Outlier || rec.StateAfter != 0) {
+			continue // held with its state: the gap ends here
+		}
+		out = append(out, e)
+		queue = append(queue, e.PrevEvents...)
+	}
+	return out
 }
 
 // lacksPrevEvents reports a prev_event of ev that is not stored, which
