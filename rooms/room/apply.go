@@ -46,6 +46,27 @@ func (r *Room) setState(ev *event.Event) (StateChange, *MembershipChange) {
 	return ch, &MembershipChange{UserID: k.StateKey, Old: was, New: now}
 }
 
+// unsetState empties slot k, which state resolution does when the only
+// fork that filled it loses (an event of one side rejected in the
+// iterative auth checks), and describes the change; an emptied member slot
+// is no membership at all.
+func (r *Room) unsetState(k event.StateKey) (StateChange, *MembershipChange) {
+	ch := StateChange{Key: k}
+	if old := r.state[k]; old != nil {
+		ch.Old = old.ID
+	}
+	delete(r.state, k)
+	if k.Type != event.TypeMember {
+		return ch, nil
+	}
+	was := r.Membership(k.StateKey)
+	r.setMembership(k.StateKey, was, event.MembershipLeave)
+	if was == event.MembershipLeave {
+		return ch, nil
+	}
+	return ch, &MembershipChange{UserID: k.StateKey, Old: was, New: event.MembershipLeave}
+}
+
 // setMembership moves userID from membership was to now in the views.
 func (r *Room) setMembership(userID, was, now string) {
 	if now == event.MembershipLeave {

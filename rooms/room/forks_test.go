@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/axonhs/axon/rooms/event"
@@ -129,5 +130,55 @@ func TestStepForkAfterLoad(t *testing.T) {
 	}
 	if got := loaded.stateSnapshot(); !maps.Equal(got, want) {
 		t.Errorf("state after the fork is not the resolution of the three forks")
+	}
+}
+
+// dave joins on one fork while erin, on another, makes the room
+// invite-only: state resolution applies the join rule first and refuses
+// the join, so the resolved state has no member event for dave at all,
+// and the Room drops the slot it had filled.
+func TestStepForkEmptiesLosingSlot(t *testing.T) {
+	for _, v := range []version.ID{"10", "12"} {
+		t.Run(string(v), func(t *testing.T) {
+			k := newKit(t, v, PresetPublicChat)
+			st := k.room.stateSnapshot()
+			if fx := k.step(k.remoteEvent(Join(erin, MemberOptions{}), k.room.Extremities(), st), st); fx.Outcome != Accepted {
+				t.Fatalf("erin's join: %v %v", fx.Outcome, fx.Reason)
+			}
+			k.propose(state(alice, event.TypePowerLevels, "", k.plWith(func(c map[string]any) {
+				c["users"].(map[string]any)[erin] = 100
+			})))
+			base, baseState := k.room.Extremities(), k.room.stateSnapshot()
+			join := k.remoteEvent(Join(dave, MemberOptions{}), base, baseState)
+			if fx := k.step(join, baseState); fx.Outcome != Accepted {
+				t.Fatalf("dave's join: %v %v", fx.Outcome, fx.Reason)
+			}
+			rule := k.remoteEvent(state(erin, event.TypeJoinRules, "", `{"join_rule":"invite"}`), base, baseState)
+			fx := k.step(rule, baseState)
+			if fx.Outcome != Accepted {
+				t.Fatalf("join rule: %v %v", fx.Outcome, fx.Reason)
+			}
+			afterJoin, afterRule := maps.Clone(baseState), maps.Clone(baseState)
+			afterJoin[join.Key()], afterRule[rule.Key()] = join.ID, rule.ID
+			want, err := stateres.Resolve(k.v, []stateres.StateMap{afterJoin, afterRule}, k.events)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := want[join.Key()]; ok {
+				t.Fatalf("the scenario no longer drops the join: %v", want[join.Key()])
+			}
+			if got := k.room.stateSnapshot(); !maps.Equal(got, want) {
+				t.Errorf("member slot %q, join rule %q; resolved: %q, %q", got[join.Key()], got[rule.Key()], want[join.Key()], want[rule.Key()])
+			}
+			if m := k.room.Membership(dave); m != event.MembershipLeave {
+				t.Errorf("dave's membership %q", m)
+			}
+			if !slices.Contains(fx.StateDelta, StateChange{Key: join.Key(), Old: join.ID}) {
+				t.Errorf("delta %v does not empty dave's slot", fx.StateDelta)
+			}
+			if !slices.Contains(fx.Memberships, MembershipChange{UserID: dave, Old: event.MembershipJoin, New: event.MembershipLeave}) {
+				t.Errorf("memberships %v", fx.Memberships)
+			}
+		})
 	}
 }

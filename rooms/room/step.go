@@ -241,8 +241,13 @@ func (r *Room) slotsFor(ev *event.Event, s stateres.StateMap, events stateres.Ev
 }
 
 // replaceState makes next the current state, recording the delta and the
-// membership changes in fx.
+// membership changes in fx. Slots next leaves empty are emptied: state
+// resolution drops a slot that only a losing fork had filled, such as the
+// join of a user that a concurrent change of the join rules refuses.
 func (r *Room) replaceState(next stateres.StateMap, ev *event.Event, events stateres.Events, fx *Effects) error {
+	if _, ok := next[keyCreate]; !ok {
+		return fmt.Errorf("%w: the new state of the room has no m.room.create event", ErrMissingState)
+	}
 	src := newRoomEvents(r, ev, events)
 	keys := make([]event.StateKey, 0, len(next))
 	for k, id := range next {
@@ -250,17 +255,32 @@ func (r *Room) replaceState(next stateres.StateMap, ev *event.Event, events stat
 			keys = append(keys, k)
 		}
 	}
+	for k := range r.state {
+		if _, ok := next[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
 	slices.SortFunc(keys, compareKeys)
-	changed := make([]*event.Event, len(keys))
+	changed := make([]*event.Event, len(keys)) // nil: the slot is emptied
 	for i, k := range keys {
-		e, err := src.Event(next[k])
+		id, ok := next[k]
+		if !ok {
+			continue
+		}
+		e, err := src.Event(id)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrMissingState, err)
 		}
 		changed[i] = e
 	}
-	for _, e := range changed {
-		ch, mc := r.setState(e)
+	for i, e := range changed {
+		var ch StateChange
+		var mc *MembershipChange
+		if e == nil {
+			ch, mc = r.unsetState(keys[i])
+		} else {
+			ch, mc = r.setState(e)
+		}
 		fx.StateDelta = append(fx.StateDelta, ch)
 		if mc != nil {
 			fx.Memberships = append(fx.Memberships, *mc)
