@@ -33,12 +33,19 @@ type BackfillChecked struct {
 	NeedAuth []string
 }
 
+// backfillParse parses the PDUs of a /backfill answer without the
+// limits on the number of prev_events and auth_events: backfill.yaml, "the
+// response of backfill MUST NOT be validated on these specific
+// restrictions" (event.ParseOptions). Every other endpoint keeps them.
+var backfillParse = event.ParseOptions{UnboundedReferences: true}
+
 // errAuthNotHeld marks a refusal for want of an auth event.
 var errAuthNotHeld = errors.New("auth event not held")
 
 // CheckBackfill runs the checks of server-server-api "Checks performed on
 // receipt of a PDU" on the PDUs of a /backfill answer for roomID:
-// format, signatures and content hash (CheckPDU, on as many goroutines as
+// format (without the prev_events and auth_events count limits,
+// backfillParse), signatures and content hash (as CheckPDU, on as many goroutines as
 // there are processors), the room, and then, oldest first, the auth
 // rules against the event's own auth events, which must be accepted
 // events of the answer or events held here (check 4). A PDU failing any
@@ -55,7 +62,7 @@ func CheckBackfill(ctx context.Context, keys *Keyring, roomID string, v version.
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				cp, err := CheckPDU(ctx, keys, raws[i], v)
+				cp, err := checkPDU(ctx, keys, raws[i], v, backfillParse)
 				evs[i], errs[i] = cp.Event, err
 			}
 		}()
@@ -71,7 +78,7 @@ func CheckBackfill(ctx context.Context, keys *Keyring, roomID string, v version.
 		if errs[i] != nil {
 			// Once more alone: a key being stored by another goroutine
 			// can be reported missing once (as in checkAll).
-			cp, err := CheckPDU(ctx, keys, raws[i], v)
+			cp, err := checkPDU(ctx, keys, raws[i], v, backfillParse)
 			if err != nil {
 				out.Refused[refusedKey(raws[i], i, v)] = err
 				continue
@@ -170,7 +177,7 @@ func checkBackfillAuth(ev, create *event.Event, accepted map[string]*event.Event
 // refusedKey names a PDU that failed CheckPDU: its event ID when it
 // parses that far, else its index in the answer.
 func refusedKey(raw json.RawMessage, i int, v version.Spec) string {
-	if ev, err := event.Parse(raw, v); err == nil {
+	if ev, err := event.ParseWith(raw, v, backfillParse); err == nil {
 		return ev.ID
 	}
 	return fmt.Sprintf("#%d", i)

@@ -58,7 +58,13 @@ type CheckedPDU struct {
 //
 // Failures of checks 1 and 2 wrap ErrBadPDU and ErrPDUSignature.
 func CheckPDU(ctx context.Context, keys *Keyring, raw []byte, v version.Spec) (CheckedPDU, error) {
-	ev, err := event.Parse(raw, v)
+	return checkPDU(ctx, keys, raw, v, event.ParseOptions{})
+}
+
+// checkPDU is CheckPDU parsing with o (backfill_check.go relaxes the
+// prev_events and auth_events counts for /backfill answers).
+func checkPDU(ctx context.Context, keys *Keyring, raw []byte, v version.Spec, o event.ParseOptions) (CheckedPDU, error) {
+	ev, err := event.ParseWith(raw, v, o)
 	if err != nil {
 		return CheckedPDU{}, fmt.Errorf("%w: %v", ErrBadPDU, err)
 	}
@@ -83,7 +89,7 @@ func CheckPDU(ctx context.Context, keys *Keyring, raw []byte, v version.Spec) (C
 	if err != nil {
 		return CheckedPDU{}, fmt.Errorf("%w: redacting: %v", ErrBadPDU, err)
 	}
-	rev, err := event.Parse(red, v)
+	rev, err := event.ParseWith(red, v, o)
 	if err != nil {
 		return CheckedPDU{}, fmt.Errorf("%w: redacted form: %v", ErrBadPDU, err)
 	}

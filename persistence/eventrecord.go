@@ -51,7 +51,10 @@ func (e StoredEvent) Event() (*event.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: event %s: %v", ErrCorrupt, e.EventID, err)
 	}
-	ev, err := event.Parse(e.Raw, v)
+	// Stored events were checked on receipt; a backfilled one may cite
+	// more prev_events or auth_events than a new PDU may
+	// (event.ParseOptions).
+	ev, err := event.ParseWith(e.Raw, v, event.ParseOptions{UnboundedReferences: true})
 	if err != nil {
 		return nil, fmt.Errorf("%w: event %s: %v", ErrCorrupt, e.EventID, err)
 	}

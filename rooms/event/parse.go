@@ -20,6 +20,11 @@ import (
 // m.room.create event is derived from that hash too. Event.Raw holds the
 // event as canonical JSON, the exact bytes its hashes and signatures cover.
 func Parse(raw []byte, v version.Spec) (*Event, error) {
+	return ParseWith(raw, v, ParseOptions{})
+}
+
+// ParseWith is Parse with options (parse_options.go).
+func ParseWith(raw []byte, v version.Spec, o ParseOptions) (*Event, error) {
 	canon, err := canonicalize(raw, v)
 	if err != nil {
 		return nil, err
@@ -34,7 +39,7 @@ func Parse(raw []byte, v version.Spec) (*Event, error) {
 	ev := &Event{Version: v, Raw: canon}
 	var seen presence
 	for _, m := range members {
-		if err := ev.setField(m, v, &seen); err != nil {
+		if err := ev.setField(m, v, o, &seen); err != nil {
 			return nil, err
 		}
 	}
@@ -118,7 +123,7 @@ func (p presence) required(ev *Event, v version.Spec) error {
 	return nil
 }
 
-func (ev *Event) setField(m canonical.Member, v version.Spec, seen *presence) error {
+func (ev *Event) setField(m canonical.Member, v version.Spec, o ParseOptions, seen *presence) error {
 	var err error
 	switch m.Key {
 	case "type":
@@ -159,10 +164,10 @@ func (ev *Event) setField(m canonical.Member, v version.Spec, seen *presence) er
 		}
 	case "prev_events":
 		seen.prev = true
-		ev.PrevEvents, err = references("prev_events", m.Value, v, MaxPrevEvents)
+		ev.PrevEvents, err = references("prev_events", m.Value, v, o.prevLimit())
 	case "auth_events":
 		seen.auth = true
-		ev.AuthEvents, err = references("auth_events", m.Value, v, MaxAuthEvents)
+		ev.AuthEvents, err = references("auth_events", m.Value, v, o.authLimit())
 	case "hashes":
 		seen.hashes = true
 		err = checkHashes(m.Value)
@@ -205,13 +210,14 @@ func depth(value []byte, v version.Spec) (int64, error) {
 
 // references parses prev_events or auth_events: [event_id, hashes] pairs in
 // format v1 (pdu_v1), plain event IDs from format v2
-// (auth_events_prev_events_v4.yaml), at most limit of them.
+// (auth_events_prev_events_v4.yaml), at most limit of them (no bound when
+// limit is negative).
 func references(key string, value []byte, v version.Spec, limit int) ([]string, error) {
 	items, err := arrayItems(key, value)
 	if err != nil {
 		return nil, err
 	}
-	if len(items) > limit {
+	if limit >= 0 && len(items) > limit {
 		return nil, fmt.Errorf("%w: %d %s, limit %d", ErrTooManyReferences, len(items), key, limit)
 	}
 	ids := make([]string, 0, len(items))
