@@ -203,6 +203,83 @@ func TestFederationBackfillJoinedVisibility(t *testing.T) {
 	}
 }
 
+// A room on A whose history_visibility was "joined" for a stretch of
+// messages, then "shared" for more. B's user and a user of A join at the
+// same point; paging back, B's user sees exactly what A's user sees: the
+// "shared" stretch, not the "joined" one. The history is longer than one
+// /backfill answer, so B computes the state of the history forwards from
+// the state A gives with /state_ids at the oldest event of the first
+// answer; a "shared" read for an empty slot would show the "joined"
+// stretch.
+func TestFederationBackfillVisibilityMatchesResident(t *testing.T) {
+	tr := newTrio(t)
+	const dan = "@dan:hs-a.test"
+	tr.token[dan] = registerUser(t, tr.srv["hs-a.test"], "dan", "correct horse battery", nil).str("access_token")
+	tr.servers[dan] = "hs-a.test"
+	cr := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{
+		"preset": "public_chat", "room_alias_name": "stretches"})
+	if cr.status != 200 {
+		t.Fatalf("createRoom: %d %v", cr.status, cr.body)
+	}
+	roomID := cr.str("room_id")
+	setVisibility := func(v string) string {
+		r := tr.as(alice, "PUT", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/state/m.room.history_visibility/",
+			map[string]any{"history_visibility": v})
+		if r.status != 200 {
+			t.Fatalf("history_visibility %s: %d %v", v, r.status, r.body)
+		}
+		return r.str("event_id")
+	}
+	const n = 40
+	toJoined := setVisibility("joined")
+	for i := range n {
+		tr.say(alice, roomID, fmt.Sprintf("j%d", i), fmt.Sprintf("joined %d", i))
+	}
+	setVisibility("shared")
+	for i := range n {
+		tr.say(alice, roomID, fmt.Sprintf("s%d", i), fmt.Sprintf("shared %d", i))
+	}
+	if r := tr.as(bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape("#stretches:hs-a.test"), map[string]any{}); r.status != 200 {
+		t.Fatalf("bob joins: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(roomID, bob, "join", alice, bob)
+	if r := tr.as(dan, "POST", "/_matrix/client/v3/join/"+url.PathEscape(roomID), map[string]any{}); r.status != 200 {
+		t.Fatalf("dan joins: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(roomID, dan, "join", alice, bob)
+	tr.say(alice, roomID, "after", "after the joins")
+	waitFor(t, func() bool { return tr.bodies(bob, roomID)["after the joins"] == 1 }, "bob sees the message after the joins")
+
+	onB := pageBack(t, tr.mautrixAs(bob), roomID, 20)
+	onA := pageBack(t, tr.mautrixAs(dan), roomID, 20)
+	var want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("shared %d", i))
+	}
+	want = append(want, "after the joins")
+	if got := bodiesOf(onA); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("dan on A sees %v\nwant %v", got, want)
+	}
+	var idsA, idsB []string
+	for _, e := range onA {
+		idsA = append(idsA, e.typ+" "+e.id)
+	}
+	for _, e := range onB {
+		idsB = append(idsB, e.typ+" "+e.id)
+	}
+	// A serves B no event B's server may not see (http/federation
+	// serverCanSee leaves them out of /backfill), so B's walk back ends at
+	// the "joined" stretch: the room's creation, before it, which A shows
+	// dan, B cannot fetch. Everything from the stretch on is the same.
+	if len(idsB) < n+3 || len(idsB) > len(idsA) ||
+		strings.Join(idsA[len(idsA)-len(idsB):], "\n") != strings.Join(idsB, "\n") {
+		t.Fatalf("bob on B sees\n%s\n\ndan on A sees\n%s", strings.Join(idsB, "\n"), strings.Join(idsA, "\n"))
+	}
+	if prefix := idsA[:len(idsA)-len(idsB)]; len(prefix) > 0 && prefix[len(prefix)-1] != "m.room.history_visibility "+toJoined {
+		t.Fatalf("A shows dan more than the room's creation before the \"joined\" stretch: %v", prefix)
+	}
+}
+
 // historyRoom is a version 10 room of resident.test, a fake server that
 // answers make_join, send_join and /backfill. Its history is thirty
 // messages; besides them, its /backfill answer holds a message with a
@@ -424,7 +501,144 @@ func newLinearRoomWith(tb testing.TB, peer *fedtest.Peer, n int, withDave bool) 
 	peer.Handle("PUT", "/_matrix/federation/v2/send_join/", r.sendJoin)
 	peer.Handle("GET", "/_matrix/federation/v1/backfill/", r.backfill)
 	peer.Handle("GET", "/_matrix/federation/v1/event_auth/", r.authChain)
+	peer.Handle("GET", "/_matrix/federation/v1/state_ids/", r.stateIDs)
+	peer.Handle("GET", "/_matrix/federation/v1/event/", r.event)
 	return r
+}
+
+// newStretchRoom is a linearRoom whose history_visibility is "shared"
+// at creation, then "joined" for n messages, then "shared" again for n
+// more; its /backfill serves every event, hidden or not, as a server that
+// holds its members' history to be shared would.
+func newStretchRoom(tb testing.TB, peer *fedtest.Peer, n int) *linearRoom {
+	tb.Helper()
+	v, _ := version.Lookup("10")
+	r := &linearRoom{roomID: "!stretch:resident.test", index: map[string]int{}}
+	mallory, empty := "@mallory:resident.test", ""
+	ts := time.Now().UnixMilli()
+	var prev []string
+	build := func(typ string, sk *string, content string, auth []string) *event.Event {
+		ev, err := peer.BuildEvent(v, event.Proto{RoomID: r.roomID, Type: typ, StateKey: sk, Sender: mallory,
+			Content: json.RawMessage(content), PrevEvents: prev, AuthEvents: auth, Depth: int64(len(r.events) + 1), OriginServerTS: ts})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r.index[ev.ID] = len(r.events)
+		r.events = append(r.events, ev)
+		prev = []string{ev.ID}
+		return ev
+	}
+	create := build("m.room.create", &empty, `{"creator":"`+mallory+`","room_version":"10"}`, nil)
+	member := build("m.room.member", &mallory, `{"membership":"join"}`, []string{create.ID})
+	pl := build("m.room.power_levels", &empty, `{"users":{"`+mallory+`":100}}`, []string{create.ID, member.ID})
+	build("m.room.join_rules", &empty, `{"join_rule":"public"}`, []string{create.ID, member.ID, pl.ID})
+	auth := []string{create.ID, member.ID, pl.ID}
+	build("m.room.history_visibility", &empty, `{"history_visibility":"shared"}`, auth)
+	build("m.room.history_visibility", &empty, `{"history_visibility":"joined"}`, auth)
+	for i := range n {
+		build("m.room.message", nil, fmt.Sprintf(`{"msgtype":"m.text","body":"joined %d"}`, i), auth)
+	}
+	build("m.room.history_visibility", &empty, `{"history_visibility":"shared"}`, auth)
+	for i := range n {
+		build("m.room.message", nil, fmt.Sprintf(`{"msgtype":"m.text","body":"shared %d"}`, i), auth)
+	}
+	peer.Handle("GET", "/_matrix/federation/v1/make_join/", r.makeJoin)
+	peer.Handle("PUT", "/_matrix/federation/v2/send_join/", r.sendJoin)
+	peer.Handle("GET", "/_matrix/federation/v1/backfill/", r.backfill)
+	peer.Handle("GET", "/_matrix/federation/v1/event_auth/", r.authChain)
+	peer.Handle("GET", "/_matrix/federation/v1/state_ids/", r.stateIDs)
+	peer.Handle("GET", "/_matrix/federation/v1/event/", r.event)
+	return r
+}
+
+// A resident that serves all of a room's history, the messages sent while
+// history_visibility was "joined" included: B places them with the state
+// computed forwards from /state_ids at the oldest event of the first
+// answer, so its user sees the room's creation and the "shared" stretch,
+// never the "joined" one, which the state derived backwards from the join
+// (a history_visibility slot left empty, read as "shared") showed.
+func TestFederationBackfillStateComputedForwards(t *testing.T) {
+	hub, err := fedtest.NewHub("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hub.Close() })
+	peer, err := hub.AddPeer("resident.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-b.test")[0]
+	srv := startServer(t, fs.cfg)
+	token := registerUser(t, srv, "bob", "correct horse battery", nil).str("access_token")
+	const n = 40 // the first /backfill answer (50) ends inside the "joined" stretch
+	r := newStretchRoom(t, peer, n)
+	if res := call(t, srv, "POST", "/_matrix/client/v3/join/"+url.PathEscape(r.roomID)+"?server_name=resident.test", token, map[string]any{}); res.status != 200 {
+		t.Fatalf("join: %d %v", res.status, res.body)
+	}
+	cli, err := mautrix.NewClient("http://"+srv.ClientAddr(), id.UserID("@bob:hs-b.test"), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.DefaultHTTPRetries = 0
+	var got []string
+	for _, e := range pageBack(t, cli, r.roomID, 15) {
+		got = append(got, e.id)
+	}
+	// Visible: the creation and the change to "joined" (the state before
+	// each is "shared"), the "shared" stretch (not the change back to it:
+	// the state before that is "joined"), and bob's join.
+	var want []string
+	for _, ev := range r.events[:6] {
+		want = append(want, ev.ID)
+	}
+	for _, ev := range r.events[6+n+1:] {
+		want = append(want, ev.ID)
+	}
+	if len(got) != len(want)+1 || strings.Join(got[:len(want)], " ") != strings.Join(want, " ") {
+		t.Fatalf("bob's /messages serves %d events, want the %d visible of the history then his join:\n%v\nwant\n%v",
+			len(got), len(want), got, want)
+	}
+}
+
+// stateIDs answers /state_ids/{roomId}?event_id= with the state before
+// the event: the last state event of each slot before it in the line
+// (events.yaml; the auth chain of a linear room's state is that state).
+func (r *linearRoom) stateIDs(ctx *fasthttp.RequestCtx) {
+	i, ok := r.index[string(ctx.QueryArgs().Peek("event_id"))]
+	if !ok {
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+		ctx.SetBodyString(`{"errcode":"M_NOT_FOUND","error":"no such event"}`)
+		return
+	}
+	slots := map[event.StateKey]string{}
+	for _, ev := range r.events[:i] {
+		if ev.IsState() {
+			slots[ev.Key()] = ev.ID
+		}
+	}
+	ids := []string{}
+	for _, id := range slots {
+		ids = append(ids, id)
+	}
+	body, _ := json.Marshal(map[string]any{"pdu_ids": ids, "auth_chain_ids": ids})
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
+}
+
+// event answers /event/{eventId}.
+func (r *linearRoom) event(ctx *fasthttp.RequestCtx) {
+	parts := strings.Split(string(ctx.Path()), "/")
+	id, _ := url.PathUnescape(parts[len(parts)-1])
+	i, ok := r.index[id]
+	if !ok {
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+		ctx.SetBodyString(`{"errcode":"M_NOT_FOUND","error":"no such event"}`)
+		return
+	}
+	body, _ := json.Marshal(map[string]any{"origin": "resident.test", "origin_server_ts": time.Now().UnixMilli(),
+		"pdus": []json.RawMessage{r.events[i].Raw}})
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
 }
 
 // authChain answers /event_auth/{roomId}/{eventId} with the event's

@@ -8,6 +8,7 @@ import (
 
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/stateres"
 )
 
 // backfillRequest carries checked events of a /backfill answer (or none,
@@ -16,6 +17,9 @@ import (
 // fields before the reply.
 type backfillRequest struct {
 	evs []*event.Event
+	// states are the states before events of evs whose prev_events are
+	// not held, as /state_ids gave them (slot → event ID).
+	states map[string]stateres.StateMap
 
 	placed      int
 	extremities []persistence.BackwardExtremity
@@ -43,7 +47,17 @@ type BackfillResult struct {
 // left out. With no events it only makes sure the room's backward
 // extremities are computed.
 func (d *Directory) PlaceBackfilled(ctx context.Context, roomID string, evs []*event.Event) (BackfillResult, error) {
-	req := &backfillRequest{evs: evs}
+	return d.PlaceBackfilledAt(ctx, roomID, evs, nil)
+}
+
+// PlaceBackfilledAt is PlaceBackfilled with the states before the events
+// that begin the backfilled stretch (slot → event ID, as /state_ids gives
+// them; every event they name must be held, as an outlier at least). The
+// state of the rest of the stretch is computed forwards from them; an
+// event whose state can be neither computed nor found in states is not
+// placed, nor is anything after it (backfill_place.go).
+func (d *Directory) PlaceBackfilledAt(ctx context.Context, roomID string, evs []*event.Event, states map[string]stateres.StateMap) (BackfillResult, error) {
+	req := &backfillRequest{evs: evs, states: states}
 	if _, err := d.send(ctx, &envelope{roomID: roomID, backfill: req}); err != nil {
 		return BackfillResult{}, err
 	}
@@ -88,6 +102,7 @@ func (a *roomActor) applyBackfill(m *envelope) (string, error, bool) {
 	stale := false
 	if len(evs) > 0 && len(xs) > 0 {
 		p := newPlacement(store, a.roomID, b)
+		p.given = req.states
 		if placed, xs, err = p.place(xs, evs); err != nil {
 			return "", err, false
 		}

@@ -1,13 +1,13 @@
 package room
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/axonhs/axon/persistence"
 	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/stateres"
 )
 
 // placement puts one chunk of backfilled events into a room's
@@ -20,16 +20,24 @@ import (
 // backward extremity reaches are not part of the history asked for and
 // are left out.
 //
-// State. The state after a backfilled event is the state before its
-// child (the lowest one, when it has several). The state before it is the
-// same, except for a state event that holds its own slot there: that slot
-// goes back to the previous holder, which is among the event's auth
-// events for memberships and power levels; when it is not (a topic or a
-// history_visibility change, say), it is the event unsigned.replaces_state
-// names if that is held and of the same slot (an unsigned hint some
-// servers send), and otherwise the slot is left empty, which is the
-// closest the backfilled data can tell. Snapshots are written every
-// persistence.SnapshotInterval groups, as the room's own writer does.
+// State. The state of the history is computed forwards, as the room
+// version's model defines it (rooms v1 "The room state S(E) before E is
+// the resolution of the set of states {S'(E'), S'(E”), ...} after the
+// prev_events"): parents before children, the state before an event is
+// the state after its one prev_event, or the resolution of the states
+// after several (stateres, the room version's algorithm); the state after
+// a state event is the state before it with the event in its slot. A
+// prev_event outside the chunk counts with its stored state after it (a
+// timeline event; outliers' states are not trusted: the outliers written
+// when the room was joined carry the state at the join). An event with a
+// prev_event of unknown state takes the state before it that the
+// Backfiller fetched with /state_ids (PlaceBackfilledAt); without one its state is unknown, and it is left out with everything
+// placed after it, so that no history is served under a guessed state
+// (its history visibility could be "joined"). An event that the state
+// before it does not allow (server-server-api "Checks performed on
+// receipt of a PDU", check 5) is placed rejected, changing no state.
+// Snapshots are written every persistence.SnapshotInterval groups, as
+// the room's own writer does.
 type placement struct {
 	store  *persistence.Store
 	roomID string
@@ -38,9 +46,12 @@ type placement struct {
 	states map[uint64]persistence.StateMap // full states of the groups read or written
 	chains map[uint64]int                  // deltas since the last snapshot, per group
 
-	chunk map[string]*event.Event // the events given, minus those already in the timeline
-	reach reachSet                // those of chunk that will be placed
-	nids  map[string]uint64       // the NIDs of reach
+	chunk map[string]*event.Event      // the events given, minus those already in the timeline
+	reach reachSet                     // those of chunk that will be placed
+	nids  map[string]uint64            // the NIDs of reach
+	after map[string]uint64            // the state groups after the events written
+	byNID map[uint64]string            // nids reversed, built when first needed
+	given map[string]stateres.StateMap // states before events, from /state_ids
 
 	// staleState reports a backfilled redaction of an event of the
 	// current state (backfill_redact.go).
@@ -55,10 +66,10 @@ func newPlacement(store *persistence.Store, roomID string, b *persistence.RoomBa
 		redacted: map[string][]byte{}}
 }
 
-// child is what a placed event needs of one of its children.
+// child is what a placed event needs of one of its children: its
+// depth, which the event goes below.
 type child struct {
-	depth       int64
-	stateBefore uint64
+	depth int64
 }
 
 // place places the ancestors of xs among evs and returns how many were
@@ -100,7 +111,7 @@ func (p *placement) place(xs []persistence.BackwardExtremity, evs []*event.Event
 		}
 		for _, id := range x.Missing {
 			if _, ok := chunk[id]; ok {
-				children[id] = append(children[id], child{depth: rec.Depth, stateBefore: rec.StateBefore})
+				children[id] = append(children[id], child{depth: rec.Depth})
 				roots = append(roots, id)
 			}
 		}
@@ -121,8 +132,8 @@ func (p *placement) place(xs []persistence.BackwardExtremity, evs []*event.Event
 			ready = append(ready, id)
 		}
 	}
-	placed := make(map[string]bool, len(reach))
-	var order []*persistence.StoredEvent
+	var down []string // children first
+	depths := make(map[string]int64, len(reach))
 	for _, id := range reach.sorted(chunk) {
 		// An outlier keeps its NID, so the state groups naming it stay
 		// right; an event not stored gets a new one.
@@ -137,20 +148,30 @@ func (p *placement) place(xs []persistence.BackwardExtremity, evs []*event.Event
 		id := ready[len(ready)-1]
 		ready = ready[:len(ready)-1]
 		ev := chunk[id]
-		rec, err := p.placeOne(ev, children[id])
-		if err != nil {
-			return 0, nil, err
-		}
-		placed[id] = true
-		order = append(order, rec)
+		depth := depthBelow(ev, children[id])
+		depths[id] = depth
+		down = append(down, id)
 		for _, prev := range uniq(ev.PrevEvents) {
 			if !reach[prev] {
 				continue
 			}
-			children[prev] = append(children[prev], child{depth: rec.Depth, stateBefore: rec.StateBefore})
+			children[prev] = append(children[prev], child{depth: depth})
 			if indeg[prev]--; indeg[prev] == 0 {
 				ready = append(ready, prev)
 			}
+		}
+	}
+	p.after = make(map[string]uint64, len(down))
+	placed := make(map[string]bool, len(down))
+	var order []*persistence.StoredEvent // parents first
+	for i := len(down) - 1; i >= 0; i-- {
+		rec, err := p.placeOne(chunk[down[i]], depths[down[i]])
+		if err != nil {
+			return 0, nil, err
+		}
+		if rec != nil {
+			placed[rec.EventID] = true
+			order = append(order, rec)
 		}
 	}
 	stale, err := p.applyRedactions(order)
@@ -162,110 +183,82 @@ func (p *placement) place(xs []persistence.BackwardExtremity, evs []*event.Event
 	return len(order), out, err
 }
 
-// placeOne writes one event below its children.
-func (p *placement) placeOne(ev *event.Event, kids []child) (*persistence.StoredEvent, error) {
-	lowest := kids[0]
+// depthBelow is the depth of an event placed below its children: its
+// own, unless a child sits at or below it.
+func depthBelow(ev *event.Event, kids []child) int64 {
+	lowest := kids[0].depth
 	for _, c := range kids[1:] {
-		if c.depth < lowest.depth {
-			lowest = c
-		}
+		lowest = min(lowest, c.depth)
 	}
-	depth := min(ev.Depth, lowest.depth-1)
+	return min(ev.Depth, lowest-1)
+}
+
+// placeOne writes one event at depth, once its prev_events in the chunk
+// are written, with the state computed forwards (backfill_state.go). It
+// returns nil, writing nothing, for an event whose state is unknown.
+func (p *placement) placeOne(ev *event.Event, depth int64) (*persistence.StoredEvent, error) {
+	before, known, err := p.stateBefore(ev)
+	if err != nil || !known {
+		return nil, err
+	}
 	rec := &persistence.StoredEvent{
 		NID: p.nids[ev.ID], Stream: p.b.NextStream(), Depth: depth, RoomID: p.roomID, EventID: ev.ID,
-		RoomVersion: string(ev.Version.ID), StateAfter: lowest.stateBefore, StateBefore: lowest.stateBefore,
+		RoomVersion: string(ev.Version.ID), StateBefore: before, StateAfter: before,
 		Outcome: persistence.OutcomeAccepted, Raw: ev.Raw,
+	}
+	allowed, err := p.allowed(ev, before)
+	if err != nil {
+		return nil, err
+	}
+	if !allowed {
+		rec.Outcome = persistence.OutcomeRejected
 	}
 	if raw, ok := p.redacted[ev.ID]; ok {
 		rec.Raw, rec.Redacted = raw, true
 	}
-	if ev.IsState() {
-		before, err := p.undo(ev, lowest.stateBefore)
-		if err != nil {
+	if ev.IsState() && allowed {
+		if rec.StateAfter, err = p.withEvent(before, ev.Key(), rec.NID); err != nil {
 			return nil, err
 		}
-		rec.StateBefore = before
 	}
+	p.after[ev.ID] = rec.StateAfter
 	p.b.PutBackfilled(*rec)
+	if rel := relationOf(ev); rel != nil && allowed && !rec.Redacted {
+		// client-server-api "Relationships between events": backfilled
+		// children count in /relations and thread summaries like any.
+		p.b.PutRelation(rel.EventID, rel.RelType, rec.Stream, rec.NID)
+	}
 	return rec, nil
 }
 
-// undo returns the state group before state event ev, given the group
-// after it.
-func (p *placement) undo(ev *event.Event, after uint64) (uint64, error) {
-	st, err := p.state(after)
+// withEvent writes the state group after a state event: the group before
+// it with the event's NID in slot k.
+func (p *placement) withEvent(before uint64, k event.StateKey, nid uint64) (uint64, error) {
+	st, err := p.state(before)
 	if err != nil {
 		return 0, err
 	}
-	k := ev.Key()
-	if st[k] != p.nids[ev.ID] {
-		return after, nil // the event does not hold its slot in the state after it
+	after := make(persistence.StateMap, len(st)+1)
+	for kk, n := range st {
+		after[kk] = n
 	}
-	var prev uint64
-	for _, id := range append(slices.Clone(ev.AuthEvents), replacesState(ev)) {
-		if id == ev.ID || id == "" {
-			continue
-		}
-		nid, key, ok, err := p.stateEventOf(id)
-		if err != nil {
-			return 0, err
-		}
-		if ok && key == k {
-			prev = nid
-			break
-		}
-	}
-	before := make(persistence.StateMap, len(st))
-	for kk, nid := range st {
-		before[kk] = nid
-	}
-	if prev == 0 {
-		delete(before, k)
-	} else {
-		before[k] = prev
-	}
-	g := persistence.StateGroup{RoomID: p.roomID, Parent: after,
-		Entries: []persistence.StateEntry{{Type: k.Type, StateKey: k.StateKey, NID: prev}}}
-	chain, err := p.chain(after)
+	after[k] = nid
+	g := persistence.StateGroup{RoomID: p.roomID, Parent: before,
+		Entries: []persistence.StateEntry{{Type: k.Type, StateKey: k.StateKey, NID: nid}}}
+	chain, err := p.chain(before)
 	if err != nil {
 		return 0, err
 	}
 	id := p.b.NextStateGroup()
-	if chain+1 >= persistence.SnapshotInterval {
-		g = persistence.StateGroup{RoomID: p.roomID, Snapshot: true, Entries: snapshotEntries(before)}
+	if before == 0 || chain+1 >= persistence.SnapshotInterval {
+		g = persistence.StateGroup{RoomID: p.roomID, Snapshot: true, Entries: snapshotEntries(after)}
 		p.chains[id] = 0
 	} else {
 		p.chains[id] = chain + 1
 	}
 	p.b.PutStateGroup(id, g)
-	p.states[id] = before
+	p.states[id] = after
 	return id, nil
-}
-
-// stateEventOf finds the NID and state slot of an auth event: one of the
-// chunk that is being placed (by the NID handed out) or one stored.
-func (p *placement) stateEventOf(id string) (uint64, event.StateKey, bool, error) {
-	if ev, ok := p.chunk[id]; ok && p.reach[id] {
-		if !ev.IsState() {
-			return 0, event.StateKey{}, false, nil
-		}
-		return p.nids[id], ev.Key(), true, nil
-	}
-	rec, err := p.store.EventByID(id)
-	if errors.Is(err, persistence.ErrNotFound) {
-		return 0, event.StateKey{}, false, nil
-	}
-	if err != nil {
-		return 0, event.StateKey{}, false, err
-	}
-	if rec.RoomID != p.roomID || rec.Outcome == persistence.OutcomeRejected {
-		return 0, event.StateKey{}, false, nil
-	}
-	ev, err := rec.Event()
-	if err != nil || !ev.IsState() {
-		return 0, event.StateKey{}, false, err
-	}
-	return rec.NID, ev.Key(), true, nil
 }
 
 func (p *placement) state(group uint64) (persistence.StateMap, error) {
@@ -404,18 +397,4 @@ func uniq(ids []string) []string {
 		}
 	}
 	return out
-}
-
-// replacesState reads unsigned.replaces_state, "" when there is none.
-func replacesState(ev *event.Event) string {
-	if len(ev.Unsigned) == 0 {
-		return ""
-	}
-	var u struct {
-		ReplacesState string `json:"replaces_state"`
-	}
-	if json.Unmarshal(ev.Unsigned, &u) != nil {
-		return ""
-	}
-	return u.ReplacesState
 }

@@ -29,7 +29,7 @@ func (p *placement) applyRedactions(order []*persistence.StoredEvent) (bool, err
 	currentHit := false
 	for _, rec := range order {
 		red := p.chunk[rec.EventID]
-		if red.Type != event.TypeRedaction || red.Redacts == "" {
+		if red.Type != event.TypeRedaction || red.Redacts == "" || rec.Outcome != persistence.OutcomeAccepted {
 			continue
 		}
 		var trec persistence.StoredEvent

@@ -62,6 +62,11 @@ type Backfiller struct {
 	// and the answer is checked again. Without it such events are
 	// refused.
 	FetchAuth BackfillFetchAuth
+	// FetchState, when set, fetches the state before the events that
+	// begin a backfilled stretch (backfill_fetchstate.go). Without it, or
+	// when it fails, the stretch's state is unknown and it is not placed:
+	// history is never served under a guessed state.
+	FetchState BackfillFetchState
 	// PerServer bounds one server's answer (default 10 s); a failing
 	// server passes the turn to the next.
 	PerServer time.Duration
@@ -227,7 +232,11 @@ func (bf *Backfiller) tryServer(ctx context.Context, server, roomID string, v ve
 	if len(verdict.Accepted) == 0 {
 		return 0, nil
 	}
-	res, err := bf.Rooms.PlaceBackfilled(ctx, roomID, verdict.Accepted)
+	states, err := bf.withStates(sctx, server, roomID, v, create, verdict.Accepted)
+	if err != nil {
+		return 0, err
+	}
+	res, err := bf.Rooms.PlaceBackfilledAt(ctx, roomID, verdict.Accepted, states)
 	return res.Placed, err
 }
 

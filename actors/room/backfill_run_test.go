@@ -95,7 +95,8 @@ func backfillFixture(t *testing.T, f *fakeRemotes) (*Backfiller, *remoteHistory)
 	if err := d.Adopt(ctxT(t), Joined{Join: h.join, State: state}); err != nil {
 		t.Fatal(err)
 	}
-	bf := &Backfiller{Rooms: d, Store: st, ServerName: "example.org", Fetch: f.fetch, Check: f.check}
+	bf := &Backfiller{Rooms: d, Store: st, ServerName: "example.org", Fetch: f.fetch, Check: f.check,
+		FetchState: linearStates(h.history)}
 	d.SetBackfiller(bf)
 	return bf, h
 }

@@ -126,9 +126,10 @@ func TestPlaceBackfilled(t *testing.T) {
 		t.Fatalf("extremities after the join: %+v %v", res, err)
 	}
 
-	// The newest four first: the extremity moves back to the oldest of them.
+	// The newest four first, with the state before the oldest of them as
+	// /state_ids gives it: the extremity moves back to the oldest of them.
 	newest := h.history[len(h.history)-4:]
-	res, err = d.PlaceBackfilled(ctxT(t), h.roomID, newest)
+	res, err = d.PlaceBackfilledAt(ctxT(t), h.roomID, newest, stateAt(t, d, h.history, len(h.history)-4))
 	if err != nil || res.Placed != 4 || len(res.Extremities) != 1 || res.Extremities[0].EventID != newest[0].ID ||
 		fmt.Sprint(res.Extremities[0].Missing) != fmt.Sprint(newest[0].PrevEvents) {
 		t.Fatalf("after the newest four: %+v %v", res, err)
@@ -209,7 +210,7 @@ func TestBackwardExtremitiesPersist(t *testing.T) {
 	if err := d.Adopt(ctxT(t), Joined{Join: h.join, State: h.before}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.PlaceBackfilled(ctxT(t), h.roomID, h.history[len(h.history)-2:]); err != nil {
+	if _, err := d.PlaceBackfilledAt(ctxT(t), h.roomID, h.history[len(h.history)-2:], stateAt(t, d, h.history, len(h.history)-2)); err != nil {
 		t.Fatal(err)
 	}
 	xs, err := st.BackwardExtremities(h.roomID)
@@ -218,74 +219,6 @@ func TestBackwardExtremitiesPersist(t *testing.T) {
 	}
 	if bs, _ := st.BackfillState(h.roomID); !bs.Initialised {
 		t.Fatal("backfill state not stored")
-	}
-}
-
-// A state event whose previous holder is not among its auth events (a
-// topic) gives its slot back to the event unsigned.replaces_state names.
-func TestPlaceBackfilledFollowsReplacesState(t *testing.T) {
-	d, st, _ := newDir(t, vfs.NewMem(), Config{})
-	spec, _ := version.Lookup("11")
-	s := remoteSigner(t)
-	r, effs, err := core.Create(core.CreateParams{Creator: carol, Version: spec, Preset: core.PresetPublicChat}, s, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var history []*event.Event
-	for _, e := range effs {
-		history = append(history, e.Event)
-	}
-	propose := func(p core.Proposal) *event.Event {
-		eff, err := r.Propose(p, 2000+int64(len(history)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		history = append(history, eff.Event)
-		return eff.Event
-	}
-	t1 := propose(core.Proposal{Type: "m.room.topic", StateKey: core.StateKeyOf(""), Sender: carol, Content: json.RawMessage(`{"topic":"one"}`)})
-	msg := propose(core.Proposal{Type: "m.room.message", Sender: carol, Content: json.RawMessage(`{"body":"between"}`)})
-	t2 := propose(core.Proposal{Type: "m.room.topic", StateKey: core.StateKeyOf(""), Sender: carol, Content: json.RawMessage(`{"topic":"two"}`)})
-	// What a server that sends the hint puts in the PDU (unsigned is
-	// outside the hashes and signatures).
-	var obj map[string]any
-	_ = json.Unmarshal(t2.Raw, &obj)
-	obj["unsigned"] = map[string]any{"replaces_state": t1.ID}
-	raw, _ := json.Marshal(obj)
-	if t2, err = event.Parse(raw, spec); err != nil {
-		t.Fatal(err)
-	}
-	history[len(history)-1] = t2
-	before := r.StateEvents()
-	e := erin
-	var auth []string
-	for _, ev := range before {
-		if ev.Type == event.TypeCreate || ev.Type == event.TypePowerLevels || ev.Type == event.TypeJoinRules {
-			auth = append(auth, ev.ID)
-		}
-	}
-	join, err := (&event.Proto{RoomID: r.ID(), Type: event.TypeMember, StateKey: &e, Sender: erin, Content: json.RawMessage(`{"membership":"join"}`),
-		PrevEvents: []string{t2.ID}, AuthEvents: auth, Depth: t2.Depth + 1, OriginServerTS: 3000}).Build(spec, "remote.org", s.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Adopt(ctxT(t), Joined{Join: join, State: before}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.PlaceBackfilled(ctxT(t), r.ID(), history); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := st.EventByID(msg.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	state, err := st.StateBefore(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t1rec, _ := st.EventByID(t1.ID)
-	if got := state[event.StateKey{Type: "m.room.topic"}]; got != t1rec.NID {
-		t.Fatalf("topic before the message between: NID %d, want %d (the first topic)", got, t1rec.NID)
 	}
 }
 

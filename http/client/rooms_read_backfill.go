@@ -91,6 +91,9 @@ func (v *roomView) reachedReadable(xs []persistence.BackwardExtremity, from pers
 		if err != nil || ok {
 			return ok, err
 		}
+		if ok, err = v.visibilitySetBelow(se); err != nil || ok {
+			return ok, err
+		}
 	}
 	return false, nil
 }
@@ -134,4 +137,33 @@ func (v *roomView) mayReadBefore(se persistence.StoredEvent) (bool, error) {
 		return false, err
 	}
 	return room.CanSee(sight), nil
+}
+
+// visibilitySetBelow reports whether the history_visibility that hides
+// the history just before se was set by an event this server has not
+// placed in the timeline yet: the history before that event was governed
+// by an earlier setting (client-server-api "History visibility" applies
+// the setting in the state at each event), which may let the user see
+// it, so the stretch it hides is fetched to reach it.
+func (v *roomView) visibilitySetBelow(se persistence.StoredEvent) (bool, error) {
+	if se.RoomID != v.roomID || v.forgotten {
+		return false, nil
+	}
+	g, err := v.group(se.StateBefore)
+	if err != nil {
+		return false, err
+	}
+	nid, ok := g.state[event.StateKey{Type: event.TypeHistoryVisibility}]
+	if !ok {
+		return false, nil
+	}
+	hv, err := v.store.EventByNID(nid)
+	if err != nil {
+		return false, err
+	}
+	if hv.Outlier {
+		return true, nil
+	}
+	in, err := v.store.InTimeline(hv)
+	return !in, err
 }

@@ -46,5 +46,14 @@ func (s *Server) backfiller(rooms *room.Directory) *room.Backfiller {
 			}
 			return federation.FetchAuthChains(ctx, h.Client, h.Keyring, server, roomID, v, create, of, held)
 		},
+		FetchState: func(ctx context.Context, server, roomID string, v version.Spec, create *event.Event, at []*event.Event,
+			held func(id string) (*event.Event, bool, error)) (room.BackfillStates, error) {
+			h := s.handshake()
+			if h == nil {
+				return room.BackfillStates{}, errNoFederation
+			}
+			res, err := federation.FetchStatesBefore(ctx, h.Client, h.Keyring, server, roomID, v, create, at, held)
+			return room.BackfillStates{Events: res.Events, States: res.States}, err
+		},
 	}
 }
