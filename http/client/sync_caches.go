@@ -53,11 +53,28 @@ type groupMembers struct {
 // once. Readers never modify a filter.Filter.
 type filterKey struct{ inline, localpart, id string }
 
+// pushKey names what unread counting reads of one state group for one
+// user: a state group never changes, so neither does the push context
+// built from it.
+type pushKey struct {
+	group  uint64
+	userID string
+}
+
+// pushState is the push context of a user in a state group (its
+// SenderPowerLevel unset) and the room's power levels. Shared and read
+// only: a caller copies the context before setting the sender's level.
+type pushState struct {
+	ctx    push.Context
+	levels powerLevels
+}
+
 // syncCaches are the API's caches for /sync.
 type syncCaches struct {
 	members *boundedMap[uint64, *groupMembers]
 	rules   *boundedMap[string, *push.Ruleset]
 	filters *boundedMap[filterKey, filter.Filter]
+	push    *boundedMap[pushKey, *pushState]
 }
 
 func newSyncCaches() syncCaches {
@@ -65,6 +82,7 @@ func newSyncCaches() syncCaches {
 		members: newBoundedMap[uint64, *groupMembers](16_384),
 		rules:   newBoundedMap[string, *push.Ruleset](100_000),
 		filters: newBoundedMap[filterKey, filter.Filter](4096),
+		push:    newBoundedMap[pushKey, *pushState](100_000),
 	}
 }
 
@@ -104,4 +122,21 @@ func cachedEventHeader(st *persistence.Store, se persistence.StoredEvent) (event
 	}
 	sharedHeaders.put(k, h)
 	return h, nil
+}
+
+// sharedPushEvents holds events decoded for push rule evaluation across
+// requests: each new event is counted for every member of its room, and a
+// stored form never changes. Bounded; a dropped entry is decoded again.
+var sharedPushEvents = newBoundedMap[headerKey, push.Decoded](16_384)
+
+// decodedForPush decodes a stored event for push evaluation through
+// sharedPushEvents.
+func decodedForPush(st *persistence.Store, se persistence.StoredEvent) push.Decoded {
+	k := headerKey{store: st, nid: se.NID, redacted: se.Redacted}
+	if d, ok := sharedPushEvents.get(k); ok {
+		return d
+	}
+	d := push.Decode(se.Raw)
+	sharedPushEvents.put(k, d)
+	return d
 }

@@ -97,14 +97,32 @@ func (b *syncBuilder) summary(v *roomView) (*roomSummary, error) {
 	return s, nil
 }
 
-// pushContext reads what the push rules need of the room once.
+// pushContext returns what the push rules need of the room's current
+// state for the user, built once per state group and user (b.a.caches.push)
+// and copied, so that the caller may set the sender's power level.
 func (b *syncBuilder) pushContext(v *roomView) (*push.Context, error) {
+	key := pushKey{group: v.info.StateGroup, userID: b.req.userID}
+	ps, ok := b.a.caches.push.get(key)
+	if !ok {
+		var err error
+		if ps, err = b.readPushState(v); err != nil {
+			return nil, err
+		}
+		b.a.caches.push.put(key, ps)
+	}
+	b.levels = ps.levels
+	pc := ps.ctx
+	return &pc, nil
+}
+
+// readPushState reads the push context and power levels of the room's
+// current state for the user.
+func (b *syncBuilder) readPushState(v *roomView) (*pushState, error) {
 	rm, err := b.members(v)
 	if err != nil {
 		return nil, err
 	}
-	pc := &push.Context{UserID: b.req.userID, DisplayName: rm.ownName, MemberCount: rm.joined}
-	b.levels = powerLevels{}
+	ps := &pushState{ctx: push.Context{UserID: b.req.userID, DisplayName: rm.ownName, MemberCount: rm.joined}}
 	g, err := v.group(v.info.StateGroup)
 	if err != nil {
 		return nil, err
@@ -118,10 +136,10 @@ func (b *syncBuilder) pushContext(v *roomView) (*push.Context, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.levels = parsePowerLevels(h.Content)
-		pc.NotificationPowerLevels = b.levels.Notifications
+		ps.levels = parsePowerLevels(h.Content)
+		ps.ctx.NotificationPowerLevels = ps.levels.Notifications
 	}
-	return pc, nil
+	return ps, nil
 }
 
 func (b *syncBuilder) powerOf(_ *roomView, userID string) int {

@@ -108,7 +108,7 @@ func (b *syncBuilder) countUnread(v *roomView, from uint64, w *roomWindow) (*unr
 			}
 		}
 		pc.SenderPowerLevel = b.powerOf(v, h.Sender)
-		notify, highlight := push.Evaluate(*b.rules, se.Raw, *pc)
+		notify, highlight := push.EvaluateDecoded(*b.rules, decodedForPush(b.a.cfg.Store, se), *pc)
 		if notify {
 			counts.Notification++
 		}

@@ -25,10 +25,32 @@ type Context struct {
 // rule that matches decides, except that .m.rule.master, when enabled,
 // matches first (spec: "Predefined Rules").
 func Evaluate(rs Ruleset, event json.RawMessage, c Context) (notify, highlight bool) {
+	return EvaluateDecoded(rs, Decode(event), c)
+}
+
+// Decoded is an event decoded for evaluation. Evaluation only reads it, so
+// one Decoded may be evaluated against many users' rules, concurrently:
+// the same new event is counted for every member of its room.
+type Decoded struct {
+	ev map[string]any
+	ok bool // false: the event did not decode
+}
+
+// Decode decodes an event's JSON for EvaluateDecoded.
+func Decode(event json.RawMessage) Decoded {
 	var ev map[string]any
 	dec := json.NewDecoder(bytes.NewReader(event))
 	dec.UseNumber()
 	if dec.Decode(&ev) != nil {
+		return Decoded{}
+	}
+	return Decoded{ev: ev, ok: true}
+}
+
+// EvaluateDecoded is Evaluate on an event decoded by Decode.
+func EvaluateDecoded(rs Ruleset, d Decoded, c Context) (notify, highlight bool) {
+	ev := d.ev
+	if !d.ok {
 		return false, false
 	}
 	if sender, _ := ev["sender"].(string); sender == c.UserID && c.UserID != "" {
