@@ -112,7 +112,7 @@ func (b *RoomBatch) PutTxn(userID, deviceID, txnID string, r TxnRecord) {
 // PutMembership records userID's membership in a room.
 func (b *RoomBatch) PutMembership(userID string, m UserMembership) {
 	if b.check(userID, m.RoomID) {
-		b.setJSON(userRoomKey(userID, m.RoomID), m)
+		b.set(userRoomKey(userID, m.RoomID), encodeMembership(m))
 	}
 }
 

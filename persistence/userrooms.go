@@ -1,7 +1,9 @@
 package persistence
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -16,12 +18,18 @@ func (s *Store) Membership(userID, roomID string) (UserMembership, error) {
 	if len(userID) > maxKeyComponentBytes || len(roomID) > maxKeyComponentBytes {
 		return m, nil
 	}
-	err := s.getJSON(userRoomKey(userID, roomID), &m)
+	v, err := s.getRaw(userRoomKey(userID, roomID))
 	if err == ErrNotFound {
-		return UserMembership{RoomID: roomID, Membership: event.MembershipLeave}, nil
+		return m, nil
+	}
+	if err != nil {
+		return m, err
+	}
+	if err := decodeMembership(v, &m); err != nil {
+		return m, err
 	}
 	m.RoomID = roomID
-	return m, err
+	return m, nil
 }
 
 // UserRooms lists the rooms userID has a membership in, with that
@@ -44,8 +52,8 @@ func (s *Store) UserRooms(userID string, memberships ...string) ([]UserMembershi
 			return nil, fmt.Errorf("%w: user room key", ErrCorrupt)
 		}
 		var m UserMembership
-		if err := json.Unmarshal(it.Value(), &m); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		if err := decodeMembership(it.Value(), &m); err != nil {
+			return nil, err
 		}
 		m.RoomID = roomID
 		if len(memberships) == 0 || contains(memberships, m.Membership) {
@@ -53,6 +61,63 @@ func (s *Store) UserRooms(userID string, memberships ...string) ([]UserMembershi
 		}
 	}
 	return out, it.Error()
+}
+
+// The membership record under userRoomKey: the version byte
+// membershipRecordV1, the event NID and the stream position as uvarints,
+// then the membership. A sync reads one per room of the user, so it is
+// binary; records written before it are JSON objects (their first byte is
+// '{'), and both are read.
+const membershipRecordV1 = 1
+
+// errMembershipRecord reports a membership record that does not decode.
+var errMembershipRecord = errors.New("persistence: membership record")
+
+// encodeMembership writes a membership record (the room ID is in the key).
+func encodeMembership(m UserMembership) []byte {
+	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(m.Membership))
+	b = append(b, membershipRecordV1)
+	b = binary.AppendUvarint(b, m.EventNID)
+	b = binary.AppendUvarint(b, m.Stream)
+	return append(b, m.Membership...)
+}
+
+// decodeMembership reads a membership record of either form into m,
+// leaving m.RoomID alone.
+func decodeMembership(v []byte, m *UserMembership) error {
+	if len(v) > 0 && v[0] == '{' {
+		if err := json.Unmarshal(v, m); err != nil {
+			return fmt.Errorf("%w: %w: %v", ErrCorrupt, errMembershipRecord, err)
+		}
+		return nil
+	}
+	if len(v) == 0 || v[0] != membershipRecordV1 {
+		return fmt.Errorf("%w: %w: unknown form", ErrCorrupt, errMembershipRecord)
+	}
+	rest := v[1:]
+	nid, n := binary.Uvarint(rest)
+	if n <= 0 {
+		return fmt.Errorf("%w: %w: event NID", ErrCorrupt, errMembershipRecord)
+	}
+	rest = rest[n:]
+	stream, n := binary.Uvarint(rest)
+	if n <= 0 {
+		return fmt.Errorf("%w: %w: stream position", ErrCorrupt, errMembershipRecord)
+	}
+	m.EventNID, m.Stream, m.Membership = nid, stream, internMembership(rest[n:])
+	return nil
+}
+
+// internMembership returns the membership as a string, without an
+// allocation for the five the spec defines.
+func internMembership(b []byte) string {
+	for _, m := range [...]string{event.MembershipJoin, event.MembershipLeave, event.MembershipInvite,
+		event.MembershipBan, event.MembershipKnock} {
+		if string(b) == m {
+			return m
+		}
+	}
+	return string(b)
 }
 
 func contains(list []string, s string) bool {
