@@ -280,6 +280,55 @@ func TestFederationBackfillVisibilityMatchesResident(t *testing.T) {
 	}
 }
 
+// When no server can give the history before the join, the page that
+// reaches it still ends with an end token (more events exist:
+// message_pagination.yaml omits end only when none are available), and
+// the next page, empty, has none: a client paging back stops instead of
+// looping on empty pages.
+func TestFederationBackfillStalledPageEnds(t *testing.T) {
+	hub, err := fedtest.NewHub("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hub.Close() })
+	peer, err := hub.AddPeer("resident.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-b.test")[0]
+	srv := startServer(t, fs.cfg)
+	token := registerUser(t, srv, "bob", "correct horse battery", nil).str("access_token")
+	r := newLinearRoom(t, peer, 30)
+	r.down.Store(true)
+	if res := call(t, srv, "POST", "/_matrix/client/v3/join/"+url.PathEscape(r.roomID)+"?server_name=resident.test", token, map[string]any{}); res.status != 200 {
+		t.Fatalf("join: %d %v", res.status, res.body)
+	}
+	cli, err := mautrix.NewClient("http://"+srv.ClientAddr(), id.UserID("@bob:hs-b.test"), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.DefaultHTTPRetries = 0
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	first, err := cli.Messages(ctx, id.RoomID(r.roomID), "", "", mautrix.DirectionBackward, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Chunk) != 1 || first.Chunk[0].Type.Type != "m.room.member" || first.End == "" {
+		t.Fatalf("first page: %d events, end %q; want bob's join and an end token", len(first.Chunk), first.End)
+	}
+	second, err := cli.Messages(ctx, id.RoomID(r.roomID), first.End, "", mautrix.DirectionBackward, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Chunk) != 0 || second.End != "" {
+		t.Fatalf("second page: %d events, end %q; want none and no end token", len(second.Chunk), second.End)
+	}
+	if got := pageBack(t, cli, r.roomID, 10); len(got) != 1 {
+		t.Fatalf("a walk back serves %d events, want bob's join", len(got))
+	}
+}
+
 // historyRoom is a version 10 room of resident.test, a fake server that
 // answers make_join, send_join and /backfill. Its history is thirty
 // messages; besides them, its /backfill answer holds a message with a
@@ -445,6 +494,8 @@ type linearRoom struct {
 	// out (as a partial state would); eventAuth counts /event_auth calls.
 	daveJoin  *event.Event
 	eventAuth atomic.Int32
+	// down makes /backfill fail.
+	down atomic.Bool
 }
 
 func newLinearRoom(tb testing.TB, peer *fedtest.Peer, n int) *linearRoom {
@@ -694,6 +745,11 @@ func (r *linearRoom) sendJoin(ctx *fasthttp.RequestCtx) {
 // backfill serves the newest of the events v names and the limit-1
 // before it, newest first (backfill.yaml).
 func (r *linearRoom) backfill(ctx *fasthttp.RequestCtx) {
+	if r.down.Load() {
+		ctx.SetStatusCode(fasthttp.StatusBadGateway)
+		ctx.SetBodyString(`{"errcode":"M_UNKNOWN","error":"down"}`)
+		return
+	}
 	top := -1
 	for _, v := range ctx.QueryArgs().PeekMulti("v") {
 		if i, ok := r.index[string(v)]; ok && i > top {

@@ -64,13 +64,30 @@ func (a *API) backfillPage(ctx context.Context, v *roomView, from persistence.To
 			a.log.Info("backfill failed", zap.String("room_id", v.roomID), zap.Error(err))
 		}
 		if placed == 0 {
-			return p, nil
+			return stalledPage(p), nil
 		}
 		if p, err = v.walk(from, stop, true, limit, f); err != nil {
 			return p, err
 		}
 	}
 	return p, nil
+}
+
+// stalledPage is a backwards page that reached history the user may read
+// but that no server gave now. Further events exist, so the page keeps an
+// end token ("If no further events are available [...] this property is
+// omitted", message_pagination.yaml) when it holds events: the token
+// continues after its last event, and the client asking with it comes
+// back for the history. An empty page omits it: a client pages "until no
+// end property is returned", and an end token on an empty page while no
+// server can give the history would have it loop for as long as that
+// lasts. A full page already has its token.
+func stalledPage(p timelinePage) timelinePage {
+	if p.more || len(p.events) == 0 {
+		return p
+	}
+	p.more, p.next = true, afterEvent(p.events[len(p.events)-1].Topo(), true)
+	return p
 }
 
 // reachedReadable reports whether the page reached a backward extremity

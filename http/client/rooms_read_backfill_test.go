@@ -35,3 +35,28 @@ func TestReachedExtremity(t *testing.T) {
 		}
 	}
 }
+
+// A page that reached history no server could give keeps an end token
+// when it holds events (more exists), continuing after its last event; an
+// empty one omits it, so that a client paging back stops; a full page
+// keeps its own.
+func TestStalledPage(t *testing.T) {
+	at := func(d int64) persistence.Topo { return persistence.Topo{Depth: d, Stream: uint64(d)} }
+	ev := func(d int64) persistence.StoredEvent { return persistence.StoredEvent{Depth: d, Stream: uint64(d)} }
+	cases := []struct {
+		name     string
+		in       timelinePage
+		more     bool
+		wantNext persistence.Topo
+	}{
+		{"short page with events", timelinePage{events: []persistence.StoredEvent{ev(9), ev(7)}, next: at(0)}, true, at(7)},
+		{"empty page", timelinePage{next: at(7)}, false, at(7)},
+		{"full page", timelinePage{events: []persistence.StoredEvent{ev(9), ev(7)}, next: at(7), more: true}, true, at(7)},
+	}
+	for _, c := range cases {
+		got := stalledPage(c.in)
+		if got.more != c.more || got.next != c.wantNext || len(got.events) != len(c.in.events) {
+			t.Errorf("%s: more %v next %+v, want more %v next %+v", c.name, got.more, got.next, c.more, c.wantNext)
+		}
+	}
+}
