@@ -58,19 +58,21 @@ func contentMembership(c json.RawMessage) string {
 }
 
 func storedVisibility(se persistence.StoredEvent) string {
-	h, err := decodeEventHeader(se.Raw)
-	if err != nil {
-		return ""
-	}
-	return contentVisibility(h.Content)
+	return storedContentFact(se, factVisibility, func(h eventHeader, err error) string {
+		if err != nil {
+			return ""
+		}
+		return contentVisibility(h.Content)
+	})
 }
 
 func storedMembership(se persistence.StoredEvent) string {
-	h, err := decodeEventHeader(se.Raw)
-	if err != nil {
-		return event.MembershipLeave
-	}
-	return contentMembership(h.Content)
+	return storedContentFact(se, factMembership, func(h eventHeader, err error) string {
+		if err != nil {
+			return event.MembershipLeave
+		}
+		return contentMembership(h.Content)
+	})
 }
 
 // formatClientEvent writes a stored event in the client format
