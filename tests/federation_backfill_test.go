@@ -280,6 +280,73 @@ func TestFederationBackfillVisibilityMatchesResident(t *testing.T) {
 	}
 }
 
+// A thread on A, before B's user joins: once B has backfilled it, B's
+// /relations of the root lists the replies, and /threads serves the root
+// with its thread summary, as A does.
+func TestFederationBackfillRelations(t *testing.T) {
+	tr := newTrio(t)
+	cr := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{
+		"preset": "public_chat", "room_alias_name": "threads"})
+	if cr.status != 200 {
+		t.Fatalf("createRoom: %d %v", cr.status, cr.body)
+	}
+	roomID := cr.str("room_id")
+	root := tr.say(alice, roomID, "root", "thread root")
+	var replies []string
+	for i := range 3 {
+		r := tr.as(alice, "PUT", "/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/send/m.room.message/"+fmt.Sprintf("reply%d", i),
+			map[string]any{"msgtype": "m.text", "body": fmt.Sprintf("reply %d", i),
+				"m.relates_to": map[string]any{"rel_type": "m.thread", "event_id": root}})
+		if r.status != 200 {
+			t.Fatalf("reply %d: %d %v", i, r.status, r.body)
+		}
+		replies = append(replies, r.str("event_id"))
+	}
+	if r := tr.as(bob, "POST", "/_matrix/client/v3/join/"+url.PathEscape("#threads:hs-a.test"), map[string]any{}); r.status != 200 {
+		t.Fatalf("bob joins: %d %v", r.status, r.body)
+	}
+	tr.waitMembership(roomID, bob, "join", alice, bob)
+	onB := pageBack(t, tr.mautrixAs(bob), roomID, 20)
+	if got := bodiesOf(onB); len(got) != 4 {
+		t.Fatalf("bob's /messages: %v", got)
+	}
+	relPath := "/_matrix/client/v1/rooms/" + url.PathEscape(roomID) + "/relations/" + url.PathEscape(root) + "/m.thread"
+	for _, uid := range []string{alice, bob} {
+		rel := tr.as(uid, "GET", relPath, nil)
+		if rel.status != 200 {
+			t.Fatalf("%s /relations: %d %v", uid, rel.status, rel.body)
+		}
+		chunk, _ := rel.body["chunk"].([]any)
+		var got []string
+		for _, c := range chunk {
+			got = append(got, c.(map[string]any)["event_id"].(string))
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(replies))
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s /relations of the root: %v, want %v", uid, got, want)
+		}
+	}
+	for _, uid := range []string{alice, bob} {
+		th := tr.as(uid, "GET", "/_matrix/client/v1/rooms/"+url.PathEscape(roomID)+"/threads", nil)
+		if th.status != 200 {
+			t.Fatalf("%s /threads: %d %v", uid, th.status, th.body)
+		}
+		chunk, _ := th.body["chunk"].([]any)
+		if len(chunk) != 1 {
+			t.Fatalf("%s /threads lists %d roots, want 1: %v", uid, len(chunk), th.body)
+		}
+		rootEv, _ := chunk[0].(map[string]any)
+		unsigned, _ := rootEv["unsigned"].(map[string]any)
+		rels, _ := unsigned["m.relations"].(map[string]any)
+		thread, _ := rels["m.thread"].(map[string]any)
+		latest, _ := thread["latest_event"].(map[string]any)
+		if n, _ := thread["count"].(float64); rootEv["event_id"] != root || n != 3 || latest["event_id"] != replies[2] {
+			t.Fatalf("%s: the thread root carries %v, want a count of 3 and the last reply", uid, unsigned)
+		}
+	}
+}
+
 // When no server can give the history before the join, the page that
 // reaches it still ends with an end token (more events exist:
 // message_pagination.yaml omits end only when none are available), and
