@@ -30,3 +30,26 @@ func (s *Store) OutboxFrom(destination string, from uint64, limit int) ([]Outbox
 	}
 	return out, it.Error()
 }
+
+// OutboxAck is one answered transaction: the rows it carried and its
+// destination's new state.
+type OutboxAck struct {
+	Destination string
+	Streams     []uint64
+	State       DestinationState
+}
+
+// AckOutboxes is AckOutbox for many destinations in one batch (one commit
+// instead of one per transaction, which under a fan-out to hundreds of
+// servers would queue in Pebble's commit pipeline ahead of the room
+// batches that answer clients). Like AckOutbox it does not wait for fsync.
+func (s *Store) AckOutboxes(acks []OutboxAck) error {
+	b := s.NewBatch()
+	for _, a := range acks {
+		for _, pos := range a.Streams {
+			b.delete(outboxKey(a.Destination, pos))
+		}
+		b.PutDestination(a.Destination, a.State)
+	}
+	return b.CommitNoSync()
+}

@@ -48,3 +48,41 @@ func TestOutboxFrom(t *testing.T) {
 		}
 	}
 }
+
+func TestAckOutboxes(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b := s.NewBatch()
+	for _, d := range []string{"a.test", "b.test"} {
+		for _, st := range []uint64{1, 2, 3} {
+			b.PutOutbox(d, st, st)
+		}
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	err = s.AckOutboxes([]OutboxAck{
+		{Destination: "a.test", Streams: []uint64{1, 2}, State: DestinationState{Seq: 7}},
+		{Destination: "b.test", Streams: []uint64{3}, State: DestinationState{Seq: 9, Failures: 0}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d, want := range map[string][]uint64{"a.test": {3}, "b.test": {1, 2}} {
+		rows, err := s.Outbox(d, 10)
+		if err != nil || len(rows) != len(want) {
+			t.Fatalf("%s: %v %v, want %v", d, rows, err, want)
+		}
+		for i, r := range rows {
+			if r.Stream != want[i] {
+				t.Errorf("%s: %v, want %v", d, rows, want)
+			}
+		}
+	}
+	if st, err := s.Destination("b.test"); err != nil || st.Seq != 9 {
+		t.Errorf("b.test state %+v %v", st, err)
+	}
+}

@@ -241,7 +241,7 @@ func (a *serverActor) send(ctx actor.Context, txn *pendingTxn) {
 		if err == nil && len(txn.streams) > 0 {
 			st.TxnID, st.Streams, st.Failures, st.RetryAtMS = "", nil, 0, 0
 			st.LastSuccessMS = d.cfg.Now().UnixMilli()
-			err = d.ackErr(d.cfg.Store.AckOutbox(dest, txn.streams, st))
+			err = d.ackErr(d.acks.ack(dest, txn.streams, st))
 		}
 		d.root.Send(self, sent{txn: txn, err: err})
 	}()

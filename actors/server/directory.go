@@ -84,6 +84,7 @@ type Directory struct {
 	seed    maphash.Seed
 	epoch   string
 	pdus    *pduCache
+	acks    *acker
 	stopped atomic.Bool
 	// ctx is cancelled by Stop, ending requests in flight; work counts
 	// the goroutines that use the store, which Stop waits for.
@@ -147,6 +148,7 @@ func NewDirectory(sys *actors.System, cfg Config) (*Directory, error) {
 		// of a later run never repeat an earlier one's, which the receiver
 		// would take for a resend and skip.
 		epoch: fmt.Sprintf("%x", cfg.Now().UnixNano())}
+	d.acks = newAcker(cfg.Store)
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	for range cfg.Shards {
 		sh := newShard(d)
@@ -222,7 +224,7 @@ func (d *Directory) Stop(ctx context.Context) error {
 		d.root.Poison(pid)
 	}
 	done := make(chan struct{})
-	go func() { d.work.closeAndWait(); close(done) }()
+	go func() { d.work.closeAndWait(); d.acks.stop(); close(done) }()
 	select {
 	case <-done:
 		return nil
