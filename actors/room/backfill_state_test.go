@@ -251,3 +251,92 @@ func TestPlaceBackfilledIndexesRelations(t *testing.T) {
 		t.Fatalf("the thread's child: %+v %v", rec, err)
 	}
 }
+
+// A fork in backfilled history: the state before the event that merges
+// two branches is the resolution of the states after them (rooms v1
+// "the resolution of the set of states after the prev_events"), computed
+// with the room version's algorithm.
+func TestPlaceBackfilledResolvesForks(t *testing.T) {
+	d, st, _ := newDir(t, vfs.NewMem(), Config{})
+	history, _, before := visibilityHistory(t)
+	spec, _ := version.Lookup("11")
+	key := remoteSigner(t).Key
+	var auth []string
+	for _, ev := range before {
+		if ev.Type == event.TypeCreate || ev.Type == event.TypePowerLevels || (ev.Type == event.TypeMember && *ev.StateKey == carol) {
+			auth = append(auth, ev.ID)
+		}
+	}
+	base := history[len(history)-1]
+	build := func(typ string, sk *string, content string, prev []string, depth, ts int64) *event.Event {
+		ev, err := (&event.Proto{RoomID: base.RoomID, Type: typ, StateKey: sk, Sender: carol, Content: json.RawMessage(content),
+			PrevEvents: prev, AuthEvents: auth, Depth: depth, OriginServerTS: ts}).Build(spec, "remote.org", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	empty := ""
+	topicA := build("m.room.topic", &empty, `{"topic":"a"}`, []string{base.ID}, base.Depth+1, 5000)
+	hvB := build(event.TypeHistoryVisibility, &empty, `{"history_visibility":"joined"}`, []string{base.ID}, base.Depth+1, 5001)
+	topicB := build("m.room.topic", &empty, `{"topic":"b"}`, []string{hvB.ID}, base.Depth+2, 5002)
+	merge := build("m.room.message", nil, `{"body":"merge"}`, []string{topicA.ID, topicB.ID}, base.Depth+3, 5003)
+	e := erin
+	joinAuth := []string{}
+	for _, ev := range before {
+		if ev.Type == event.TypeCreate || ev.Type == event.TypePowerLevels || ev.Type == event.TypeJoinRules {
+			joinAuth = append(joinAuth, ev.ID)
+		}
+	}
+	join, err := (&event.Proto{RoomID: base.RoomID, Type: event.TypeMember, StateKey: &e, Sender: erin, Content: json.RawMessage(`{"membership":"join"}`),
+		PrevEvents: []string{merge.ID}, AuthEvents: joinAuth, Depth: merge.Depth + 1, OriginServerTS: 6000}).Build(spec, "remote.org", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(slices.Clone(history), topicA, hvB, topicB, merge)
+	if err := d.Adopt(ctxT(t), Joined{Join: join, State: before}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := d.PlaceBackfilled(ctxT(t), base.RoomID, all); err != nil || res.Placed != len(all) {
+		t.Fatalf("%+v %v", res, err)
+	}
+
+	after := func(evs []*event.Event) stateres.StateMap { return linearStateBefore(evs, len(evs)) }
+	branchA := append(slices.Clone(history), topicA)
+	branchB := append(slices.Clone(history), hvB, topicB)
+	events := stateres.EventMap{}
+	events.Add(all...)
+	want, err := stateres.Resolve(spec, []stateres.StateMap{after(branchA), after(branchB)}, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.EventByID(merge.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.StateBefore(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d slots before the merge, want %d", len(got), len(want))
+	}
+	for k, id := range want {
+		nid, err := st.EventNID(id)
+		if err != nil || got[k] != nid {
+			t.Fatalf("slot %v before the merge: NID %d, want %s (NID %d, %v)", k, got[k], id, nid, err)
+		}
+	}
+	// The branches' own states stay apart.
+	recA, _ := st.EventByID(topicA.ID)
+	sA, _ := st.StateAfter(recA)
+	nidA, _ := st.EventNID(topicA.ID)
+	if sA[event.StateKey{Type: "m.room.topic"}] != nidA {
+		t.Fatal("the state after topic a does not hold it")
+	}
+	recHV, _ := st.EventByID(history[len(history)-3].ID) // the change to "shared"
+	sHV, _ := st.StateAfter(recHV)
+	if sA[event.StateKey{Type: event.TypeHistoryVisibility}] != sHV[event.StateKey{Type: event.TypeHistoryVisibility}] {
+		t.Fatal("branch a sees branch b's history_visibility")
+	}
+}
