@@ -42,6 +42,9 @@ type syncBuilder struct {
 
 // buildSync reads everything of the user between req.since and cur.
 func (a *API) buildSync(req *syncRequest, cur syncToken) (*syncResponse, error) {
+	if req.since != nil && !req.fullState && cur == *req.since {
+		return a.unchangedSync(req, cur)
+	}
 	b := &syncBuilder{a: a, req: req, to: cur, now: a.readNow(), initial: req.since == nil,
 		changed: map[string]bool{}, left: map[string]bool{}, resp: &syncResponse{}}
 	if req.since != nil {
