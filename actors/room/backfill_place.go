@@ -46,12 +46,13 @@ type placement struct {
 	states map[uint64]persistence.StateMap // full states of the groups read or written
 	chains map[uint64]int                  // deltas since the last snapshot, per group
 
-	chunk map[string]*event.Event      // the events given, minus those already in the timeline
-	reach reachSet                     // those of chunk that will be placed
-	nids  map[string]uint64            // the NIDs of reach
-	after map[string]uint64            // the state groups after the events written
-	byNID map[uint64]string            // nids reversed, built when first needed
-	given map[string]stateres.StateMap // states before events, from /state_ids
+	chunk  map[string]*event.Event      // the events given, minus those already in the timeline
+	reach  reachSet                     // those of chunk that will be placed
+	nids   map[string]uint64            // the NIDs of reach
+	after  map[string]uint64            // the state groups after the events written
+	byNID  map[uint64]string            // nids reversed, built when first needed
+	given  map[string]stateres.StateMap // states before events, from /state_ids
+	parsed map[uint64]*event.Event      // state events read by the auth checks, by NID
 
 	// staleState reports a backfilled redaction of an event of the
 	// current state (backfill_redact.go).

@@ -205,6 +205,11 @@ func (s *lazyState) Get(k event.StateKey) *event.Event {
 	if !ok || s.err != nil {
 		return nil
 	}
+	// The same few events (create, power levels, the senders'
+	// memberships) answer most checks of a chunk: each is parsed once.
+	if ev, ok := s.p.parsed[nid]; ok {
+		return ev
+	}
 	id, err := s.p.idOf(nid)
 	if err != nil {
 		s.err = err
@@ -215,6 +220,10 @@ func (s *lazyState) Get(k event.StateKey) *event.Event {
 		s.err = err
 		return nil
 	}
+	if s.p.parsed == nil {
+		s.p.parsed = make(map[uint64]*event.Event)
+	}
+	s.p.parsed[nid] = ev
 	return ev
 }
 
