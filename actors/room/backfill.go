@@ -40,12 +40,15 @@ type BackfillResult struct {
 // checked, to the room actor. The actor places the ancestors of the
 // room's backward extremities among them before the events they precede
 // (server-server-api "Backfilling and retrieving missing events"), gives
-// each a state derived from the state before its child, moves the
-// backward extremities back, and commits that as one batch of its own,
-// without positions in the room's stream: /messages serves them, /sync
-// never does. Events that are not ancestors of a backward extremity are
-// left out. With no events it only makes sure the room's backward
-// extremities are computed.
+// each the state computed forwards from the states after its prev_events
+// (backfill_place.go), indexes their relations, moves the backward
+// extremities back, and commits that as one batch of its own, without
+// positions in the room's stream: /messages serves them, /sync never
+// does. Events that are not ancestors of a backward extremity are left
+// out, and so are events whose state is unknown: here, those whose
+// prev_events are not all in the timeline or among evs (see
+// PlaceBackfilledAt). With no events it only makes sure the room's
+// backward extremities are computed.
 func (d *Directory) PlaceBackfilled(ctx context.Context, roomID string, evs []*event.Event) (BackfillResult, error) {
 	return d.PlaceBackfilledAt(ctx, roomID, evs, nil)
 }
