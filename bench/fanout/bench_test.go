@@ -36,7 +36,7 @@ func BenchmarkFanout(b *testing.B) {
 		o := smokeOptions(tg, dir)
 		o.servers, o.ipBase, o.rate, o.duration, o.drain = *benchServers, "127.0.5.1", *benchRate, *benchDuration, time.Minute
 		o.senders, o.joinWidth, o.verifyEvery, o.jsonPath, o.htmlPath = *benchSenders, 16, 200, "", ""
-		o.port = freePort(b, o.ipBase)
+		o.port, o.probeGap = freePort(b, o.ipBase), time.Second
 		if *benchProfile != "" {
 			o.phaseHook = func(begin bool) {
 				if !begin {

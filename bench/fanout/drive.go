@@ -21,12 +21,9 @@ import (
 
 // probes is the number of single messages sent one at a time before the
 // timed phase, each waited for at every destination and followed by
-// probeGap of quiet: the latency of one message into an idle room (and the
-// warm-up of every connection).
-const (
-	probes   = 5
-	probeGap = time.Second
-)
+// -probe-gap of quiet: the latency of one message into an idle room (and
+// the warm-up of every connection).
+const probes = 5
 
 // run sets up, drives the traffic, checks deliveries and writes the
 // outputs. Whatever happens after the target answered, the JSON and HTML
@@ -119,7 +116,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		if err := r.aborted(); err != nil {
 			return r.finish(sum, srv, 0, out, err)
 		}
-		time.Sleep(probeGap)
+		time.Sleep(o.probeGap)
 	}
 	ps := probeSeries.Stats()
 	fmt.Fprintf(out, "one message into the room reaches all %d servers: p50 %s, p99 %s, max %s (%d single messages)\n",

@@ -36,6 +36,7 @@ func main() {
 	flag.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress lines when stdout is not a terminal")
 	flag.IntVar(&o.verifyEvery, "verify-every", 50, "check the X-Matrix signature and every PDU's signatures and hashes of one transaction in this many (0: none)")
 	flag.IntVar(&o.joinWidth, "join-width", 8, "joins over federation in flight at once")
+	flag.DurationVar(&o.probeGap, "probe-gap", time.Second, "quiet after each of the single messages sent before the timed phase, so that the next one meets an idle room")
 	flag.BoolVar(&o.ramp, "ramp", false, "raise the rate by -ramp-factor every -ramp-step until the delivery p99 passes -p99; prints the ceiling")
 	flag.Float64Var(&o.rampFactor, "ramp-factor", 1.5, "rate multiplier per ramp step")
 	flag.DurationVar(&o.rampStep, "ramp-step", 10*time.Second, "length of a ramp step")

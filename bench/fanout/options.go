@@ -51,6 +51,7 @@ type options struct {
 	progress     time.Duration
 	verifyEvery  int
 	joinWidth    int
+	probeGap     time.Duration
 
 	ramp       bool
 	rampFactor float64
@@ -83,8 +84,8 @@ func (o *options) validate() error {
 		return fmt.Errorf("%w: -pid %d", ErrOptions, o.pid)
 	case o.prefix == "" || strings.ContainsAny(o.prefix, ":@ /"):
 		return fmt.Errorf("%w: -prefix %q must be a plain localpart prefix", ErrOptions, o.prefix)
-	case o.verifyEvery < 0 || o.joinWidth < 1:
-		return fmt.Errorf("%w: -verify-every must not be negative, -join-width at least 1", ErrOptions)
+	case o.verifyEvery < 0 || o.joinWidth < 1 || o.probeGap < 0:
+		return fmt.Errorf("%w: -verify-every and -probe-gap must not be negative, -join-width at least 1", ErrOptions)
 	case o.ramp && (o.rampFactor <= 1 || o.rampStep <= 0 || o.p99 <= 0):
 		return fmt.Errorf("%w: -ramp needs -ramp-factor > 1, a positive -ramp-step and -p99", ErrOptions)
 	case o.ramp && o.down > 0:
