@@ -125,7 +125,9 @@ func (p *placement) resolve(ev *event.Event, groups []uint64) (uint64, bool, err
 	}
 	res, err := stateres.Resolve(ev.Version, sets, placementEvents{p})
 	if err != nil {
-		return 0, false, fmt.Errorf("resolving the state before %s: %w", ev.ID, err)
+		// An auth chain this server does not hold whole: the state
+		// before ev is unknown, and ev is left out like any such event.
+		return 0, false, nil
 	}
 	st := make(persistence.StateMap, len(res))
 	for k, id := range res {
