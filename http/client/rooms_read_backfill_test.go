@@ -9,7 +9,7 @@ import (
 // A backwards page reaches a backward extremity when the extremity is at
 // or below the page's start and the page went past it (it holds events
 // below it, or found nothing more), and not below a stop position.
-func TestReachedExtremity(t *testing.T) {
+func TestBackfillReachedExtremity(t *testing.T) {
 	at := func(d int64) persistence.Topo { return persistence.Topo{Depth: d, Stream: uint64(d)} }
 	stop := at(3)
 	cases := []struct {
@@ -40,7 +40,7 @@ func TestReachedExtremity(t *testing.T) {
 // when it holds events (more exists), continuing after its last event; an
 // empty one omits it, so that a client paging back stops; a full page
 // keeps its own.
-func TestStalledPage(t *testing.T) {
+func TestBackfillStalledPage(t *testing.T) {
 	at := func(d int64) persistence.Topo { return persistence.Topo{Depth: d, Stream: uint64(d)} }
 	ev := func(d int64) persistence.StoredEvent { return persistence.StoredEvent{Depth: d, Stream: uint64(d)} }
 	cases := []struct {
