@@ -26,17 +26,23 @@ type BackfillStates struct {
 
 // oldestOf lists the accepted events of an answer that begin a stretch:
 // one of their prev_events is neither in the answer nor in the timeline,
-// so the state before them cannot be computed here.
-func (bf *Backfiller) oldestOf(accepted []*event.Event) ([]*event.Event, error) {
-	in := make(map[string]bool, len(accepted))
+// so the state before them cannot be computed here. Only events the
+// placement will reach from the missing events asked for (from) count,
+// so that events on no path to them never use up the fetches.
+func (bf *Backfiller) oldestOf(accepted []*event.Event, from []string) ([]*event.Event, error) {
+	in := make(map[string]*event.Event, len(accepted))
 	for _, ev := range accepted {
-		in[ev.ID] = true
+		in[ev.ID] = ev
 	}
+	reach := reachable(in, from)
 	var out []*event.Event
 	for _, ev := range accepted {
+		if !reach[ev.ID] {
+			continue
+		}
 		p := &placement{store: bf.Store, roomID: ev.RoomID}
 		for _, prev := range ev.PrevEvents {
-			if in[prev] {
+			if _, ok := in[prev]; ok {
 				continue
 			}
 			_, ok, err := p.heldStateAfter(prev)
@@ -58,11 +64,11 @@ func (bf *Backfiller) oldestOf(accepted []*event.Event) ([]*event.Event, error) 
 // state could not be obtained is left without one (and so is not
 // placed).
 func (bf *Backfiller) withStates(ctx context.Context, server, roomID string, v version.Spec, create *event.Event,
-	accepted []*event.Event) (map[string]stateres.StateMap, error) {
+	accepted []*event.Event, from []string) (map[string]stateres.StateMap, error) {
 	if bf.FetchState == nil {
 		return nil, nil
 	}
-	at, err := bf.oldestOf(accepted)
+	at, err := bf.oldestOf(accepted, from)
 	if err != nil || len(at) == 0 {
 		return nil, err
 	}

@@ -232,7 +232,7 @@ func (bf *Backfiller) tryServer(ctx context.Context, server, roomID string, v ve
 	if len(verdict.Accepted) == 0 {
 		return 0, nil
 	}
-	states, err := bf.withStates(sctx, server, roomID, v, create, verdict.Accepted)
+	states, err := bf.withStates(sctx, server, roomID, v, create, verdict.Accepted, from)
 	if err != nil {
 		return 0, err
 	}

@@ -179,3 +179,34 @@ func TestBackfillerStallsAfterNothing(t *testing.T) {
 		t.Fatalf("after Retry: %d %v", n, err)
 	}
 }
+
+// The state is fetched for the oldest event of the stretch the answer
+// continues, and not for an event of the answer on no path to the
+// backward extremities.
+func TestBackfillerFetchesStateAtTheStretchStart(t *testing.T) {
+	f := &fakeRemotes{}
+	bf, h := backfillFixture(t, f)
+	fetch := bf.Fetch
+	bf.Fetch = func(ctx context.Context, server, roomID string, from []string, limit int) ([]json.RawMessage, error) {
+		raws, err := fetch(ctx, server, roomID, from, limit)
+		return append(raws, h.stray.Raw), err
+	}
+	var asked [][]string
+	states := bf.FetchState
+	bf.FetchState = func(ctx context.Context, server, roomID string, v version.Spec, create *event.Event, at []*event.Event,
+		held func(string) (*event.Event, bool, error)) (BackfillStates, error) {
+		var ids []string
+		for _, ev := range at {
+			ids = append(ids, ev.ID)
+		}
+		asked = append(asked, ids)
+		return states(ctx, server, roomID, v, create, at, held)
+	}
+	placed, err := bf.Backfill(ctxT(t), h.roomID, 5)
+	if err != nil || placed != 5 {
+		t.Fatalf("placed %d, %v", placed, err)
+	}
+	if want := h.history[len(h.history)-5].ID; len(asked) != 1 || !slices.Equal(asked[0], []string{want}) {
+		t.Fatalf("states asked at %v, want %s only", asked, want)
+	}
+}
