@@ -212,6 +212,23 @@ func remoteError(status int, body []byte) error {
 // is the path with query as it must appear on the wire (already escaped);
 // signed adds the X-Matrix Authorization header.
 func (c *Client) Do(ctx context.Context, method, destination, uri string, body []byte, signed bool) (int, []byte, error) {
+	var sign requestSigner
+	if signed {
+		sign = func(requestURI string) (string, error) {
+			return SignRequest(c.cfg.Key, c.cfg.ServerName, destination, method, requestURI, body)
+		}
+	}
+	return c.do(ctx, method, destination, uri, body, sign)
+}
+
+// requestSigner returns the Authorization header for the request URI as
+// it goes on the wire.
+type requestSigner func(requestURI string) (string, error)
+
+// do sends one request under the in-flight bound, through dest's pool,
+// within the context's deadline or the client's timeout, whichever is
+// sooner; sign, when set, signs it.
+func (c *Client) do(ctx context.Context, method, destination, uri string, body []byte, sign requestSigner) (int, []byte, error) {
 	select {
 	case c.inflight <- struct{}{}:
 		defer func() { <-c.inflight }()
@@ -236,10 +253,10 @@ func (c *Client) Do(ctx context.Context, method, destination, uri string, body [
 	req.Header.SetHost(dest.Host)
 	if body != nil {
 		req.Header.SetContentType("application/json")
-		req.SetBody(body)
+		req.SetBodyRaw(body) // body outlives the request: this call waits for it
 	}
-	if signed {
-		auth, err := SignRequest(c.cfg.Key, c.cfg.ServerName, destination, method, string(req.URI().RequestURI()), body)
+	if sign != nil {
+		auth, err := sign(string(req.URI().RequestURI()))
 		if err != nil {
 			return 0, nil, err
 		}

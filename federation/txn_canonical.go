@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -102,44 +100,17 @@ func SignCanonicalRequest(key signing.KeyPair, origin, destination, method, uri 
 // Do.
 func (c *Client) SendCanonicalTransaction(ctx context.Context, destination, txnID string, body []byte) (SendResult, error) {
 	var res SendResult
-	uri := "/_matrix/federation/v1/send/" + pathEscape(txnID)
-	select {
-	case c.inflight <- struct{}{}:
-		defer func() { <-c.inflight }()
-	case <-ctx.Done():
-		return res, ctx.Err()
+	sign := func(requestURI string) (string, error) {
+		return SignCanonicalRequest(c.cfg.Key, c.cfg.ServerName, destination, fasthttp.MethodPut, requestURI, body), nil
 	}
-	dest, err := c.cfg.Resolver.Resolve(ctx, destination)
+	status, resp, err := c.do(ctx, fasthttp.MethodPut, destination, "/_matrix/federation/v1/send/"+pathEscape(txnID), body, sign)
 	if err != nil {
 		return res, err
 	}
-	hc := c.hostClient(dest)
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI("https://" + dest.Host + uri)
-	req.URI().DisablePathNormalizing = true // after SetRequestURI, which resets it
-	req.Header.SetMethod(fasthttp.MethodPut)
-	req.Header.SetHost(dest.Host)
-	req.Header.SetContentType("application/json")
-	req.SetBodyRaw(body)
-	req.Header.Set(fasthttp.HeaderAuthorization,
-		SignCanonicalRequest(c.cfg.Key, c.cfg.ServerName, destination, fasthttp.MethodPut, string(req.URI().RequestURI()), body))
-	deadline := time.Now().Add(c.cfg.Timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	if err := hc.DoDeadline(req, resp, deadline); err != nil {
-		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-			return res, fmt.Errorf("%w: from %s", ErrResponseTooLarge, destination)
-		}
-		return res, fmt.Errorf("federation: PUT %s to %s: %w", uri, destination, err)
-	}
-	if err := remoteError(resp.StatusCode(), resp.Body()); err != nil {
+	if err := remoteError(status, resp); err != nil {
 		return res, err
 	}
-	if err := json.Unmarshal(resp.Body(), &res); err != nil {
+	if err := json.Unmarshal(resp, &res); err != nil {
 		return res, fmt.Errorf("%w: undecodable answer from %s: %w", ErrRemote, destination, err)
 	}
 	return res, nil
