@@ -110,6 +110,9 @@ type Listeners struct {
 	Federation string `yaml:"federation"`
 	TLSCert    string `yaml:"tls_certificate_path"`
 	TLSKey     string `yaml:"tls_private_key_path"`
+	// Debug, when set, serves Go's profiles (/debug/pprof/) in plain HTTP
+	// on a loopback host:port; empty turns it off.
+	Debug string `yaml:"debug"`
 }
 
 // Database locates the Pebble store.

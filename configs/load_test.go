@@ -88,6 +88,7 @@ func TestLoadEveryOverride(t *testing.T) {
 		"AXON_FEDERATION_LISTEN":          "0.0.0.0:8448",
 		"AXON_TLS_CERT":                   "/etc/axon/cert.pem",
 		"AXON_TLS_KEY":                    "/etc/axon/key.pem",
+		"AXON_DEBUG_LISTEN":               "127.0.0.1:6060",
 		"AXON_ENABLE_REGISTRATION":        "true",
 		"AXON_REGISTRATION_SHARED_SECRET": "s3cret",
 		"AXON_RATE_LIMITS":                "off",
@@ -101,7 +102,7 @@ func TestLoadEveryOverride(t *testing.T) {
 		t.Helper()
 		if cfg.ServerName != "env.example:8448" || cfg.DataDir != "/srv/axon" || cfg.Listeners.Client != "[::1]:8008" ||
 			cfg.Listeners.Federation != "0.0.0.0:8448" || cfg.Listeners.TLSCert != "/etc/axon/cert.pem" ||
-			cfg.Listeners.TLSKey != "/etc/axon/key.pem" || !cfg.EnableRegistration || cfg.RegistrationSharedSecret != "s3cret" ||
+			cfg.Listeners.TLSKey != "/etc/axon/key.pem" || cfg.Listeners.Debug != "127.0.0.1:6060" || !cfg.EnableRegistration || cfg.RegistrationSharedSecret != "s3cret" ||
 			cfg.RateLimits.Enabled || cfg.Log.Level != "debug" || cfg.Log.Format != "json" {
 			t.Errorf("overrides not applied: %+v", cfg)
 		}

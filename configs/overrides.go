@@ -33,6 +33,8 @@ var Overrides = []Override{
 		Usage: "PEM certificate chain for the federation listener", set: setString(func(c *Config) *string { return &c.Listeners.TLSCert })},
 	{Key: "listeners.tls_private_key_path", Env: "AXON_TLS_KEY", Flag: "tls-key",
 		Usage: "PEM private key for the federation listener", set: setString(func(c *Config) *string { return &c.Listeners.TLSKey })},
+	{Key: "listeners.debug", Env: "AXON_DEBUG_LISTEN", Flag: "debug-listen",
+		Usage: "loopback host:port serving /debug/pprof/ (empty: off)", set: setString(func(c *Config) *string { return &c.Listeners.Debug })},
 	{Key: "enable_registration", Env: "AXON_ENABLE_REGISTRATION", Flag: "enable-registration", Bool: true,
 		Usage: "allow new accounts through /register", set: setBool(func(c *Config) *bool { return &c.EnableRegistration })},
 	{Key: "registration_shared_secret", Env: "AXON_REGISTRATION_SHARED_SECRET", Flag: "registration-shared-secret",

@@ -40,6 +40,13 @@ func (c *Config) Validate() error {
 	if err := checkListen(c.Listeners.Federation); err != nil {
 		bad("listeners.federation", err)
 	}
+	if d := c.Listeners.Debug; d != "" {
+		if err := checkListen(d); err != nil {
+			bad("listeners.debug", err)
+		} else if !IsLoopback(d) {
+			invalid("listeners.debug", fmt.Sprintf("%q is not a loopback address: profiles show the server's internals", d))
+		}
+	}
 	for _, p := range []struct{ key, path string }{
 		{"listeners.tls_certificate_path", c.Listeners.TLSCert},
 		{"listeners.tls_private_key_path", c.Listeners.TLSKey},

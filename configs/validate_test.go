@@ -24,6 +24,8 @@ func TestValidateNamesKeys(t *testing.T) {
 		}, "data_dir", ErrInvalid},
 		{"client without port", func(c *Config) { c.Listeners.Client = "127.0.0.1" }, "listeners.client", ErrInvalid},
 		{"federation port not a number", func(c *Config) { c.Listeners.Federation = "127.0.0.1:https" }, "listeners.federation", ErrInvalid},
+		{"profiles on every interface", func(c *Config) { c.Listeners.Debug = "0.0.0.0:6060" }, "listeners.debug", ErrInvalid},
+		{"profiles without a port", func(c *Config) { c.Listeners.Debug = "127.0.0.1" }, "listeners.debug", ErrInvalid},
 		{"listener host garbage", func(c *Config) { c.Listeners.Client = "exa mple:80" }, "listeners.client", ErrInvalid},
 		{"empty database path", func(c *Config) { c.Database.Path = "" }, "database.path", ErrInvalid},
 		{"empty tls cert", func(c *Config) { c.Listeners.TLSCert = "" }, "listeners.tls_certificate_path", ErrInvalid},
@@ -79,6 +81,7 @@ func TestValidateAccepts(t *testing.T) {
 		}},
 		{"rate limits off with zero rates", func(c *Config) { c.RateLimits = RateLimits{} }},
 		{"port zero for tests", func(c *Config) { c.Listeners.Client, c.Listeners.Federation = "127.0.0.1:0", "127.0.0.1:0" }},
+		{"profiles on loopback", func(c *Config) { c.Listeners.Debug = "[::1]:6060" }},
 		{"server name with port", func(c *Config) { c.ServerName = "matrix.example.org:8448" }},
 		{"server name IPv6", func(c *Config) { c.ServerName = "[::1]:8448" }},
 	}

@@ -28,6 +28,11 @@ func (s *Server) Start() error {
 		cl.Close()
 		return fmt.Errorf("homeserver: federation listener %s: %w", s.cfg.Listeners.Federation, err)
 	}
+	if err := s.listenDebug(); err != nil {
+		cl.Close()
+		fl.Close()
+		return err
+	}
 	s.clientLn, s.federationLn = cl, tls.NewListener(fl, s.tlsConfig)
 	s.started = true
 	s.serve("client", s.client.Serve, s.clientLn)
@@ -95,6 +100,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// accept forever. Closing them here ends it either way.
 		s.clientLn.Close()
 		s.federationLn.Close()
+		s.stopDebug(ctx)
 		s.serving.Wait()
 	}
 	s.e2ee.Close() // before the server actors it hands EDUs to

@@ -56,6 +56,9 @@ type Server struct {
 	clientAPI              atomic.Pointer[client.API]
 	tlsConfig              *tls.Config
 	clientLn, federationLn net.Listener
+	// debug serves profiles when listeners.debug is set (debug.go).
+	debug   *fasthttp.Server
+	debugLn net.Listener
 
 	mu       sync.Mutex
 	started  bool
