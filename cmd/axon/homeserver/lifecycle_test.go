@@ -2,9 +2,11 @@ package homeserver_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 
 	"github.com/axonhs/axon/cmd/axon/homeserver"
@@ -39,5 +41,33 @@ func TestShutdownRightAfterStart(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatalf("run %d: Shutdown right after Start did not return", i)
 		}
+	}
+}
+
+// listeners.debug serves the profiles, and stops with the server.
+func TestDebugListenerServesProfiles(t *testing.T) {
+	cfg := homeservertest.Config(t, t.TempDir())
+	cfg.Listeners.Debug = "127.0.0.1:0"
+	homeservertest.WriteSigningKey(t, cfg)
+	homeservertest.WriteTLSCert(t, cfg)
+	srv, err := homeserver.New(cfg, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.DebugAddr()
+	status, body, err := fasthttp.GetTimeout(nil, "http://"+addr+"/debug/pprof/goroutine?debug=1", 10*time.Second)
+	if err != nil || status != 200 || !strings.Contains(string(body), "goroutine profile") {
+		t.Errorf("goroutine profile: %d %v %.80q", status, err, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := fasthttp.GetTimeout(nil, "http://"+addr+"/debug/pprof/", time.Second); err == nil {
+		t.Error("the debug listener still answers after Shutdown")
 	}
 }
