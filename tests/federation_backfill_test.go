@@ -161,7 +161,9 @@ func TestFederationBackfillHistory(t *testing.T) {
 }
 
 // With history_visibility "joined", what was said before B's user joined
-// stays hidden on B: nothing before the join is fetched or shown.
+// stays hidden on B: A serves it redacted (its place in the graph only),
+// and B shows none of it. The room's first events, sent before the
+// history_visibility event, are "shared" history and may be shown.
 func TestFederationBackfillJoinedVisibility(t *testing.T) {
 	tr := newTrio(t)
 	cr := tr.as(alice, "POST", "/_matrix/client/v3/createRoom", map[string]any{
@@ -188,14 +190,22 @@ func TestFederationBackfillJoinedVisibility(t *testing.T) {
 		t.Fatalf("bob's /messages shows %v; want only the message after his join", got)
 	}
 	for _, e := range onB {
-		if e.typ != "m.room.member" && e.typ != "m.room.message" {
+		if slices.Contains(before, e.id) {
 			t.Fatalf("bob's /messages shows the pre-join %s %s", e.typ, e.id)
 		}
 	}
-	// B did not even fetch them: it cannot serve them to A.
+	// B never held their content: what it may hold is A's redacted copy.
 	for _, evID := range []string{before[0], before[len(before)-1]} {
-		if _, ferr := fedCall(t, tr, "hs-a.test", "hs-b.test", "GET", "/_matrix/federation/v1/event/"+url.PathEscape(evID), nil); ferr == nil {
-			t.Fatalf("B holds the pre-join %s", evID)
+		got, ferr := fedCall(t, tr, "hs-a.test", "hs-b.test", "GET", "/_matrix/federation/v1/event/"+url.PathEscape(evID), nil)
+		if ferr != nil {
+			continue
+		}
+		pdus, _ := got["pdus"].([]any)
+		for _, p := range pdus {
+			ev, _ := p.(map[string]any)
+			if content, _ := ev["content"].(map[string]any); len(content) != 0 {
+				t.Fatalf("B holds the content of the pre-join %s: %v", evID, content)
+			}
 		}
 	}
 	if onA := bodiesOf(pageBack(t, tr.mautrixAs(alice), roomID, 50)); len(onA) != 21 {

@@ -76,6 +76,26 @@ func TestFederationServedEndpoints(t *testing.T) {
 	if pdus, _ := body["pdus"].([]any); st != 200 || len(pdus) == 0 || len(pdus) > 3 {
 		t.Fatalf("/backfill: %d %v", st, body)
 	}
+	// Further back, the message from before peer.test joined is served
+	// redacted: its place in the graph, not its content.
+	st, body = r.fedGet("peer.test", "GET", p+"/backfill/"+room+"?v="+url.QueryEscape(join.ID)+"&limit=5", nil)
+	if st != 200 {
+		t.Fatalf("/backfill from the join: %d %v", st, body)
+	}
+	var sawHidden bool
+	for _, pdu := range body["pdus"].([]any) {
+		ev, _ := pdu.(map[string]any)
+		if ev["type"] != "m.room.message" {
+			continue
+		}
+		sawHidden = true
+		if content, _ := ev["content"].(map[string]any); len(content) != 0 {
+			t.Errorf("/backfill serves a message from before peer.test joined with its content: %v", content)
+		}
+	}
+	if !sawHidden {
+		t.Errorf("/backfill from the join left out the hidden message instead of redacting it: %v", body["pdus"])
+	}
 	gme, _ := json.Marshal(map[string]any{"earliest_events": []string{join.ID}, "latest_events": []string{shown}, "limit": 10})
 	st, body = r.fedGet("peer.test", "POST", p+"/get_missing_events/"+room, gme)
 	if events, _ := body["events"].([]any); st != 200 || len(events) != 0 {

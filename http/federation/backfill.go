@@ -10,6 +10,8 @@ import (
 
 	axhttp "github.com/axonhs/axon/http"
 	"github.com/axonhs/axon/persistence"
+	"github.com/axonhs/axon/rooms/event"
+	"github.com/axonhs/axon/rooms/version"
 )
 
 // Bounds of the history walks served to other servers.
@@ -60,12 +62,29 @@ func (a *API) walk(roomID string, start []string, includeStart bool, skip map[st
 	return out, nil
 }
 
-// visibleRaw keeps the events origin may see, as PDUs.
-func (a *API) visibleRaw(recs []persistence.StoredEvent, origin string) []json.RawMessage {
+// servedRaw is the history walk as PDUs for origin: an event origin may
+// see as it is, one it may not (history visibility) redacted, so that the
+// asking server can still connect the graph across it and check its
+// signatures; its content hash then fails, which tells the receiver it
+// was given a redacted copy (server-server-api "Validating hashes and
+// signatures on received events"). Rejected and soft-failed events are
+// left out.
+func (a *API) servedRaw(recs []persistence.StoredEvent, origin string) []json.RawMessage {
 	out := make([]json.RawMessage, 0, len(recs))
 	for _, r := range recs {
+		if r.Outcome != persistence.OutcomeAccepted {
+			continue
+		}
 		if a.serverCanSee(r, origin) {
 			out = append(out, r.Raw)
+			continue
+		}
+		v, err := version.Lookup(version.ID(r.RoomVersion))
+		if err != nil {
+			continue
+		}
+		if red, err := event.Redact(r.Raw, v); err == nil {
+			out = append(out, red)
 		}
 	}
 	return out
@@ -98,7 +117,7 @@ func (a *API) backfill(ctx *fasthttp.RequestCtx, origin string) error {
 		return err
 	}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, pduTransaction{Origin: a.cfg.ServerName, OriginServerTS: a.now().UnixMilli(),
-		PDUs: a.visibleRaw(recs, origin)})
+		PDUs: a.servedRaw(recs, origin)})
 	return nil
 }
 
@@ -147,6 +166,6 @@ func (a *API) getMissingEvents(ctx *fasthttp.RequestCtx, origin string) error {
 		}
 		return 0
 	})
-	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]any{"events": a.visibleRaw(recs, origin)})
+	axhttp.WriteJSON(ctx, fasthttp.StatusOK, map[string]any{"events": a.servedRaw(recs, origin)})
 	return nil
 }
