@@ -38,9 +38,10 @@ func storedContentFact(se persistence.StoredEvent, fact contentFact, read func(e
 	if v, ok := sharedFacts.get(k); ok {
 		return v
 	}
-	v := read(decodeEventHeader(se.Raw))
-	if se.EventID != "" {
-		sharedFacts.put(k, v)
+	h, err := decodeEventHeader(se.Raw)
+	v := read(h, err)
+	if err == nil && se.EventID != "" {
+		sharedFacts.put(k, v) // an event that does not decode is not remembered
 	}
 	return v
 }
