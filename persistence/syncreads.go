@@ -68,6 +68,46 @@ func (s *Store) RoomChangedSince(roomID string, after, upTo uint64) (bool, error
 	return it.First(), it.Error()
 }
 
+// RoomsMovedSince returns the rooms with an event at a global stream
+// position in (after, upTo], reading at most max positions; complete is
+// false when the range holds more (the caller then asks room by room with
+// RoomChangedSince). It may name a room whose only such event is not in
+// the room's stream (a backfilled one): a superset, never fewer. An
+// incremental sync of a user in many rooms asks this once instead of once
+// per room when few events came since its token.
+func (s *Store) RoomsMovedSince(after, upTo uint64, max int) (rooms map[string]bool, complete bool, err error) {
+	if after >= upTo {
+		return map[string]bool{}, true, nil
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: streamKey(after + 1), UpperBound: streamKey(upTo + 1)})
+	if err != nil {
+		return nil, false, fmt.Errorf("persistence: iterating: %w", err)
+	}
+	defer it.Close()
+	var nids []uint64
+	for ok := it.First(); ok; ok = it.Next() {
+		if len(nids) == max {
+			return nil, false, it.Error()
+		}
+		if len(it.Value()) != 8 {
+			return nil, false, fmt.Errorf("%w: stream row", ErrCorrupt)
+		}
+		nids = append(nids, binary.BigEndian.Uint64(it.Value()))
+	}
+	if err := it.Error(); err != nil {
+		return nil, false, err
+	}
+	rooms = make(map[string]bool, len(nids))
+	for _, nid := range nids {
+		e, err := s.EventByNID(nid)
+		if err != nil {
+			return nil, false, err
+		}
+		rooms[e.RoomID] = true
+	}
+	return rooms, true, nil
+}
+
 // MembersOf returns a state's m.room.member events by user ID with their
 // membership.
 func (s *Store) MembersOf(st StateMap) (map[string]StoredEvent, error) {

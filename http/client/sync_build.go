@@ -36,6 +36,7 @@ type syncBuilder struct {
 	levels          powerLevels                        // of the room whose unread counts are being read
 	events          map[uint64]persistence.StoredEvent // read once per sync (event)
 	joined          map[string]bool                    // the caller's joined rooms (rooms)
+	moved           map[string]bool                    // incremental: rooms with events since the token, when read at once (quiet)
 	rules           *push.Ruleset                      // the default push rules, built on first use
 	resp            *syncResponse
 }
@@ -285,6 +286,9 @@ func (b *syncBuilder) rooms() error {
 		if m.Membership == event.MembershipJoin {
 			b.joined[m.RoomID] = true
 		}
+	}
+	if err := b.readMoved(len(b.joined)); err != nil {
+		return err
 	}
 	rooms := &syncRooms{}
 	for _, m := range ms {
