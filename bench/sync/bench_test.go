@@ -159,6 +159,50 @@ func BenchmarkIncrementalSync1000Rooms(b *testing.B) {
 	b.Logf("load average: %s", proc.LoadAverage())
 }
 
+// BenchmarkIncrementalSync1000RoomsOthersMoved is the same incremental
+// sync when the event stream has moved, but in a room the user is not in:
+// what each member's next /sync costs on a busy server, where some room
+// always moves between two syncs. Every one of the user's 1,000 rooms is
+// looked at and found quiet.
+func BenchmarkIncrementalSync1000RoomsOthersMoved(b *testing.B) {
+	f := fixture1000Rooms(b)
+	cli, err := mx.New(f.base, 2, time.Minute)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	first, err := cli.Sync(f.token, "", "", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	other, err := cli.Register("other", "bench-password-1", false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	elsewhere, err := cli.CreateRoom(other.AccessToken, "private_chat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := cli.Send(other.AccessToken, elsewhere, "m.room.message", "elsewhere", []byte(`{"msgtype":"m.text","body":"elsewhere"}`)); err != nil {
+		b.Fatal(err)
+	}
+	since := first.NextBatch
+	cpu0 := proc.SelfCPU()
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := cli.Sync(f.token, since, "", 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(s.Rooms.Join) != 0 || s.NextBatch == since {
+			b.Fatalf("sync after a move elsewhere: %d joined rooms, next_batch %q (since %q)", len(s.Rooms.Join), s.NextBatch, since)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((proc.SelfCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	b.Logf("load average: %s", proc.LoadAverage())
+}
+
 // BenchmarkWakeLatency1000Parked parks 1,000 long-polls (1,000 users, ten
 // to a room) and sends b.N messages at 500 per second (and, for
 // comparison, at 100 per second); each op is one
