@@ -218,17 +218,21 @@ func (c *Client) Do(ctx context.Context, method, destination, uri string, body [
 			return SignRequest(c.cfg.Key, c.cfg.ServerName, destination, method, requestURI, body)
 		}
 	}
-	return c.do(ctx, method, destination, uri, body, sign)
+	return c.do(ctx, method, destination, uri, body, sign, 0)
 }
 
 // requestSigner returns the Authorization header for the request URI as
 // it goes on the wire.
 type requestSigner func(requestURI string) (string, error)
 
-// do sends one request under the in-flight bound, through dest's pool,
-// within the context's deadline or the client's timeout, whichever is
-// sooner; sign, when set, signs it.
-func (c *Client) do(ctx context.Context, method, destination, uri string, body []byte, sign requestSigner) (int, []byte, error) {
+// do sends one request under the in-flight bound, within the context's
+// deadline or the client's timeout, whichever is sooner; sign, when set,
+// signs it. With largeAnswer 0 it goes through the destination's pool
+// and its answer is limited as the pool's are; otherwise it uses a
+// connection of its own, closed afterwards, and accepts an answer of up
+// to largeAnswer bytes (a send_join answer: rare, and far larger than
+// any other).
+func (c *Client) do(ctx context.Context, method, destination, uri string, body []byte, sign requestSigner, largeAnswer int) (int, []byte, error) {
 	select {
 	case c.inflight <- struct{}{}:
 		defer func() { <-c.inflight }()
@@ -239,7 +243,16 @@ func (c *Client) do(ctx context.Context, method, destination, uri string, body [
 	if err != nil {
 		return 0, nil, err
 	}
-	hc := c.hostClient(dest)
+	var hc *fasthttp.HostClient
+	if largeAnswer == 0 {
+		hc = c.hostClient(dest)
+	} else {
+		hc = c.newHostClient(dest)
+		hc.MaxConns = 1
+		hc.MaxResponseBodySize = largeAnswer
+		hc.ReadBufferSize = 64 << 10
+		defer hc.CloseIdleConnections()
+	}
 
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
@@ -271,6 +284,10 @@ func (c *Client) do(ctx context.Context, method, destination, uri string, body [
 			return 0, nil, fmt.Errorf("%w: from %s", ErrResponseTooLarge, destination)
 		}
 		return 0, nil, fmt.Errorf("federation: %s %s to %s: %w", method, uri, destination, err)
+	}
+	if largeAnswer > 0 {
+		// Take the body's buffer rather than copying tens of megabytes.
+		return resp.StatusCode(), resp.SwapBody(nil), nil
 	}
 	return resp.StatusCode(), append([]byte(nil), resp.Body()...), nil
 }

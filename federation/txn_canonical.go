@@ -103,7 +103,7 @@ func (c *Client) SendCanonicalTransaction(ctx context.Context, destination, txnI
 	sign := func(requestURI string) (string, error) {
 		return SignCanonicalRequest(c.cfg.Key, c.cfg.ServerName, destination, fasthttp.MethodPut, requestURI, body), nil
 	}
-	status, resp, err := c.do(ctx, fasthttp.MethodPut, destination, "/_matrix/federation/v1/send/"+pathEscape(txnID), body, sign)
+	status, resp, err := c.do(ctx, fasthttp.MethodPut, destination, "/_matrix/federation/v1/send/"+pathEscape(txnID), body, sign, 0)
 	if err != nil {
 		return res, err
 	}
