@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -158,35 +157,9 @@ func setUp(c *mx.Client, o *options, log io.Writer, counts func(string, int64)) 
 // registerOrLogin registers name, or logs it in when it exists already (a
 // rerun with the same -prefix and -password).
 func registerOrLogin(c *mx.Client, o *options, name string) (user, error) {
-	var l mx.Login
-	err := mx.Retrying(setupAttempts, func() error {
-		var err error
-		if o.sharedSecret != "" {
-			l, err = c.RegisterShared(o.sharedSecret, name, o.password)
-		} else {
-			l, err = c.Register(name, o.password, false)
-		}
-		return err
-	})
-	switch {
-	case errors.Is(err, mx.ErrUserInUse) || (err == nil && l.AccessToken == ""):
-		err = mx.Retrying(setupAttempts, func() error {
-			var err error
-			l, err = c.Login(name, o.password)
-			return err
-		})
-	case err != nil && o.sharedSecret != "":
-		return user{}, fmt.Errorf("shared-secret registration of %q refused (is -shared-secret the server's registration_shared_secret?): %w", name, err)
-	case err != nil:
-		return user{}, fmt.Errorf("registration of %q refused (does the server allow open registration with m.login.dummy? else use -shared-secret): %w", name, err)
-	}
+	l, err := c.RegisterOrLogin(name, o.password, o.sharedSecret, setupAttempts)
 	if err != nil {
-		return user{}, fmt.Errorf("logging in %q: %w", name, err)
-	}
-	if l.UserID == "" {
-		if l.UserID, err = c.Whoami(l.AccessToken); err != nil {
-			return user{}, fmt.Errorf("whoami of %q: %w", name, err)
-		}
+		return user{}, err
 	}
 	return user{name: name, id: l.UserID, token: l.AccessToken}, nil
 }
