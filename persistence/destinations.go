@@ -31,23 +31,29 @@ func (s *Store) OutboxFrom(destination string, from uint64, limit int) ([]Outbox
 	return out, it.Error()
 }
 
-// OutboxAck is one answered transaction: the rows it carried and its
-// destination's new state.
+// OutboxAck is one answered transaction: the rows it carried (PDU
+// streams and to-device seqs) and its destination's new state.
 type OutboxAck struct {
 	Destination string
 	Streams     []uint64
+	ToDevice    []uint64
 	State       DestinationState
 }
 
 // AckOutboxes is AckOutbox for many destinations in one batch (one commit
 // instead of one per transaction, which under a fan-out to hundreds of
 // servers would queue in Pebble's commit pipeline ahead of the room
-// batches that answer clients). Like AckOutbox it does not wait for fsync.
+// batches that answer clients). Like AckOutbox it does not wait for fsync:
+// a to-device row whose deletion a crash loses goes again, and the
+// receiver drops it by its message_id.
 func (s *Store) AckOutboxes(acks []OutboxAck) error {
 	b := s.NewBatch()
 	for _, a := range acks {
 		for _, pos := range a.Streams {
 			b.delete(outboxKey(a.Destination, pos))
+		}
+		for _, seq := range a.ToDevice {
+			b.delete(toDeviceOutboxKey(a.Destination, seq))
 		}
 		b.PutDestination(a.Destination, a.State)
 	}

@@ -64,6 +64,9 @@ import (
 //	prefix 'O'  O | lp(destination) | stream                      → nid: a PDU queued for a destination
 //	prefix 'D'  D | lp(destination)                               → DestinationState: transaction in flight, backoff
 //	prefix 'I'  I | lp(origin) | lp(txnID)                        → InboundTxn: the answer to a received transaction
+//	prefix 'V'  V | lp(destination) | seq                         → m.direct_to_device EDU content queued for a destination
+//	                                                                (todeviceoutbox.go: written before /sendToDevice answers,
+//	                                                                deleted by the server actor)
 //
 // Rooms (written only by the room actor of the room; see roomkeys.go). nid,
 // stream and group are big-endian uint64; depth is an int64 with its sign bit

@@ -7,8 +7,8 @@ import (
 // maxAcksPerCommit bounds the answered transactions one commit records.
 const maxAcksPerCommit = 256
 
-// acker records answered transactions (deletes their outbox rows, stores
-// their destinations' state) in shared commits: the send goroutines of
+// acker records answered transactions (deletes their outbox and to-device
+// rows, stores their destinations' state) in shared commits: the send goroutines of
 // every destination hand it their acknowledgements, and while one commit
 // runs the next ones queue and go together in the following one. Under a
 // fan-out to hundreds of servers that is a few commits where there were
@@ -33,8 +33,8 @@ func newAcker(store *persistence.Store) *acker {
 }
 
 // ack records one answered transaction and returns once it is committed.
-func (a *acker) ack(dest string, streams []uint64, st persistence.DestinationState) error {
-	r := ackReq{ack: persistence.OutboxAck{Destination: dest, Streams: streams, State: st}, done: make(chan error, 1)}
+func (a *acker) ack(dest string, streams, toDevice []uint64, st persistence.DestinationState) error {
+	r := ackReq{ack: persistence.OutboxAck{Destination: dest, Streams: streams, ToDevice: toDevice, State: st}, done: make(chan error, 1)}
 	select {
 	case a.in <- r:
 	case <-a.quit:

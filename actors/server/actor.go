@@ -41,6 +41,10 @@ type serverActor struct {
 	// outbox row: reads start there (persistence.OutboxFrom), past the
 	// tombstones of the rows already sent.
 	floor uint64
+	// tdMore: to-device rows (persistence.ToDeviceOutbox) may be waiting
+	// at or beyond tdFloor, below which none is left.
+	tdMore  bool
+	tdFloor uint64
 }
 
 // pendingTxn is a built transaction.
@@ -54,11 +58,14 @@ type pendingTxn struct {
 	// floorAfter is the actor's floor once this transaction's rows are
 	// deleted.
 	floorAfter uint64
+	// toDevice are the seqs of the to-device rows it carries, deleted
+	// when it is answered.
+	toDevice []uint64
 }
 
 func newServerActor(d *Directory, dest string) *serverActor {
 	return &serverActor{dir: d, dest: dest, log: d.cfg.Log.With(zap.String("destination", dest)),
-		edus: newEDUQueue(d.cfg.MaxQueuedEDUs), more: true, incarnation: d.incarnations.Add(1)}
+		edus: newEDUQueue(d.cfg.MaxQueuedEDUs), more: true, tdMore: true, incarnation: d.incarnations.Add(1)}
 }
 
 // Messages the actor sends itself.
@@ -69,10 +76,12 @@ type (
 	// built is a transaction the goroutine read and recorded; nil txn
 	// means there was nothing to send.
 	built struct {
-		txn   *pendingTxn
-		full  bool   // the outbox read was limited: more rows may wait
-		floor uint64 // the floor to keep when there was nothing to send
-		err   error
+		txn  *pendingTxn
+		full bool // the outbox read was limited: more rows may wait
+		// tdFull: the to-device read was limited (or skipped).
+		tdFull bool
+		floor  uint64 // the floor to keep when there was nothing to send
+		err    error
 	}
 	// sent is the outcome of one attempt.
 	sent struct {
@@ -89,6 +98,10 @@ func (a *serverActor) Receive(ctx actor.Context) {
 	case wake:
 		a.received++
 		a.more = true
+		a.pump(ctx)
+	case wakeToDevice:
+		a.received++
+		a.tdMore = true
 		a.pump(ctx)
 	case contacted:
 		a.received++
@@ -145,7 +158,7 @@ func (a *serverActor) load() {
 
 // quiet reports that the actor has nothing to do.
 func (a *serverActor) quiet() bool {
-	return !a.sending && a.txn == nil && !a.more && a.edus.len() == 0 && a.st.TxnID == ""
+	return !a.sending && a.txn == nil && !a.more && !a.tdMore && a.edus.len() == 0 && a.st.TxnID == ""
 }
 
 // pump starts the next step if none is running: sending the pending
@@ -163,7 +176,7 @@ func (a *serverActor) pump(ctx actor.Context) {
 		a.send(ctx, a.txn)
 		return
 	}
-	if !a.more && a.edus.len() == 0 && a.st.TxnID == "" {
+	if !a.more && !a.tdMore && a.edus.len() == 0 && a.st.TxnID == "" {
 		a.armIdle(ctx)
 		return
 	}
@@ -182,15 +195,25 @@ func (a *serverActor) build(ctx actor.Context) {
 	a.sending = true
 	d, self, dest, incarnation := a.dir, ctx.Self(), a.dest, a.incarnation
 	st, floor := a.st, a.floor
-	edus := a.edus.take(d.cfg.MaxEDUs)
-	a.more = false
+	// Durable to-device EDUs are owed, not shed: while some may wait they
+	// get at least half of the transaction's EDUs, so a flood of typing
+	// or receipts cannot starve them.
+	td := toDeviceRead{from: a.tdFloor}
+	if a.tdMore {
+		td.limit = max(1, d.cfg.MaxEDUs/2)
+	}
+	edus := a.edus.take(d.cfg.MaxEDUs - td.limit)
+	if a.tdMore {
+		td.limit = d.cfg.MaxEDUs - len(edus)
+	}
+	a.more, a.tdMore = false, false
 	if !d.work.begin() {
 		return // stopping: the actor is about to be stopped too
 	}
 	go func() {
 		defer d.work.end()
-		txn, full, next, err := d.buildTxn(dest, incarnation, st, edus, floor)
-		d.root.Send(self, built{txn: txn, full: full, floor: next, err: err})
+		txn, full, next, err := d.buildTxn(dest, incarnation, st, &td, edus, floor)
+		d.root.Send(self, built{txn: txn, full: full, tdFull: td.full, floor: next, err: err})
 	}()
 }
 
@@ -202,6 +225,7 @@ func (a *serverActor) onBuilt(ctx actor.Context, m built) {
 		return
 	}
 	a.more = a.more || m.full
+	a.tdMore = a.tdMore || m.tdFull
 	a.backlog = m.full
 	if m.txn == nil {
 		// Nothing to send; a recorded transaction whose rows are gone is
@@ -238,10 +262,10 @@ func (a *serverActor) send(ctx actor.Context, txn *pendingTxn) {
 			_, err = d.cfg.Sender.SendTransaction(c, dest, txn.id, txn.body)
 		}
 		cancel()
-		if err == nil && len(txn.streams) > 0 {
+		if err == nil && (len(txn.streams) > 0 || len(txn.toDevice) > 0) {
 			st.TxnID, st.Streams, st.Failures, st.RetryAtMS = "", nil, 0, 0
 			st.LastSuccessMS = d.cfg.Now().UnixMilli()
-			err = d.ackErr(d.acks.ack(dest, txn.streams, st))
+			err = d.ackErr(d.acks.ack(dest, txn.streams, txn.toDevice, st))
 		}
 		d.root.Send(self, sent{txn: txn, err: err})
 	}()
@@ -257,6 +281,10 @@ func (a *serverActor) onSent(ctx actor.Context, m sent) {
 	a.dir.sent.Add(1)
 	if len(m.txn.streams) > 0 {
 		a.more = true // the rows are gone; look for the next ones
+	}
+	if n := len(m.txn.toDevice); n > 0 {
+		a.tdMore = true
+		a.tdFloor = max(a.tdFloor, m.txn.toDevice[n-1]+1)
 	}
 	a.floor = max(a.floor, m.txn.floorAfter)
 	a.txn = nil
@@ -338,8 +366,8 @@ func (a *serverActor) armIdle(ctx actor.Context) {
 // are deleted: past every row read, and no further than the stream
 // watermark read before the outbox (a room batch holding a lower position
 // may still be committing).
-func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.DestinationState, edus []federation.EDU, floor uint64) (*pendingTxn, bool, uint64, error) {
-	var streams, nids []uint64
+func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.DestinationState, td *toDeviceRead, edus []federation.EDU, floor uint64) (*pendingTxn, bool, uint64, error) {
+	var streams, nids, toDevice []uint64
 	full := false
 	next := floor
 	txnID := st.TxnID
@@ -358,6 +386,10 @@ func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.Des
 			}
 		}
 		full = true
+		// A recorded transaction goes again as it was first built, with no
+		// to-device rows added: the destination may hold its ID already
+		// and would skip them. They go in the next transaction.
+		td.full = td.limit > 0
 	} else {
 		visible, werr := d.cfg.Store.StreamPosition()
 		rows, err := d.cfg.Store.OutboxFrom(dest, floor, d.cfg.MaxPDUs)
@@ -376,6 +408,12 @@ func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.Des
 			streams, nids = append(streams, r.Stream), append(nids, r.NID)
 		}
 		txnID = d.txnID(incarnation, st.Seq+1)
+		var tdEDUs []federation.EDU
+		toDevice, tdEDUs, err = td.read(d.cfg.Store, dest)
+		if err != nil {
+			return nil, false, floor, err
+		}
+		edus = append(tdEDUs, edus...)
 	}
 	if len(nids) == 0 && len(edus) == 0 {
 		return nil, false, next, nil
@@ -387,11 +425,11 @@ func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.Des
 	ts := d.cfg.Now().UnixMilli()
 	if _, ok := d.cfg.Sender.(CanonicalSender); ok && allCanonical && !d.cfg.NoCanonicalBodies {
 		if body, err := federation.EncodeCanonicalTransaction(d.cfg.ServerName, ts, pdus, edus); err == nil {
-			return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), canonical: true, floorAfter: next}, full, next, nil
+			return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), canonical: true, floorAfter: next, toDevice: toDevice}, full, next, nil
 		}
 	}
 	body := federation.EncodeTransaction(d.cfg.ServerName, ts, pdus, edus)
-	return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), floorAfter: next}, full, next, nil
+	return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), floorAfter: next, toDevice: toDevice}, full, next, nil
 }
 
 // txnID names a new transaction: the directory's epoch, the actor's

@@ -188,14 +188,19 @@ func (d *Directory) Contacted(origin string) {
 	d.route(origin, contacted{})
 }
 
-// Recover starts the actors of every destination with queued PDUs, after a
-// restart: nothing queued before it stays unsent.
+// Recover starts the actors of every destination with queued PDUs or
+// to-device EDUs, after a restart: nothing queued before it stays unsent.
 func (d *Directory) Recover() error {
 	dests, err := d.cfg.Store.OutboxDestinations()
 	if err != nil {
 		return fmt.Errorf("server: listing outboxes: %w", err)
 	}
 	d.Wake(dests)
+	dests, err = d.cfg.Store.ToDeviceOutboxDestinations()
+	if err != nil {
+		return fmt.Errorf("server: listing to-device outboxes: %w", err)
+	}
+	d.WakeToDevice(dests)
 	return nil
 }
 

@@ -10,9 +10,14 @@
 // transaction, one transaction in flight, the same transaction ID on every
 // retry (kept in Pebble with the rows it carries, so a restart resends the
 // same transaction), with exponential backoff, jitter and a cap, reset when
-// the destination contacts us. EDUs live only in memory, coalesced (the
-// latest typing, receipt or presence per room and user wins) and bounded;
-// under pressure they are shed, never the PDUs, which Pebble holds.
+// the destination contacts us. Typing, receipt and presence EDUs live only
+// in memory, coalesced (the latest typing, receipt or presence per room and
+// user wins) and bounded; under pressure they are shed, never the PDUs,
+// which Pebble holds. m.direct_to_device EDUs are owed to their senders, so
+// they are durable too: the to-device outbox ('V', written before the
+// client is answered) holds them until a transaction carrying them is
+// answered; they get at least half of a transaction's EDU slots while any
+// wait, and are never shed.
 //
 // Receive never blocks: reading the outbox, building the body, recording
 // the transaction and the network request run in a goroutine that posts the

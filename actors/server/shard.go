@@ -13,6 +13,9 @@ type routed struct {
 // wake: the destination's outbox has new rows.
 type wake struct{}
 
+// wakeToDevice: the destination's to-device outbox has new rows.
+type wakeToDevice struct{}
+
 // contacted: the destination has just reached us.
 type contacted struct{}
 

@@ -21,7 +21,8 @@ const maxToDeviceTargets = 10_000
 // request delivers nothing twice. Messages to unknown local users or
 // devices are dropped, as Synapse does. Messages to users of other servers
 // go out as one m.direct_to_device EDU per server through the server
-// actors (server-server-api "Send-to-device messaging"), whose message_id
+// actors' durable to-device outbox (server-server-api "Send-to-device
+// messaging"), written before the answer, whose message_id
 // the sender's transaction ID determines, so a retry is delivered once.
 func (a *API) sendToDevice(ctx *fasthttp.RequestCtx, s user.Session) error {
 	typ, err := axhttp.Param(ctx, "eventType")
@@ -80,7 +81,11 @@ func (a *API) sendToDevice(ctx *fasthttp.RequestCtx, s user.Session) error {
 		}
 	}
 	if len(remote) > 0 && a.cfg.E2EE != nil {
-		a.cfg.E2EE.SendToDevice(sender, s.DeviceID, txn, typ, remote)
+		// Durably queued before the answer: a 200 means the message will
+		// reach the recipients' servers, across restarts and outages.
+		if err := a.cfg.E2EE.SendToDevice(sender, s.DeviceID, txn, typ, remote); err != nil {
+			return err
+		}
 	}
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
 	return nil

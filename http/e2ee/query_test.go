@@ -111,8 +111,9 @@ func TestQueryFromCache(t *testing.T) {
 }
 
 // To-device messages become one m.direct_to_device EDU per remote server,
-// with a message_id that a retry of the same transaction repeats; local
-// recipients are left to the caller.
+// queued durably before SendToDevice returns, with a message_id that a
+// retry of the same transaction repeats; local recipients are left to the
+// caller, and the destinations' server actors are woken.
 func TestSendToDevice(t *testing.T) {
 	f := newFixture(t, nil)
 	msgs := map[string]map[string]json.RawMessage{
@@ -121,11 +122,27 @@ func TestSendToDevice(t *testing.T) {
 		"@dave:c.test":  {"D": json.RawMessage(`{"a":3}`)},
 		"@alice:a.test": {"D": json.RawMessage(`{"a":4}`)},
 	}
-	f.s.SendToDevice("@alice:a.test", "ALICEDEV", "txn1", "m.room_key_request", msgs)
-	f.s.SendToDevice("@alice:a.test", "ALICEDEV", "txn1", "m.room_key_request", msgs)
-	f.s.SendToDevice("@alice:a.test", "ALICEDEV", "txn2", "m.room_key_request", msgs)
-	if len(f.sent) != 2 || len(f.sent["b.test"]) != 3 || len(f.sent["c.test"]) != 3 || f.sent["a.test"] != nil {
-		t.Fatalf("EDUs by destination: %v", f.sent)
+	for _, txn := range []string{"txn1", "txn1", "txn2"} {
+		if err := f.s.SendToDevice("@alice:a.test", "ALICEDEV", txn, "m.room_key_request", msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.sent) != 0 {
+		t.Fatalf("to-device EDUs went through the ephemeral queue: %v", f.sent)
+	}
+	if len(f.woken) != 2 || f.woken["b.test"] != 3 || f.woken["c.test"] != 3 {
+		t.Fatalf("server actors woken: %v", f.woken)
+	}
+	queued := map[string][]persistence.ToDeviceRow{}
+	for _, dest := range []string{"a.test", "b.test", "c.test"} {
+		rows, err := f.store.ToDeviceOutbox(dest, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued[dest] = rows
+	}
+	if len(queued["a.test"]) != 0 || len(queued["b.test"]) != 3 || len(queued["c.test"]) != 3 {
+		t.Fatalf("queued rows by destination: %v", queued)
 	}
 	type content struct {
 		Sender    string                                `json:"sender"`
@@ -134,9 +151,12 @@ func TestSendToDevice(t *testing.T) {
 		Messages  map[string]map[string]json.RawMessage `json:"messages"`
 	}
 	var got [3]content
-	for i, e := range f.sent["b.test"] {
-		if e.Type != "m.direct_to_device" || json.Unmarshal(e.Content, &got[i]) != nil {
-			t.Fatalf("EDU %d: %s %s", i, e.Type, e.Content)
+	for i, r := range queued["b.test"] {
+		if json.Unmarshal(r.Content, &got[i]) != nil {
+			t.Fatalf("row %d: %s", i, r.Content)
+		}
+		if i > 0 && r.Seq <= queued["b.test"][i-1].Seq {
+			t.Fatalf("rows out of order: %v", queued["b.test"])
 		}
 	}
 	if got[0].MessageID != got[1].MessageID || got[0].MessageID == got[2].MessageID || len(got[0].MessageID) > 32 {

@@ -47,6 +47,11 @@ type Config struct {
 	// SendEDU queues an EDU for a destination's server actor; nil drops
 	// outbound EDUs. It must not block.
 	SendEDU func(destination string, e federation.EDU)
+	// WakeToDevice tells the server actors of destinations that their
+	// durable to-device outbox has new rows (SendToDevice); nil means
+	// there is no federation, and remote to-device messages are dropped.
+	// It must not block.
+	WakeToDevice func(destinations []string)
 	// Changed hears that userID's device list changed, to wake the /sync
 	// requests of local users sharing a room with them; watchers are the
 	// local users known to follow the list (RemoteDeviceList.Watchers). It

@@ -20,6 +20,7 @@ type fixture struct {
 	changed []string
 	watched [][]string
 	sent    map[string][]federation.EDU
+	woken   map[string]int
 }
 
 func newFixture(t testing.TB, client *federation.Client) *fixture {
@@ -29,12 +30,19 @@ func newFixture(t testing.TB, client *federation.Client) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, store: st, sent: map[string][]federation.EDU{}}
+	f := &fixture{t: t, store: st, sent: map[string][]federation.EDU{}, woken: map[string]int{}}
 	f.s = New(Config{ServerName: "a.test", Store: st, Client: client,
 		SendEDU: func(dest string, e federation.EDU) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.sent[dest] = append(f.sent[dest], e)
+		},
+		WakeToDevice: func(dests []string) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			for _, d := range dests {
+				f.woken[d]++
+			}
 		},
 		Changed: func(uid string, watchers []string) {
 			f.mu.Lock()

@@ -20,6 +20,11 @@ func (s *Server) newE2EE() *e2ee.Service {
 				servers.SendEDU(dest, server.EDU{EDU: e})
 			}
 		},
+		WakeToDevice: func(dests []string) {
+			if servers := s.fed.servers; servers != nil {
+				servers.WakeToDevice(dests)
+			}
+		},
 		Changed: func(userID string, watchers []string) {
 			if api := s.clientAPI.Load(); api != nil {
 				api.WakeDeviceListChangeOf(userID, watchers)

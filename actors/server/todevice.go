@@ -1,0 +1,44 @@
+package server
+
+import (
+	"github.com/axonhs/axon/federation"
+	"github.com/axonhs/axon/persistence"
+)
+
+// toDeviceRead is one transaction's read of its destination's durable
+// to-device EDUs (persistence.ToDeviceOutbox): up to limit rows from seq
+// from; full reports that more may wait (the read was limited, or skipped
+// while some may wait).
+type toDeviceRead struct {
+	from  uint64
+	limit int
+	full  bool
+}
+
+// read returns the rows' seqs and their m.direct_to_device EDUs.
+func (r *toDeviceRead) read(store *persistence.Store, dest string) ([]uint64, []federation.EDU, error) {
+	if r.limit <= 0 {
+		return nil, nil, nil
+	}
+	rows, err := store.ToDeviceOutbox(dest, r.from, r.limit)
+	if err != nil {
+		r.full = true // try again with the next transaction
+		return nil, nil, err
+	}
+	r.full = len(rows) == r.limit
+	seqs := make([]uint64, len(rows))
+	edus := make([]federation.EDU, len(rows))
+	for i, row := range rows {
+		seqs[i] = row.Seq
+		edus[i] = federation.EDU{Type: "m.direct_to_device", Content: row.Content}
+	}
+	return seqs, edus, nil
+}
+
+// WakeToDevice tells the destinations' actors that their to-device outbox
+// has new rows (after persistence.Store.QueueToDevice). It never blocks.
+func (d *Directory) WakeToDevice(destinations []string) {
+	for _, dest := range destinations {
+		d.route(dest, wakeToDevice{})
+	}
+}
