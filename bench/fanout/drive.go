@@ -15,6 +15,7 @@ import (
 
 	"github.com/axonhs/axon/bench/internal/mx"
 	"github.com/axonhs/axon/bench/internal/proc"
+	"github.com/axonhs/axon/bench/internal/procwatch"
 	"github.com/axonhs/axon/bench/report"
 	"github.com/axonhs/axon/federation"
 )
@@ -55,10 +56,10 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	if err := c.Do("GET", "/_matrix/client/versions", "", nil, nil); err != nil {
 		return sum, fmt.Errorf("%s does not answer GET /_matrix/client/versions like a homeserver: %w", c.Base(), err)
 	}
-	var srv *serverWatch
+	var srv *procwatch.Watch
 	if o.pid > 0 {
-		if srv, err = startServerWatch(o.pid); err != nil {
-			return sum, err
+		if srv, err = procwatch.Start(o.pid, ErrTargetExited); err != nil {
+			return sum, fmt.Errorf("fanout: -pid %d: %w", o.pid, err)
 		}
 	}
 	id := make([]byte, 4)
@@ -126,10 +127,10 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	r.recv.delivery.Store(rec.Series("delivery"))
 	r.txns0, r.pdus0, r.firstTimed = r.recv.txns.Load(), r.recv.pdus.Load(), l.len()
 	if srv != nil {
-		if err := srv.begin(); err != nil {
+		if err := srv.Begin(); err != nil {
 			return sum, err
 		}
-		go srv.loop(rec, done, r.abort)
+		go srv.Loop(rec, done, r.abort)
 	}
 	rate := o.rate
 	if o.ramp && rate == 0 {
@@ -178,7 +179,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		fmt.Fprintf(out, "drain: %d deliveries still missing after %s\n", missing, o.drain)
 	}
 	if srv != nil {
-		srv.stop()
+		srv.Stop()
 	}
 	if o.phaseHook != nil {
 		o.phaseHook(false)
@@ -230,7 +231,7 @@ func checkerKeyring(o *options, w *world, f *fleet) (*federation.Keyring, error)
 
 // finish checks deliveries and fills the summary; cause is why the run
 // ended early, if it did.
-func (r *runner) finish(sum *report.Summary, srv *serverWatch, phaseStart time.Duration, out io.Writer, cause error) (*report.Summary, error) {
+func (r *runner) finish(sum *report.Summary, srv *procwatch.Watch, phaseStart time.Duration, out io.Writer, cause error) (*report.Summary, error) {
 	r.rec.Fill(sum)
 	v := r.verify()
 	wall := time.Duration(r.recv.lastArrival.Load()) - phaseStart
@@ -259,7 +260,7 @@ func (r *runner) finish(sum *report.Summary, srv *serverWatch, phaseStart time.D
 	r.downMu.Unlock()
 	sum.Notes = append(sum.Notes, "delivery latency runs from the client's 200 for a message to its arrival at a destination in a transaction (0 when it arrived first)")
 	if srv != nil {
-		sum.Server = srv.summary(time.Duration(sum.Seconds*float64(time.Second)), v.timed)
+		sum.Server = srv.Summary(time.Duration(sum.Seconds*float64(time.Second)), v.timed, "PDU delivery")
 	}
 	writeText(out, sum)
 	switch {

@@ -23,6 +23,8 @@ var (
 	ErrDelivery = errors.New("fanout: delivery check failed")
 	// ErrNothingSent is a run in which no message was accepted.
 	ErrNothingSent = errors.New("fanout: no message was accepted")
+	// ErrTargetExited is a -pid whose process went away during the run.
+	ErrTargetExited = errors.New("fanout: the homeserver process exited")
 	// ErrInterrupted is a run stopped early by its context (Ctrl-C).
 	ErrInterrupted = errors.New("fanout: interrupted")
 )

@@ -1,6 +1,7 @@
 // Package internal holds nothing itself; its sub-packages are the helpers
 // the bench programs share (mx: the client-server HTTP client, proc: CPU and
-// memory of processes, parallel: bounded fan-out). Only packages under
+// memory of processes, procwatch: the target process followed by its PID,
+// parallel: bounded fan-out). Only packages under
 // bench/ import them; the in-process Axon their tests start is
 // cmd/axon/homeserver/homeservertest.
 package internal

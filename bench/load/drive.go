@@ -9,15 +9,16 @@ import (
 	"time"
 
 	"github.com/axonhs/axon/bench/internal/proc"
+	"github.com/axonhs/axon/bench/internal/procwatch"
 	"github.com/axonhs/axon/bench/report"
 )
 
 // drive runs the timed phase, the drain and the delivery check, and fills
 // sum.
-func (r *runner) drive(ctx context.Context, srv *serverWatch, sum *report.Summary, out io.Writer) (*report.Summary, error) {
+func (r *runner) drive(ctx context.Context, srv *procwatch.Watch, sum *report.Summary, out io.Writer) (*report.Summary, error) {
 	o := r.o
 	if srv != nil {
-		if err := srv.begin(); err != nil {
+		if err := srv.Begin(); err != nil {
 			return sum, err
 		}
 	}
@@ -28,7 +29,7 @@ func (r *runner) drive(ctx context.Context, srv *serverWatch, sum *report.Summar
 		go func() { defer syncWG.Done(); r.syncLoop(sy, &tallies[i]) }()
 	}
 	if srv != nil {
-		go srv.loop(r)
+		go srv.Loop(r.rec, r.stopCh, r.abort)
 	}
 	go r.watch(ctx)
 	self0 := proc.SelfCPU()
@@ -54,7 +55,7 @@ func (r *runner) drive(ctx context.Context, srv *serverWatch, sum *report.Summar
 	sendWall := r.rec.Elapsed()
 	selfCPU := proc.SelfCPU() - self0
 	if srv != nil {
-		srv.stop()
+		srv.Stop()
 	}
 	progress.Stop()
 	if r.aborted() == nil {
@@ -100,7 +101,7 @@ func (r *runner) drive(ctx context.Context, srv *serverWatch, sum *report.Summar
 		"delivery latency runs from the start of a message's send request until the message appears in a syncing member's /sync",
 	)
 	if srv != nil {
-		sum.Server = srv.summary(sendWall, ops)
+		sum.Server = srv.Summary(sendWall, ops, "operation")
 	}
 	writeText(out, sum)
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/axonhs/axon/bench/internal/mx"
 	"github.com/axonhs/axon/bench/internal/proc"
+	"github.com/axonhs/axon/bench/internal/procwatch"
 	"github.com/axonhs/axon/bench/report"
 )
 
@@ -97,10 +98,10 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	if err := c.Do("GET", "/_matrix/client/versions", "", nil, nil); err != nil {
 		return sum, fmt.Errorf("%s does not answer GET /_matrix/client/versions like a homeserver: %w", c.Base(), err)
 	}
-	var srv *serverWatch
+	var srv *procwatch.Watch
 	if o.pid > 0 {
-		if srv, err = startServerWatch(o.pid); err != nil {
-			return sum, err
+		if srv, err = procwatch.Start(o.pid, ErrTargetExited); err != nil {
+			return sum, fmt.Errorf("load: -pid %d: %w", o.pid, err)
 		}
 	}
 	w, err := setUp(c, o, out, func(k string, n int64) { sum.Counts[k] = n })

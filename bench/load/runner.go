@@ -21,6 +21,8 @@ var (
 	ErrDelivery = errors.New("load: delivery check failed")
 	// ErrNothingWorked is a run in which no operation succeeded.
 	ErrNothingWorked = errors.New("load: no operation succeeded")
+	// ErrTargetExited is a -pid whose process went away during the run.
+	ErrTargetExited = errors.New("load: the homeserver process exited")
 	// ErrInterrupted is a run stopped early by its context (Ctrl-C).
 	ErrInterrupted = errors.New("load: interrupted")
 )
