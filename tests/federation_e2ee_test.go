@@ -425,3 +425,75 @@ func TestFederationE2EEKeyChangesLeft(t *testing.T) {
 		t.Fatalf("left over an empty range = %v, %v", c, err)
 	}
 }
+
+// toDeviceFlood is how many to-device messages the outage test sends: more
+// than the 1000 EDUs a server actor keeps in memory for a destination, so
+// a message shed under pressure would be missed.
+const toDeviceFlood = 1200
+
+// Bob on B sends alice on A a flood of to-device messages while A is down,
+// each answered 200; B restarts before A comes back. Every message
+// survives B's restart in B's to-device outbox, none is shed, and alice's
+// /sync receives each exactly once when A returns.
+func TestFederationToDeviceSurvivesOutageAndRestart(t *testing.T) {
+	fs := fedConfigs(t, nil, nil, "hs-a.test", "hs-b.test")
+	a, b := startServer(t, fs[0].cfg), startServer(t, fs[1].cfg)
+	alice, bob := udUser(t, a, "alice"), udUser(t, b, "bob")
+	aliceSince := syncOnce(t, a, alice, "", 0).NextBatch
+
+	stopServer(t, a)
+	sem := make(chan struct{}, 8)
+	errs := make(chan string, toDeviceFlood)
+	for i := range toDeviceFlood {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			msg := map[string]any{"messages": map[string]any{alice.UserID.String(): map[string]any{
+				alice.DeviceID.String(): map[string]any{"n": i}}}}
+			if r := call(t, b, "PUT", v3+fmt.Sprintf("/sendToDevice/org.example.flood/flood-%d", i), bob.AccessToken, msg); r.status != 200 {
+				errs <- fmt.Sprintf("message %d: %d %v", i, r.status, r.body)
+			}
+		}()
+	}
+	for range cap(sem) {
+		sem <- struct{}{}
+	}
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	stopServer(t, b)
+	b = startServer(t, fs[1].cfg)
+	a = startServer(t, fs[0].cfg)
+	// A reaches B (a key query of bob's), which resets B's backoff for A
+	// instead of waiting out its retry delay.
+	if r := call(t, a, "POST", v3+"/keys/query", alice.AccessToken, map[string]any{
+		"device_keys": map[string]any{bob.UserID.String(): []string{}}}); r.status != 200 {
+		t.Fatalf("alice's key query: %d %v", r.status, r.body)
+	}
+
+	seen := map[int]int{}
+	total := 0
+	deadline := time.Now().Add(60 * time.Second)
+	for len(seen) < toDeviceFlood && time.Now().Before(deadline) {
+		s := syncOnce(t, a, alice, aliceSince, 2000)
+		aliceSince = s.NextBatch
+		for _, e := range s.ToDevice.Events {
+			var c struct {
+				N int `json:"n"`
+			}
+			if e.Type != "org.example.flood" || e.Sender != bob.UserID.String() || json.Unmarshal(e.Content, &c) != nil {
+				t.Fatalf("unexpected to-device event %+v", e)
+			}
+			seen[c.N]++
+			total++
+		}
+	}
+	if len(seen) != toDeviceFlood || total != toDeviceFlood {
+		t.Fatalf("alice received %d distinct of %d messages (%d in all); B's outbound %+v",
+			len(seen), toDeviceFlood, total, b.Servers().Stats())
+	}
+	if st := b.Servers().Stats(); st.ShedEDUs != 0 {
+		t.Errorf("B shed %d EDUs", st.ShedEDUs)
+	}
+}
