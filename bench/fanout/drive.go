@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -39,22 +38,13 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		return nil, fmt.Errorf("%w: -target: %w", ErrOptions, err)
 	}
 	defer c.Close()
-	sum = &report.Summary{Tool: "bench/fanout", Target: c.Base(), Params: o.params(), Counts: map[string]int64{}, Errors: map[string]int64{}}
+	sum = report.NewSummary("bench/fanout", c.Base(), o.params())
 	rec := report.NewRecorder()
-	defer func() {
-		if err != nil {
-			sum.Outcome = err.Error()
-		} else {
-			sum.Outcome = "ok"
-		}
-		if werr := writeOutputs(o, rec, sum); werr != nil {
-			err = errors.Join(err, werr)
-		}
-	}()
+	defer func() { err = report.Conclude(rec, sum, err, o.jsonPath, o.htmlPath) }()
 	fmt.Fprintf(out, "target %s, %d synthetic servers, GOMAXPROCS %d, %d CPUs, load average %s\n",
 		c.Base(), o.servers, runtime.GOMAXPROCS(0), runtime.NumCPU(), proc.LoadAverage())
-	if err := c.Do("GET", "/_matrix/client/versions", "", nil, nil); err != nil {
-		return sum, fmt.Errorf("%s does not answer GET /_matrix/client/versions like a homeserver: %w", c.Base(), err)
+	if err := c.CheckHomeserver(); err != nil {
+		return sum, err
 	}
 	var srv *procwatch.Watch
 	if o.pid > 0 {
@@ -329,21 +319,6 @@ func (r *runner) verify() verdict {
 		d.mu.Unlock()
 	}
 	return v
-}
-
-// writeOutputs writes the JSON summary and the HTML report where asked.
-func writeOutputs(o *options, rec *report.Recorder, sum *report.Summary) error {
-	if sum.Timeline.Series == nil {
-		rec.Fill(sum)
-	}
-	var errs []error
-	if o.jsonPath != "" {
-		errs = append(errs, report.WriteJSON(o.jsonPath, sum))
-	}
-	if o.htmlPath != "" {
-		errs = append(errs, report.WriteHTML(o.htmlPath, sum))
-	}
-	return errors.Join(errs...)
 }
 
 // writeText prints the summary for people.

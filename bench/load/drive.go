@@ -152,26 +152,6 @@ func (r *runner) verify(tallies []tally) verdict {
 	return v
 }
 
-// writeOutputs writes the JSON summary and the HTML report where asked.
-func writeOutputs(o *options, rec *report.Recorder, sum *report.Summary) error {
-	if sum.Timeline.Series == nil {
-		rec.Fill(sum)
-	}
-	var errs []error
-	if o.jsonPath != "" {
-		errs = append(errs, report.WriteJSON(o.jsonPath, sum))
-	}
-	if o.htmlPath != "" {
-		errs = append(errs, report.WriteHTML(o.htmlPath, sum))
-	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // writeText prints the summary for people.
 func writeText(out io.Writer, s *report.Summary) {
 	fmt.Fprintf(out, "\n%-10s %9s %7s %9s %9s %9s %9s %9s\n", "series", "count", "failed", "rate/s", "p50", "p90", "p99", "max")

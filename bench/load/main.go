@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -81,22 +80,13 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	}
 	defer syncs.Close()
 
-	sum = &report.Summary{Tool: "bench/load", Target: c.Base(), Params: o.params(), Counts: map[string]int64{}, Errors: map[string]int64{}}
+	sum = report.NewSummary("bench/load", c.Base(), o.params())
 	rec := report.NewRecorder()
-	defer func() {
-		if err != nil {
-			sum.Outcome = err.Error()
-		} else {
-			sum.Outcome = "ok"
-		}
-		if werr := writeOutputs(o, rec, sum); werr != nil {
-			err = errors.Join(err, werr)
-		}
-	}()
+	defer func() { err = report.Conclude(rec, sum, err, o.jsonPath, o.htmlPath) }()
 
 	fmt.Fprintf(out, "target %s, GOMAXPROCS %d, %d CPUs, load average %s\n", c.Base(), runtime.GOMAXPROCS(0), runtime.NumCPU(), proc.LoadAverage())
-	if err := c.Do("GET", "/_matrix/client/versions", "", nil, nil); err != nil {
-		return sum, fmt.Errorf("%s does not answer GET /_matrix/client/versions like a homeserver: %w", c.Base(), err)
+	if err := c.CheckHomeserver(); err != nil {
+		return sum, err
 	}
 	var srv *procwatch.Watch
 	if o.pid > 0 {

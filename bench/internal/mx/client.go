@@ -161,3 +161,14 @@ func trimQuery(path string) string {
 	}
 	return path
 }
+
+// CheckHomeserver asks GET /_matrix/client/versions, which every
+// homeserver answers without authentication (client-server API,
+// "GET /_matrix/client/versions"): a program checks its -target with it
+// before registering anyone.
+func (c *Client) CheckHomeserver() error {
+	if err := c.Do("GET", "/_matrix/client/versions", "", nil, nil); err != nil {
+		return fmt.Errorf("%s does not answer GET /_matrix/client/versions like a homeserver: %w", c.base, err)
+	}
+	return nil
+}
