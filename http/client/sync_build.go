@@ -52,7 +52,7 @@ func (a *API) buildSync(req *syncRequest, cur syncToken) (*syncResponse, error) 
 		b.since = *req.since
 	}
 	var err error
-	if b.ignored, err = a.cfg.Users.IgnoredUsers(req.s.Localpart); err != nil {
+	if b.ignored, err = a.ignoredUsers(req.s.Localpart, cur.AccountData); err != nil {
 		return nil, fmt.Errorf("ignored users: %w", err)
 	}
 	steps := []func() error{b.accountData, b.toDevice, b.loadReceipts, b.rooms, b.presence, b.deviceLists, b.keyCounts}

@@ -75,6 +75,29 @@ type syncCaches struct {
 	rules   *boundedMap[string, *push.Ruleset]
 	filters *boundedMap[filterKey, filter.Filter]
 	push    *boundedMap[pushKey, *pushState]
+	ignored *boundedMap[string, ignoredAt]
+}
+
+// ignoredAt is a user's ignored users as read with their account-data
+// stream at pos: every change of m.ignored_user_list moves that stream,
+// so the set stands while the position does.
+type ignoredAt struct {
+	pos   uint64
+	users map[string]bool // read only
+}
+
+// ignoredUsers returns the users localpart ignores, reading them again
+// only when the user's account data moved past the cached position.
+func (a *API) ignoredUsers(localpart string, accountDataPos uint64) (map[string]bool, error) {
+	if c, ok := a.caches.ignored.get(localpart); ok && c.pos == accountDataPos {
+		return c.users, nil
+	}
+	users, err := a.cfg.Users.IgnoredUsers(localpart)
+	if err != nil {
+		return nil, err
+	}
+	a.caches.ignored.put(localpart, ignoredAt{pos: accountDataPos, users: users})
+	return users, nil
 }
 
 func newSyncCaches() syncCaches {
@@ -83,6 +106,7 @@ func newSyncCaches() syncCaches {
 		rules:   newBoundedMap[string, *push.Ruleset](100_000),
 		filters: newBoundedMap[filterKey, filter.Filter](4096),
 		push:    newBoundedMap[pushKey, *pushState](100_000),
+		ignored: newBoundedMap[string, ignoredAt](100_000),
 	}
 }
 
