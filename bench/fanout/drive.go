@@ -12,7 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/axonhs/axon/bench/internal/abort"
+	"github.com/axonhs/axon/bench/internal/liveness"
 	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/internal/pace"
 	"github.com/axonhs/axon/bench/internal/proc"
 	"github.com/axonhs/axon/bench/internal/procwatch"
 	"github.com/axonhs/axon/bench/report"
@@ -68,8 +71,8 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	}
 
 	l := newLedger(rec.Start(), len(f.peers))
-	r := &runner{o: o, c: c, f: f, l: l, rec: rec, runID: runID, errs: map[string]int64{},
-		sendStop: make(chan struct{}), abortCh: make(chan struct{})}
+	r := &runner{o: o, c: c, f: f, l: l, rec: rec, runID: runID,
+		health: liveness.New(), sendStop: make(chan struct{}), halt: abort.New()}
 	r.recv = newReceiver(l, runID, f, rec, &window{})
 	probeSeries := rec.Series("single message delivery")
 	r.recv.delivery.Store(probeSeries)
@@ -93,7 +96,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		f.hub.SetVerifySample(o.verifyEvery)
 		r.recv.checks.Store(newPDUChecker(o.verifyEvery, keys, w.version))
 	}
-	r.lastOK.Store(time.Now().UnixNano())
+	r.health.Answered()
 	done := make(chan struct{})
 	go r.watch(ctx, done)
 	defer close(done)
@@ -104,7 +107,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		if n := r.waitDelivered(30 * time.Second); n > 0 {
 			return r.finish(sum, srv, 0, out, fmt.Errorf("%w: single message %d still missing at %d destinations after 30s", ErrDelivery, i, n))
 		}
-		if err := r.aborted(); err != nil {
+		if err := r.halt.Err(); err != nil {
 			return r.finish(sum, srv, 0, out, err)
 		}
 		time.Sleep(o.probeGap)
@@ -120,7 +123,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 		if err := srv.Begin(); err != nil {
 			return sum, err
 		}
-		go srv.Loop(rec, done, r.abort)
+		go srv.Loop(rec, done, r.halt.Abort)
 	}
 	rate := o.rate
 	if o.ramp && rate == 0 {
@@ -132,10 +135,9 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	}
 	self0 := proc.SelfCPU()
 	phaseStart := time.Now()
-	var tickets chan struct{}
+	var tickets <-chan struct{}
 	if rate > 0 {
-		tickets = make(chan struct{}, o.senders)
-		go r.pace(tickets)
+		tickets = pace.Pacer{Rate: r.rate, Behind: &r.behind}.Start(o.senders, r.sendStop)
 	}
 	var senders sync.WaitGroup
 	for i := range o.senders {
@@ -154,7 +156,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	timer := time.NewTimer(o.duration)
 	select {
 	case <-timer.C:
-	case <-r.abortCh:
+	case <-r.halt.Done():
 	case ceiling = <-rampDone:
 	}
 	timer.Stop()
@@ -192,7 +194,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 			max(ceiling, 0), max(ceiling, 0)*float64(len(f.peers)), o.p99, why)
 	}
 	_ = sendWall
-	return r.finish(sum, srv, phaseStart.Sub(rec.Start()), out, r.aborted())
+	return r.finish(sum, srv, phaseStart.Sub(rec.Start()), out, r.halt.Err())
 }
 
 // checkerKeyring fetches the keys the sampled checks need: the target's
@@ -242,9 +244,7 @@ func (r *runner) finish(sum *report.Summary, srv *procwatch.Watch, phaseStart ti
 		checkErr = ch.stop()
 		c["PDU checks passed"], c["PDU checks failed"], c["PDU samples skipped"] = ch.ok.Load(), ch.failed.Load(), ch.skipped.Load()
 	}
-	r.errMu.Lock()
-	maps.Copy(sum.Errors, r.errs)
-	r.errMu.Unlock()
+	maps.Copy(sum.Errors, r.health.Errors())
 	r.downMu.Lock()
 	sum.Notes = append(sum.Notes, r.downLog...)
 	r.downMu.Unlock()

@@ -45,7 +45,7 @@ func (r *runner) downServers(ctx context.Context, out io.Writer) {
 	t := time.NewTimer(r.o.downFor)
 	select {
 	case <-t.C:
-	case <-r.abortCh:
+	case <-r.halt.Done():
 		t.Stop()
 	}
 	for _, i := range set {

@@ -11,7 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/axonhs/axon/bench/internal/abort"
+	"github.com/axonhs/axon/bench/internal/liveness"
 	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/internal/pace"
 	"github.com/axonhs/axon/bench/report"
 )
 
@@ -51,16 +54,11 @@ type runner struct {
 	rateBits                 atomic.Uint64 // current messages/s (float64 bits); 0: as fast as possible
 	behind                   atomic.Int64
 
-	errMu     sync.Mutex
-	errs      map[string]int64
-	lastTrans string
-	lastOK    atomic.Int64 // unix ns of the last answer
-	transport atomic.Bool
+	// health counts the failures; any HTTP answer is a sign of life.
+	health *liveness.Tally
 
 	sendStop chan struct{}
-	abortCh  chan struct{}
-	abortMu  sync.Once
-	abortErr error
+	halt     *abort.Signal
 
 	downMu  sync.Mutex
 	downLog []string
@@ -69,19 +67,6 @@ type runner struct {
 
 func (r *runner) rate() float64     { return math.Float64frombits(r.rateBits.Load()) }
 func (r *runner) setRate(v float64) { r.rateBits.Store(math.Float64bits(v)) }
-
-func (r *runner) abort(err error) {
-	r.abortMu.Do(func() { r.abortErr = err; close(r.abortCh) })
-}
-
-func (r *runner) aborted() error {
-	select {
-	case <-r.abortCh:
-		return r.abortErr
-	default:
-		return nil
-	}
-}
 
 // sendOne sends one message from u and records it; rate-limited sends are
 // retried under the same transaction ID (idempotent) until the sending
@@ -99,23 +84,19 @@ func (r *runner) sendOne(u user) {
 		err := r.c.Do("PUT", path, u.token, body, &out)
 		now := time.Now()
 		if err == nil {
-			r.lastOK.Store(now.UnixNano())
+			r.health.Answered()
 			m.state.Store(sendOK)
 			r.recv.answered(m, r.l.since(now))
 			r.send.Observe(now.Sub(start))
 			r.sendWindow.add([]time.Duration{now.Sub(start)})
 			return
 		}
-		code := mx.Code(err)
-		r.errMu.Lock()
-		r.errs[code]++
-		if code == "transport" {
-			r.lastTrans = err.Error()
+		transport := r.health.Fail(err) == "transport"
+		if !transport {
+			r.health.Answered()
 		}
-		r.errMu.Unlock()
 		var me *mx.Error
 		if errors.As(err, &me) && errors.Is(err, mx.ErrRateLimited) {
-			r.lastOK.Store(now.UnixNano())
 			if !r.sleep(me.RetryAfter(time.Second)) {
 				m.state.Store(sendFailed)
 				r.send.Fail()
@@ -123,11 +104,8 @@ func (r *runner) sendOne(u user) {
 			}
 			continue
 		}
-		if code == "transport" {
-			r.transport.Store(true)
+		if transport {
 			r.sleep(100 * time.Millisecond)
-		} else {
-			r.lastOK.Store(now.UnixNano())
 		}
 		m.state.Store(sendFailed)
 		r.send.Fail()
@@ -150,76 +128,20 @@ func (r *runner) sleep(d time.Duration) bool {
 // sender sends as user u until the sending stops: one message per ticket
 // when paced, else back to back.
 func (r *runner) sender(u user, tickets <-chan struct{}) {
-	for {
-		if tickets != nil {
-			select {
-			case _, ok := <-tickets:
-				if !ok {
-					return
-				}
-			case <-r.sendStop:
-				return
-			}
-		} else {
-			select {
-			case <-r.sendStop:
-				return
-			default:
-			}
-		}
+	for pace.Next(tickets, r.sendStop) {
 		r.sendOne(u)
-	}
-}
-
-// pace hands out tickets at the current rate; tickets the senders take
-// more than 100 ms late count as behind schedule.
-func (r *runner) pace(tickets chan<- struct{}) {
-	defer close(tickets)
-	next := time.Now()
-	for {
-		if d := time.Until(next); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-r.sendStop:
-				t.Stop()
-				return
-			}
-		}
-		select {
-		case tickets <- struct{}{}:
-		case <-r.sendStop:
-			return
-		}
-		if time.Since(next) > 100*time.Millisecond {
-			r.behind.Add(1)
-			next = time.Now() // do not burst to catch up
-		}
-		next = next.Add(time.Duration(float64(time.Second) / r.rate()))
 	}
 }
 
 // watch aborts the run when the target answered nothing but transport
 // errors for o.giveUp, or ctx ends.
 func (r *runner) watch(ctx context.Context, done <-chan struct{}) {
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
-			r.abort(ErrInterrupted)
-			return
-		case <-t.C:
-			if r.transport.Load() && time.Since(time.Unix(0, r.lastOK.Load())) > r.o.giveUp {
-				r.errMu.Lock()
-				last := r.lastTrans
-				r.errMu.Unlock()
-				r.abort(fmt.Errorf("%w: no answer for %s; last error: %s", ErrTargetDown, r.o.giveUp, last))
-				return
-			}
-		}
+	var silence *liveness.Silence
+	switch err := r.health.Watch(ctx, done, r.o.giveUp); {
+	case errors.As(err, &silence):
+		r.halt.Abort(fmt.Errorf("%w: no answer for %s; last error: %s", ErrTargetDown, silence.For, silence.Last))
+	case err != nil:
+		r.halt.Abort(ErrInterrupted)
 	}
 }
 
@@ -251,7 +173,7 @@ func (r *runner) waitDelivered(timeout time.Duration) int64 {
 	deadline := time.Now().Add(timeout)
 	for {
 		n, _ := r.outstanding(0)
-		if n == 0 || time.Now().After(deadline) || r.aborted() != nil {
+		if n == 0 || time.Now().After(deadline) || r.halt.Err() != nil {
 			return n
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/axonhs/axon/bench/internal/pace"
 	"github.com/axonhs/axon/bench/internal/proc"
 	"github.com/axonhs/axon/bench/internal/procwatch"
 	"github.com/axonhs/axon/bench/report"
@@ -29,14 +30,13 @@ func (r *runner) drive(ctx context.Context, srv *procwatch.Watch, sum *report.Su
 		go func() { defer syncWG.Done(); r.syncLoop(sy, &tallies[i]) }()
 	}
 	if srv != nil {
-		go srv.Loop(r.rec, r.stopCh, r.abort)
+		go srv.Loop(r.rec, r.stopCh, r.halt.Abort)
 	}
 	go r.watch(ctx)
 	self0 := proc.SelfCPU()
-	var tickets chan time.Time
+	var tickets <-chan struct{}
 	if o.rate > 0 {
-		tickets = make(chan time.Time, o.concurrency)
-		go r.pace(tickets)
+		tickets = pace.Pacer{Rate: func() float64 { return o.rate }, CatchUp: true, Behind: &r.behind}.Start(o.concurrency, r.sendStop)
 	}
 	for i := range o.concurrency {
 		workWG.Add(1)
@@ -47,7 +47,7 @@ func (r *runner) drive(ctx context.Context, srv *procwatch.Watch, sum *report.Su
 	timer := time.NewTimer(o.duration)
 	select {
 	case <-timer.C:
-	case <-r.abortCh:
+	case <-r.halt.Done():
 		timer.Stop()
 	}
 	close(r.sendStop)
@@ -58,7 +58,7 @@ func (r *runner) drive(ctx context.Context, srv *procwatch.Watch, sum *report.Su
 		srv.Stop()
 	}
 	progress.Stop()
-	if r.aborted() == nil {
+	if r.halt.Err() == nil {
 		r.stopTyping()
 	}
 	r.drain(out)
@@ -80,9 +80,7 @@ func (r *runner) drive(ctx context.Context, srv *procwatch.Watch, sum *report.Su
 		sum.Counts[kind(k).String()+" ok"] = int64(st.Count)
 		sum.Counts[kind(k).String()+" failed"] = int64(st.Failed)
 	}
-	r.errMu.Lock()
-	maps.Copy(sum.Errors, r.errs)
-	r.errMu.Unlock()
+	maps.Copy(sum.Errors, r.health.Errors())
 	v := r.verify(tallies)
 	sum.Counts["deliveries expected"] = v.expected
 	sum.Counts["deliveries"] = v.delivered
@@ -106,8 +104,8 @@ func (r *runner) drive(ctx context.Context, srv *procwatch.Watch, sum *report.Su
 	writeText(out, sum)
 
 	switch {
-	case r.aborted() != nil:
-		return sum, r.aborted()
+	case r.halt.Err() != nil:
+		return sum, r.halt.Err()
 	case ops > 0 && okOps == 0:
 		return sum, fmt.Errorf("%w: %d operations failed", ErrNothingWorked, ops)
 	case v.lost > 0 || v.duplicates > 0:

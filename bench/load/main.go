@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/axonhs/axon/bench/internal/abort"
+	"github.com/axonhs/axon/bench/internal/liveness"
 	"github.com/axonhs/axon/bench/internal/mx"
 	"github.com/axonhs/axon/bench/internal/proc"
 	"github.com/axonhs/axon/bench/internal/procwatch"
@@ -104,8 +106,8 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	r := &runner{
 		o: o, c: c, syncs: syncs, w: w, runID: hex.EncodeToString(id),
 		rec: report.NewRecorder(), lastEvent: make([]atomic.Pointer[string], len(w.rooms)),
-		churnJoined: map[[2]int]bool{}, churnBusy: map[[2]int]bool{}, typed: map[[2]int]bool{}, errs: map[string]int64{},
-		sendStop: make(chan struct{}), stopCh: make(chan struct{}), abortCh: make(chan struct{}),
+		churnJoined: map[[2]int]bool{}, churnBusy: map[[2]int]bool{}, typed: map[[2]int]bool{}, health: liveness.New(),
+		sendStop: make(chan struct{}), stopCh: make(chan struct{}), halt: abort.New(),
 	}
 	rec = r.rec
 	r.ledger = newLedger(rec.Start())
@@ -118,6 +120,6 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	r.deliverySeries = rec.Series("delivery")
 	r.syncSeries = rec.Series("sync")
 	r.perSyncer = rec.Group("delivery latency by syncer")
-	r.lastOK.mark()
+	r.health.Answered()
 	return r.drive(ctx, srv, sum, out)
 }

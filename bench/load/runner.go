@@ -10,7 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/axonhs/axon/bench/internal/abort"
+	"github.com/axonhs/axon/bench/internal/liveness"
 	"github.com/axonhs/axon/bench/internal/mx"
+	"github.com/axonhs/axon/bench/internal/pace"
 	"github.com/axonhs/axon/bench/report"
 )
 
@@ -51,136 +54,46 @@ type runner struct {
 	churnJoined map[[2]int]bool
 	churnBusy   map[[2]int]bool
 
-	errMu     sync.Mutex
-	errs      map[string]int64
-	lastTrans string
+	// health counts the failures; only a success is a sign of life.
+	health *liveness.Tally
 
 	txn, skipped, behind, duplicates atomic.Int64
-	lastOK                           aliveClock
-	transportSeen                    atomic.Bool
 
 	sendStop chan struct{} // closed when the operations stop
 	stopCh   chan struct{} // closed when the syncers stop
 	stopping atomic.Bool
-
-	abortOnce sync.Once
-	abortCh   chan struct{}
-	abortErr  error
+	halt     *abort.Signal
 }
 
-func (r *runner) alive() { r.lastOK.mark() }
+func (r *runner) alive() { r.health.Answered() }
 
 // fail counts a failed request against s and by its errcode.
 func (r *runner) fail(s *report.Series, err error) {
 	s.Fail()
-	code := mx.Code(err)
-	r.errMu.Lock()
-	r.errs[code]++
-	if code == "transport" {
-		r.lastTrans = err.Error()
-	}
-	r.errMu.Unlock()
-	if code == "transport" {
-		r.transportSeen.Store(true)
-	}
-}
-
-// abort stops the run early with err; the first reason wins.
-func (r *runner) abort(err error) {
-	r.abortOnce.Do(func() {
-		r.abortErr = err
-		close(r.abortCh)
-	})
-}
-
-// aborted is the reason the run was aborted, or nil. Reading it after the
-// channel closed orders the read after abort's write.
-func (r *runner) aborted() error {
-	select {
-	case <-r.abortCh:
-		return r.abortErr
-	default:
-		return nil
-	}
+	r.health.Fail(err)
 }
 
 // worker performs operations until the sending stops: as fast as it can
 // when tickets is nil, else one per ticket.
-func (r *runner) worker(id int, tickets <-chan time.Time) {
+func (r *runner) worker(id int, tickets <-chan struct{}) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(id)))
 	total := r.o.mix.total()
-	for {
-		if tickets != nil {
-			select {
-			case _, ok := <-tickets:
-				if !ok {
-					return
-				}
-			case <-r.sendStop:
-				return
-			}
-		} else {
-			select {
-			case <-r.sendStop:
-				return
-			default:
-			}
-		}
+	for pace.Next(tickets, r.sendStop) {
 		if err := r.perform(r.o.mix.pick(rng.IntN(total)), rng); err != nil {
 			r.pauseUntil(err, r.sendStop)
 		}
 	}
 }
 
-// pace hands out one ticket per 1/rate seconds; tickets a busy pool takes
-// more than 100 ms late count as behind schedule.
-func (r *runner) pace(tickets chan<- time.Time) {
-	defer close(tickets)
-	interval := time.Duration(float64(time.Second) / r.o.rate)
-	next := time.Now()
-	for {
-		if d := time.Until(next); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-r.sendStop:
-				t.Stop()
-				return
-			}
-		}
-		select {
-		case tickets <- next:
-		case <-r.sendStop:
-			return
-		}
-		if time.Since(next) > 100*time.Millisecond {
-			r.behind.Add(1)
-		}
-		next = next.Add(interval)
-	}
-}
-
 // watch aborts the run when the target has answered nothing but transport
 // errors for o.giveUp, or ctx ends.
 func (r *runner) watch(ctx context.Context) {
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stopCh:
-			return
-		case <-ctx.Done():
-			r.abort(ErrInterrupted)
-			return
-		case <-t.C:
-			if r.transportSeen.Load() && r.lastOK.since() > r.o.giveUp {
-				r.errMu.Lock()
-				last := r.lastTrans
-				r.errMu.Unlock()
-				r.abort(fmt.Errorf("%w: no successful answer for %s; last error: %s", ErrTargetDown, r.o.giveUp, last))
-				return
-			}
-		}
+	var silence *liveness.Silence
+	switch err := r.health.Watch(ctx, r.stopCh, r.o.giveUp); {
+	case errors.As(err, &silence):
+		r.halt.Abort(fmt.Errorf("%w: no successful answer for %s; last error: %s", ErrTargetDown, silence.For, silence.Last))
+	case err != nil:
+		r.halt.Abort(ErrInterrupted)
 	}
 }
 
@@ -209,14 +122,8 @@ func (r *runner) pauseUntil(err error, done <-chan struct{}) {
 func (r *runner) progressLine() string {
 	send := r.opSeries[opMessage].Stats()
 	del := r.deliverySeries.Stats()
-	r.errMu.Lock()
-	var errs int64
-	for _, n := range r.errs {
-		errs += n
-	}
-	r.errMu.Unlock()
 	return fmt.Sprintf("%6.1fs/%s  sends %6.0f/s  send p99 %s  delivery p99 %s  errors %d",
-		r.rec.Elapsed().Seconds(), r.o.duration, r.opSeries[opMessage].Rate(), report.Ms(send.P99), report.Ms(del.P99), errs)
+		r.rec.Elapsed().Seconds(), r.o.duration, r.opSeries[opMessage].Rate(), report.Ms(send.P99), report.Ms(del.P99), r.health.Failures())
 }
 
 // drain waits until every message sent successfully has reached every
@@ -247,7 +154,7 @@ func (r *runner) drain(log io.Writer) {
 		}
 		select {
 		case <-t.C:
-		case <-r.abortCh:
+		case <-r.halt.Done():
 			return
 		}
 	}

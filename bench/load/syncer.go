@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/axonhs/axon/bench/internal/mx"
@@ -105,9 +104,3 @@ func (r *runner) nonce(ev mx.Event) (int64, bool) {
 	n, err := strconv.ParseInt(seq, 10, 64)
 	return n, err == nil
 }
-
-// aliveClock is the last time anything the target answered was a success.
-type aliveClock struct{ ns atomic.Int64 }
-
-func (a *aliveClock) mark()                { a.ns.Store(time.Now().UnixNano()) }
-func (a *aliveClock) since() time.Duration { return time.Duration(time.Now().UnixNano() - a.ns.Load()) }
