@@ -1,9 +1,10 @@
 package main
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/axonhs/axon/bench/internal/seqlog"
 )
 
 // Send states of a message.
@@ -28,55 +29,35 @@ type message struct {
 	arrivals    []atomic.Uint32
 }
 
-const chunkSize = 1024
-
 // ledger numbers every message the run sends (the number is in its body)
-// and holds its arrivals at every destination. Entries never move.
+// and holds its arrivals at every destination.
 type ledger struct {
 	epoch time.Time
-	dests int
-	next  atomic.Int64
-	mu    sync.RWMutex
-	// chunks are allocated whole: one slab of arrival cells per chunk.
-	chunks []*[chunkSize]message
+	log   *seqlog.Log[message]
 }
 
-func newLedger(epoch time.Time, dests int) *ledger { return &ledger{epoch: epoch, dests: dests} }
+func newLedger(epoch time.Time, dests int) *ledger {
+	// One slab of arrival cells per chunk of messages.
+	slab := func(chunk []message) {
+		cells := make([]atomic.Uint32, len(chunk)*dests)
+		for i := range chunk {
+			chunk[i].arrivals = cells[i*dests : (i+1)*dests : (i+1)*dests]
+		}
+	}
+	return &ledger{epoch: epoch, log: seqlog.New(1024, slab)}
+}
 
 // add records a message about to be sent and returns its number.
 func (l *ledger) add(start time.Time) int64 {
-	seq := l.next.Add(1) - 1
-	c := int(seq / chunkSize)
-	l.mu.Lock()
-	for len(l.chunks) <= c {
-		ch := new([chunkSize]message)
-		cells := make([]atomic.Uint32, chunkSize*l.dests)
-		for i := range ch {
-			ch[i].arrivals = cells[i*l.dests : (i+1)*l.dests : (i+1)*l.dests]
-		}
-		l.chunks = append(l.chunks, ch)
-	}
-	m := &l.chunks[c][seq%chunkSize]
-	l.mu.Unlock()
+	seq, m := l.log.Add()
 	m.start.Store(int64(start.Sub(l.epoch)))
 	return seq
 }
 
 // get is the message numbered seq, or nil for a number never handed out.
-func (l *ledger) get(seq int64) *message {
-	if seq < 0 || seq >= l.next.Load() {
-		return nil
-	}
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	c := int(seq / chunkSize)
-	if c >= len(l.chunks) {
-		return nil
-	}
-	return &l.chunks[c][seq%chunkSize]
-}
+func (l *ledger) get(seq int64) *message { return l.log.Get(seq) }
 
-func (l *ledger) len() int64 { return l.next.Load() }
+func (l *ledger) len() int64 { return l.log.Len() }
 
 // since is t as the ledger's nanoseconds.
 func (l *ledger) since(t time.Time) int64 { return int64(t.Sub(l.epoch)) }

@@ -2,7 +2,8 @@
 // the bench programs share: mx, the client-server HTTP client; proc, CPU
 // and memory of processes; procwatch, the target process followed by its
 // PID; liveness, failures by errcode and the target-down watch; abort, the
-// first-reason-wins stop of a run; pace, tickets at a rate; parallel,
+// first-reason-wins stop of a run; pace, tickets at a rate; seqlog,
+// numbered records of the messages sent; parallel,
 // bounded fan-out. Only packages under bench/ import them; the in-process
 // Axon their tests start is cmd/axon/homeserver/homeservertest.
 package internal

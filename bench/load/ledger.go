@@ -1,9 +1,10 @@
 package main
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/axonhs/axon/bench/internal/seqlog"
 )
 
 // Send states of a ledger entry.
@@ -22,53 +23,32 @@ type entry struct {
 	delivered atomic.Int32
 }
 
-const chunkSize = 4096
-
 // ledger numbers every message the run sends (the sequence number is the
 // nonce's second half) so that syncers can find its send time and the
-// check at the end can find what was lost or duplicated. Entries never
-// move: the ledger grows by fixed chunks.
+// check at the end can find what was lost or duplicated.
 type ledger struct {
-	epoch  time.Time
-	next   atomic.Int64
-	mu     sync.RWMutex
-	chunks []*[chunkSize]entry
+	epoch time.Time
+	log   *seqlog.Log[entry]
 }
 
-func newLedger(epoch time.Time) *ledger { return &ledger{epoch: epoch} }
+func newLedger(epoch time.Time) *ledger {
+	return &ledger{epoch: epoch, log: seqlog.New[entry](4096, nil)}
+}
 
 // add records a message about to be sent into room and returns its
 // sequence number.
 func (l *ledger) add(room int, start time.Time) int64 {
-	seq := l.next.Add(1) - 1
-	c := int(seq / chunkSize)
-	l.mu.Lock()
-	for len(l.chunks) <= c {
-		l.chunks = append(l.chunks, new([chunkSize]entry))
-	}
-	e := &l.chunks[c][seq%chunkSize]
-	l.mu.Unlock()
+	seq, e := l.log.Add()
 	e.room.Store(int32(room))
 	e.start.Store(int64(start.Sub(l.epoch)))
 	return seq
 }
 
 // get is the entry of seq, or nil for a number never handed out.
-func (l *ledger) get(seq int64) *entry {
-	if seq < 0 || seq >= l.next.Load() {
-		return nil
-	}
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	c := int(seq / chunkSize)
-	if c >= len(l.chunks) {
-		return nil
-	}
-	return &l.chunks[c][seq%chunkSize]
-}
+func (l *ledger) get(seq int64) *entry { return l.log.Get(seq) }
 
 // len is the number of messages handed out.
-func (l *ledger) len() int64 { return l.next.Load() }
+func (l *ledger) len() int64 { return l.log.Len() }
 
 // sentAt is when seq's send request started.
 func (l *ledger) sentAt(e *entry) time.Time { return l.epoch.Add(time.Duration(e.start.Load())) }
