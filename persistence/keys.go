@@ -47,6 +47,8 @@ import (
 //	prefix 'f'  f | lp(localpart) | id [8]                        → filter JSON (filters.go)
 //	prefix 'p'  p | lp(localpart)                                 → Profile (profile.go)
 //	prefix 'C'  C | pos                                           → localpart, or "@…" remote user ID: the device-list change log (devicelists.go)
+//	prefix 'H'  H | lp(roomID)                                    → JSON server names given the room's local members' device lists
+//	                                                                (roomdevicelistservers.go, written by http/e2ee)
 //
 // Streams with many writers, positions allocated under a mutex (streamlog.go).
 // Receipts use 'Y' because the rooms' stream index took 'y':

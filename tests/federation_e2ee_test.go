@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/axonhs/axon/cmd/axon/homeserver"
 	"github.com/axonhs/axon/federation"
+	"github.com/axonhs/axon/federation/fedtest"
 )
 
 // e2eePair is two Axon servers federating on loopback, alice on A and bob
@@ -495,5 +497,68 @@ func TestFederationToDeviceSurvivesOutageAndRestart(t *testing.T) {
 	}
 	if st := b.Servers().Stats(); st.ShedEDUs != 0 {
 		t.Errorf("B shed %d EDUs", st.ShedEDUs)
+	}
+}
+
+// A server that newly shares a room with a local user is sent the user's
+// device list: alice on A uploads her keys while alone in her room (no
+// server to tell), then a user of a fake server joins, and the fake
+// server receives an m.device_list_update for alice's device, with its
+// keys, and a stream_id chained onto the last one A announced.
+func TestFederationNewServerReceivesDeviceLists(t *testing.T) {
+	hub, err := fedtest.NewHub("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hub.Close() })
+	peer, err := hub.AddPeer("peer.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-a.test")[0]
+	a := startServer(t, fs.cfg)
+	alice := udUser(t, a, "alice")
+	uploadDeviceKeys(t, a, alice, "A", 1)
+	cr := call(t, a, "POST", v3+"/createRoom", alice.AccessToken, map[string]any{"preset": "public_chat"})
+	if cr.status != 200 {
+		t.Fatalf("createRoom: %d %v", cr.status, cr.body)
+	}
+	roots, err := federation.LoadRootCAs(fs.cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jc := fedtest.JoinConfig{Resolver: federation.NewResolver(federation.ResolverConfig{
+		Overrides: map[string]string{"hs-a.test": fs.cfg.Listeners.Federation}}), RootCAs: roots, Timeout: 10 * time.Second}
+	if _, err := peer.Join(bg(t), jc, "hs-a.test", cr.str("room_id"), "@pat:peer.test"); err != nil {
+		t.Fatal(err)
+	}
+	type update struct {
+		UserID   string          `json:"user_id"`
+		DeviceID string          `json:"device_id"`
+		StreamID int64           `json:"stream_id"`
+		PrevID   []int64         `json:"prev_id"`
+		Keys     json.RawMessage `json:"keys"`
+	}
+	var got *update
+	waitFor(t, func() bool {
+		for _, txn := range peer.Transactions() {
+			for _, raw := range txn.EDUs {
+				var e struct {
+					Type    string `json:"edu_type"`
+					Content update `json:"content"`
+				}
+				if json.Unmarshal(raw, &e) == nil && e.Type == "m.device_list_update" && e.Content.UserID == alice.UserID.String() {
+					got = &e.Content
+					return true
+				}
+			}
+		}
+		return false
+	}, "alice's device list at the new server")
+	// Her key upload was announced as stream_id 1 (to nobody); the new
+	// server's update follows it.
+	if got.DeviceID != alice.DeviceID.String() || !strings.Contains(string(got.Keys), "curve-A") ||
+		got.StreamID != 2 || !slices.Equal(got.PrevID, []int64{1}) {
+		t.Fatalf("device-list update %+v %s", got, got.Keys)
 	}
 }

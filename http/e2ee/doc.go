@@ -11,10 +11,16 @@
 //     inbound.go);
 //   - m.device_list_update and m.signing_key_update EDUs announcing local
 //     users' device and key changes to every server sharing a room with
-//     them (publish.go), and m.direct_to_device EDUs (todevice.go).
+//     them (publish.go), and the full lists to a server that newly shares a
+//     room with them (newservers.go);
+//   - m.direct_to_device EDUs, queued durably before the client is answered
+//     (todevice.go).
 //
 // It writes only the persistence rows documented in
 // persistence/remotedevices.go (and remote entries of the device-list
-// change log). It hands EDUs to the server actors through Config.SendEDU,
-// so it imports neither actors/ nor Pebble; the homeserver wires it.
+// change log), the to-device outbox (persistence/todeviceoutbox.go) and the
+// servers given a room's device lists (persistence/roomdevicelistservers.go).
+// It hands EDUs to the server actors through Config.SendEDU and wakes them
+// for queued to-device EDUs through Config.WakeToDevice, so it imports
+// neither actors/ nor Pebble; the homeserver wires it.
 package e2ee

@@ -42,10 +42,23 @@ func (s *Service) LocalDevicesChanged(localpart string) {
 	}
 }
 
-// publishLoop publishes pending users, one at a time, until none is left.
+// publishLoop publishes pending users, one at a time, until none is left;
+// the rooms that may have new servers (newservers.go) go first. One
+// goroutine does both, so the stream_id of a user's updates is never
+// allocated twice.
 func (s *Service) publishLoop() {
 	for {
 		s.mu.Lock()
+		if len(s.rooms.order) > 0 {
+			roomID := s.rooms.order[0]
+			s.rooms.order = s.rooms.order[1:]
+			delete(s.rooms.pending, roomID)
+			s.mu.Unlock()
+			if err := s.announceToNewServers(roomID); err != nil {
+				s.logFailure("announcing device lists to a room's new servers", "", err)
+			}
+			continue
+		}
 		if len(s.order) == 0 {
 			s.running = false
 			s.mu.Unlock()
@@ -112,7 +125,7 @@ func digest(parts ...[]byte) string {
 // announcement to every server sharing a room with lp. What was announced
 // is committed before the EDUs are queued, so a stream_id is never reused.
 func (s *Service) publish(lp string) error {
-	edus, next, err := s.announcements(lp)
+	edus, next, err := s.announcements(lp, false)
 	if err != nil || len(edus) == 0 {
 		return err
 	}
@@ -137,8 +150,10 @@ func (s *Service) publish(lp string) error {
 // the record of what they announce (server-server-api "Device
 // Management": one m.device_list_update per changed device, each with a
 // new stream_id and, in prev_id, the one before it; m.signing_key_update
-// when the master or self-signing key changed).
-func (s *Service) announcements(lp string) ([]federation.EDU, persistence.SentDeviceList, error) {
+// when the master or self-signing key changed). full announces every
+// current device and the cross-signing keys as if nothing had been
+// announced, keeping the stream_id chain (newservers.go).
+func (s *Service) announcements(lp string, full bool) ([]federation.EDU, persistence.SentDeviceList, error) {
 	cur, err := s.readLocal(lp)
 	if err != nil {
 		return nil, persistence.SentDeviceList{}, err
@@ -146,6 +161,9 @@ func (s *Service) announcements(lp string) ([]federation.EDU, persistence.SentDe
 	sent, err := s.cfg.Store.SentDeviceList(lp)
 	if err != nil {
 		return nil, persistence.SentDeviceList{}, err
+	}
+	if full {
+		sent = persistence.SentDeviceList{StreamID: sent.StreamID}
 	}
 	userID := "@" + lp + ":" + s.cfg.ServerName
 	next := persistence.SentDeviceList{StreamID: sent.StreamID, Devices: map[string]string{},

@@ -78,7 +78,7 @@ func TestAnnouncements(t *testing.T) {
 	}
 	for _, st := range steps {
 		f.write(st.change)
-		edus, _, err := f.s.announcements("alice")
+		edus, _, err := f.s.announcements("alice", false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -75,6 +75,7 @@ type Service struct {
 	order     []string
 	running   bool
 	resyncing map[string]bool
+	rooms     roomServers
 	bg        sync.WaitGroup
 	resyncs   chan struct{}
 	// base is cancelled by Close, ending resyncs in flight.

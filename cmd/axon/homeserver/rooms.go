@@ -13,10 +13,15 @@ func (s *Server) newRooms() (*room.Directory, error) {
 	d, err := room.NewDirectory(s.sys, room.Config{
 		Store:  s.store,
 		Signer: core.Signer{ServerName: s.cfg.ServerName, Key: s.key, Rand: rand.Reader},
-		// Commits wake the parked /syncs of the room's local users.
+		// Commits wake the parked /syncs of the room's local users, and
+		// tell the E2EE service (created after the rooms, before any
+		// commit) of servers that may newly share the room.
 		OnCommit: func(roomID string, pos uint64, userIDs []string) {
 			if api := s.clientAPI.Load(); api != nil {
 				api.WakeCommitted(roomID, pos, userIDs)
+			}
+			if s.e2ee != nil {
+				s.e2ee.RoomCommitted(roomID, userIDs)
 			}
 		},
 	})
