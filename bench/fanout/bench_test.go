@@ -35,7 +35,7 @@ func BenchmarkFanout(b *testing.B) {
 		tg := startTarget(b, filepath.Join(dir, "ca.pem"), nil, "")
 		o := smokeOptions(tg, dir)
 		o.servers, o.ipBase, o.rate, o.duration, o.drain = *benchServers, "127.0.5.1", *benchRate, *benchDuration, time.Minute
-		o.senders, o.joinWidth, o.verifyEvery, o.jsonPath, o.htmlPath = *benchSenders, 16, 200, "", ""
+		o.senders, o.joinWidth, o.verifyEvery, o.JSONPath, o.HTMLPath = *benchSenders, 16, 200, "", ""
 		o.port, o.probeGap = freePort(b, o.ipBase), time.Second
 		if *benchProfile != "" {
 			o.phaseHook = func(begin bool) {

@@ -43,16 +43,16 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	defer c.Close()
 	sum = report.NewSummary("bench/fanout", c.Base(), o.params())
 	rec := report.NewRecorder()
-	defer func() { err = report.Conclude(rec, sum, err, o.jsonPath, o.htmlPath) }()
+	defer func() { err = report.Conclude(rec, sum, err, o.JSONPath, o.HTMLPath) }()
 	fmt.Fprintf(out, "target %s, %d synthetic servers, GOMAXPROCS %d, %d CPUs, load average %s\n",
 		c.Base(), o.servers, runtime.GOMAXPROCS(0), runtime.NumCPU(), proc.LoadAverage())
 	if err := c.CheckHomeserver(); err != nil {
 		return sum, err
 	}
 	var srv *procwatch.Watch
-	if o.pid > 0 {
-		if srv, err = procwatch.Start(o.pid, ErrTargetExited); err != nil {
-			return sum, fmt.Errorf("fanout: -pid %d: %w", o.pid, err)
+	if o.PID > 0 {
+		if srv, err = procwatch.Start(o.PID, ErrTargetExited); err != nil {
+			return sum, fmt.Errorf("fanout: -pid %d: %w", o.PID, err)
 		}
 	}
 	id := make([]byte, 4)
@@ -147,7 +147,7 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 	if o.down > 0 {
 		go r.downServers(ctx, out)
 	}
-	progress := report.StartProgress(out, o.progress, r.progressLine)
+	progress := report.StartProgress(out, o.Progress, r.progressLine)
 	ceiling := -1.0
 	rampDone := make(chan float64, 1)
 	if o.ramp {

@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/axonhs/axon/bench/internal/cli"
 	"github.com/axonhs/axon/bench/report"
 	"github.com/axonhs/axon/cmd/axon/homeserver"
 	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
@@ -95,8 +96,8 @@ func smokeOptions(tg *target, dir string) *options {
 	return &options{
 		target: tg.url, fedAddr: tg.fed, insecure: true, servers: 20, names: namesIP, ipBase: "127.0.3.1",
 		caFile: filepath.Join(dir, "ca.pem"), senders: 3, rate: 40, duration: 2 * time.Second, drain: 20 * time.Second,
-		giveUp: 10 * time.Second, password: "smoke-password", prefix: "smoke", pid: os.Getpid(),
-		jsonPath: filepath.Join(dir, "fanout.json"), htmlPath: filepath.Join(dir, "fanout.html"), progress: time.Second,
+		Common: cli.Common{GiveUp: 10 * time.Second, Password: "smoke-password", Prefix: "smoke", PID: os.Getpid(),
+			JSONPath: filepath.Join(dir, "fanout.json"), HTMLPath: filepath.Join(dir, "fanout.html"), Progress: time.Second},
 		verifyEvery: 3, joinWidth: 4, probeGap: 10 * time.Millisecond, rampFactor: 1.5, rampStep: time.Second, p99: time.Second, downMode: downFail,
 	}
 }
@@ -137,14 +138,14 @@ func TestSmokeExactlyOnce(t *testing.T) {
 		t.Errorf("per-destination distribution: %+v", sum.Distributions)
 	}
 	var back report.Summary
-	b, err := os.ReadFile(o.jsonPath)
+	b, err := os.ReadFile(o.JSONPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, &back); err != nil || back.Outcome != "ok" || back.Counts["deliveries"] != sum.Counts["deliveries"] {
 		t.Errorf("JSON summary: %v, outcome %q", err, back.Outcome)
 	}
-	page, err := os.ReadFile(o.htmlPath)
+	page, err := os.ReadFile(o.HTMLPath)
 	if err != nil || !strings.Contains(string(page), "<svg") || !strings.Contains(string(page), "delivery latency by destination") {
 		t.Errorf("HTML report missing or without charts: %v", err)
 	}
@@ -165,7 +166,7 @@ func TestSmokeDownServers(t *testing.T) {
 	for _, mode := range []string{downFail, downHang} {
 		o := smokeOptions(tg, dir)
 		o.servers, o.names, o.listen = 12, namesNamed, listen
-		o.prefix = "down" + mode
+		o.Prefix = "down" + mode
 		o.duration, o.down, o.downMode, o.downAt, o.downFor = 2*time.Second, 0.25, mode, 400*time.Millisecond, time.Second
 		var out strings.Builder
 		sum, err := run(context.Background(), o, &out)
@@ -196,7 +197,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"wrong URL", func(o *options) { o.target = dead }, "does not answer"},
 		{"not a URL", func(o *options) { o.target = "ftp:/x" }, "-target"},
-		{"wrong shared secret", func(o *options) { o.sharedSecret = "wrong" }, "shared-secret registration"},
+		{"wrong shared secret", func(o *options) { o.SharedSecret = "wrong" }, "shared-secret registration"},
 		{"port in use", func(o *options) { o.port = busy.Addr().(*net.TCPAddr).Port }, "in use"},
 		{"bad fraction", func(o *options) { o.down = 2 }, "-down"},
 	} {
@@ -213,7 +214,7 @@ func TestBadInput(t *testing.T) {
 				return
 			}
 			var back report.Summary
-			b, rerr := os.ReadFile(o.jsonPath)
+			b, rerr := os.ReadFile(o.JSONPath)
 			if rerr != nil || json.Unmarshal(b, &back) != nil || back.Outcome == "ok" || back.Outcome == "" {
 				t.Errorf("JSON summary after the failure: %v %s", rerr, b)
 			}
@@ -241,7 +242,7 @@ func TestTargetStopsMidRun(t *testing.T) {
 	tg := startTarget(t, filepath.Join(dir, "ca.pem"), nil, "")
 	o := smokeOptions(tg, dir)
 	o.port = freePort(t, o.ipBase)
-	o.servers, o.duration, o.giveUp = 5, 20*time.Second, time.Second
+	o.servers, o.duration, o.GiveUp = 5, 20*time.Second, time.Second
 	o.phaseHook = func(begin bool) {
 		if begin {
 			time.AfterFunc(700*time.Millisecond, func() { tg.stop(t) })
@@ -260,7 +261,7 @@ func TestTargetStopsMidRun(t *testing.T) {
 		t.Errorf("nothing measured before the stop: %v", sum.Counts)
 	}
 	var back report.Summary
-	b, rerr := os.ReadFile(o.jsonPath)
+	b, rerr := os.ReadFile(o.JSONPath)
 	if rerr != nil || json.Unmarshal(b, &back) != nil || !strings.Contains(back.Outcome, "stopped answering") || back.Counts["messages sent"] == 0 {
 		t.Errorf("JSON summary: %v %s", rerr, b)
 	}
@@ -278,7 +279,7 @@ func TestRampFindsCeiling(t *testing.T) {
 		o := smokeOptions(tg, dir)
 		o.port = freePort(t, o.ipBase)
 		o.servers, o.ramp, o.rate, o.rampFactor, o.rampStep, o.p99, o.duration = 5, true, 10, 2, 700*time.Millisecond, tc.p99, 2500*time.Millisecond
-		o.prefix = "ramp" + strconv.FormatBool(tc.ceiling)
+		o.Prefix = "ramp" + strconv.FormatBool(tc.ceiling)
 		var out strings.Builder
 		sum, err := run(context.Background(), o, &out)
 		if err != nil {

@@ -5,8 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"time"
+
+	"github.com/axonhs/axon/bench/internal/cli"
 )
 
 func main() {
@@ -26,14 +27,7 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 0, "messages per second; 0 sends as fast as -senders allow (-ramp: the starting rate, default 10)")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long to send (-ramp: at most)")
 	flag.DurationVar(&o.drain, "drain", 60*time.Second, "how long to wait after the sending for deliveries still in flight")
-	flag.DurationVar(&o.giveUp, "give-up", 10*time.Second, "stop when the homeserver has answered nothing for this long")
-	flag.StringVar(&o.sharedSecret, "shared-secret", "", "register through shared-secret registration instead of UIA m.login.dummy")
-	flag.StringVar(&o.password, "password", "fanout-password-1", "password of the local users")
-	flag.StringVar(&o.prefix, "prefix", fmt.Sprintf("fanout%d", time.Now().Unix()), "localpart prefix of the local users (existing users with the same password are reused)")
-	flag.IntVar(&o.pid, "pid", 0, "PID of the homeserver, to report its CPU time and RSS from /proc")
-	flag.StringVar(&o.jsonPath, "json", "", "write the JSON summary to this file")
-	flag.StringVar(&o.htmlPath, "html", "", "write the HTML report to this file")
-	flag.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress lines when stdout is not a terminal")
+	o.Common.Register(flag.CommandLine, "fanout", "local users")
 	flag.IntVar(&o.verifyEvery, "verify-every", 50, "check the X-Matrix signature and every PDU's signatures and hashes of one transaction in this many (0: none)")
 	flag.IntVar(&o.joinWidth, "join-width", 8, "joins over federation in flight at once")
 	flag.DurationVar(&o.probeGap, "probe-gap", time.Second, "quiet after each of the single messages sent before the timed phase, so that the next one meets an idle room")
@@ -50,20 +44,16 @@ func main() {
 	if *writeCA {
 		if err := ensureCA(o.caFile); err != nil {
 			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			os.Exit(cli.ExitFailed)
 		}
 		fmt.Println(o.caFile)
 		return
 	}
 	if err := o.validate(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		cli.Refuse(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if _, err := run(ctx, &o, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		stop()
-		os.Exit(1)
-	}
+	cli.Main(func(ctx context.Context) error {
+		_, err := run(ctx, &o, os.Stdout)
+		return err
+	})
 }

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/axonhs/axon/bench/internal/cli"
 )
 
 // ErrOptions is a flag value the program cannot run with.
@@ -26,32 +27,26 @@ const (
 
 // options are the program's flags, parsed.
 type options struct {
-	target       string // client API base URL
-	fedAddr      string // host:port of the target's federation listener; empty: discovery
-	insecure     bool   // skip the target's certificate check
-	targetCA     string // PEM file to verify the target's certificate with
-	servers      int
-	names        string
-	ipBase       string // first loopback address of the ip scheme
-	port         int    // port of every ip-scheme listener
-	listen       string // listener of the named scheme
-	caFile       string // CA of the synthetic servers' certificates, kept across runs
-	room         string
-	senders      int
-	rate         float64
-	duration     time.Duration
-	drain        time.Duration
-	giveUp       time.Duration
-	sharedSecret string
-	password     string
-	prefix       string
-	pid          int
-	jsonPath     string
-	htmlPath     string
-	progress     time.Duration
-	verifyEvery  int
-	joinWidth    int
-	probeGap     time.Duration
+	cli.Common
+
+	target      string // client API base URL
+	fedAddr     string // host:port of the target's federation listener; empty: discovery
+	insecure    bool   // skip the target's certificate check
+	targetCA    string // PEM file to verify the target's certificate with
+	servers     int
+	names       string
+	ipBase      string // first loopback address of the ip scheme
+	port        int    // port of every ip-scheme listener
+	listen      string // listener of the named scheme
+	caFile      string // CA of the synthetic servers' certificates, kept across runs
+	room        string
+	senders     int
+	rate        float64
+	duration    time.Duration
+	drain       time.Duration
+	verifyEvery int
+	joinWidth   int
+	probeGap    time.Duration
 
 	ramp       bool
 	rampFactor float64
@@ -69,6 +64,9 @@ type options struct {
 }
 
 func (o *options) validate() error {
+	if err := o.Common.Validate(ErrOptions); err != nil {
+		return err
+	}
 	switch {
 	case o.servers < 1 || o.servers > 60000:
 		return fmt.Errorf("%w: -servers %d: want 1 to 60000", ErrOptions, o.servers)
@@ -78,12 +76,8 @@ func (o *options) validate() error {
 		return fmt.Errorf("%w: -senders must be at least 1", ErrOptions)
 	case o.rate < 0:
 		return fmt.Errorf("%w: -rate must not be negative", ErrOptions)
-	case o.duration <= 0 || o.drain < 0 || o.giveUp <= 0:
+	case o.duration <= 0 || o.drain < 0 || o.GiveUp <= 0:
 		return fmt.Errorf("%w: -duration and -give-up must be positive, -drain not negative", ErrOptions)
-	case o.pid < 0:
-		return fmt.Errorf("%w: -pid %d", ErrOptions, o.pid)
-	case o.prefix == "" || strings.ContainsAny(o.prefix, ":@ /"):
-		return fmt.Errorf("%w: -prefix %q must be a plain localpart prefix", ErrOptions, o.prefix)
 	case o.verifyEvery < 0 || o.joinWidth < 1 || o.probeGap < 0:
 		return fmt.Errorf("%w: -verify-every and -probe-gap must not be negative, -join-width at least 1", ErrOptions)
 	case o.ramp && (o.rampFactor <= 1 || o.rampStep <= 0 || o.p99 <= 0):
@@ -142,8 +136,8 @@ func (o *options) params() map[string]string {
 	p := map[string]string{
 		"mode": o.mode(), "servers": strconv.Itoa(o.servers), "names": o.names, "senders": strconv.Itoa(o.senders),
 		"rate": rate, "duration": o.duration.String(), "drain": o.drain.String(),
-		"registration": map[bool]string{true: "shared secret", false: "UIA m.login.dummy"}[o.sharedSecret != ""],
-		"prefix":       o.prefix, "verify-every": strconv.Itoa(o.verifyEvery),
+		"registration": o.Registration(),
+		"prefix":       o.Prefix, "verify-every": strconv.Itoa(o.verifyEvery),
 	}
 	if o.room != "" {
 		p["room"] = o.room

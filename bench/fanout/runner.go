@@ -134,10 +134,10 @@ func (r *runner) sender(u user, tickets <-chan struct{}) {
 }
 
 // watch aborts the run when the target answered nothing but transport
-// errors for o.giveUp, or ctx ends.
+// errors for o.GiveUp, or ctx ends.
 func (r *runner) watch(ctx context.Context, done <-chan struct{}) {
 	var silence *liveness.Silence
-	switch err := r.health.Watch(ctx, done, r.o.giveUp); {
+	switch err := r.health.Watch(ctx, done, r.o.GiveUp); {
 	case errors.As(err, &silence):
 		r.halt.Abort(fmt.Errorf("%w: no answer for %s; last error: %s", ErrTargetDown, silence.For, silence.Last))
 	case err != nil:

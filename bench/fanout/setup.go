@@ -44,7 +44,7 @@ func setUp(ctx context.Context, c *mx.Client, o *options, f *fleet, log io.Write
 	w := &world{users: make([]user, o.senders)}
 	t0 := time.Now()
 	err := parallel.Do(8, o.senders, func(i int) error {
-		u, err := registerOrLogin(c, o, fmt.Sprintf("%s-%d", o.prefix, i))
+		u, err := registerOrLogin(c, o, fmt.Sprintf("%s-%d", o.Prefix, i))
 		w.users[i] = u
 		return err
 	})
@@ -139,7 +139,7 @@ func fedWhere(o *options, w *world) string {
 // rerun with the same -prefix and -password). The user ID must carry the
 // server name: the federation joins are addressed to it.
 func registerOrLogin(c *mx.Client, o *options, name string) (user, error) {
-	l, err := c.RegisterOrLogin(name, o.password, o.sharedSecret, setupAttempts)
+	l, err := c.RegisterOrLogin(name, o.Password, o.SharedSecret, setupAttempts)
 	if err != nil {
 		return user{}, err
 	}

@@ -3,7 +3,8 @@
 // and memory of processes; procwatch, the target process followed by its
 // PID; liveness, failures by errcode and the target-down watch; abort, the
 // first-reason-wins stop of a run; pace, tickets at a rate; seqlog,
-// numbered records of the messages sent; parallel,
+// numbered records of the messages sent; cli, the common flags and exit
+// statuses; parallel,
 // bounded fan-out. Only packages under bench/ import them; the in-process
 // Axon their tests start is cmd/axon/homeserver/homeservertest.
 package internal

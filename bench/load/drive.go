@@ -42,7 +42,7 @@ func (r *runner) drive(ctx context.Context, srv *procwatch.Watch, sum *report.Su
 		workWG.Add(1)
 		go func() { defer workWG.Done(); r.worker(i, tickets) }()
 	}
-	progress := report.StartProgress(out, o.progress, r.progressLine)
+	progress := report.StartProgress(out, o.Progress, r.progressLine)
 
 	timer := time.NewTimer(o.duration)
 	select {

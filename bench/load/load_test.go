@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axonhs/axon/bench/internal/cli"
 	"github.com/axonhs/axon/bench/internal/mx"
 	"github.com/axonhs/axon/bench/report"
 	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
@@ -22,9 +23,9 @@ func smokeOptions(url, dir string) *options {
 	return &options{
 		url: url, users: 6, rooms: 3, roomSizes: []int{2, 4}, syncers: 3,
 		concurrency: 4, mix: mix{opMessage: 80, opTyping: 5, opReceipt: 5, opState: 5, opJoinLeave: 5},
-		duration: 2 * time.Second, drain: 10 * time.Second, syncTimeout: 2 * time.Second, giveUp: 10 * time.Second,
-		password: "smoke-password", prefix: "smoke", pid: os.Getpid(),
-		jsonPath: filepath.Join(dir, "load.json"), htmlPath: filepath.Join(dir, "load.html"), progress: time.Second,
+		duration: 2 * time.Second, drain: 10 * time.Second, syncTimeout: 2 * time.Second,
+		Common: cli.Common{GiveUp: 10 * time.Second, Password: "smoke-password", Prefix: "smoke", PID: os.Getpid(),
+			JSONPath: filepath.Join(dir, "load.json"), HTMLPath: filepath.Join(dir, "load.html"), Progress: time.Second},
 	}
 }
 
@@ -61,14 +62,14 @@ func TestSmokeExactlyOnce(t *testing.T) {
 		t.Errorf("server figures: %+v", sum.Server)
 	}
 	var back report.Summary
-	b, err := os.ReadFile(o.jsonPath)
+	b, err := os.ReadFile(o.JSONPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, &back); err != nil || back.Outcome != "ok" || back.Counts["deliveries"] != c["deliveries"] {
 		t.Errorf("JSON summary: %v, outcome %q", err, back.Outcome)
 	}
-	page, err := os.ReadFile(o.htmlPath)
+	page, err := os.ReadFile(o.HTMLPath)
 	if err != nil || !strings.Contains(string(page), "delivery latency percentiles") || !strings.Contains(string(page), "<svg") {
 		t.Errorf("HTML report missing or without charts: %v", err)
 	}
@@ -97,20 +98,20 @@ func TestBadTargets(t *testing.T) {
 		t.Errorf("dead URL: %v", err)
 	}
 	var back report.Summary
-	if b, rerr := os.ReadFile(o.jsonPath); rerr != nil || json.Unmarshal(b, &back) != nil || back.Outcome == "ok" || back.Outcome == "" {
+	if b, rerr := os.ReadFile(o.JSONPath); rerr != nil || json.Unmarshal(b, &back) != nil || back.Outcome == "ok" || back.Outcome == "" {
 		t.Errorf("dead URL: summary %q, %v", back.Outcome, rerr)
 	}
 
 	url := homeservertest.Start(t, homeservertest.Options{SharedSecret: "right-secret"})
 	o = smokeOptions(url, dir)
-	o.sharedSecret = "wrong-secret"
+	o.SharedSecret = "wrong-secret"
 	_, err = run(context.Background(), o, new(strings.Builder))
 	if err == nil || !strings.Contains(err.Error(), "shared-secret registration") {
 		t.Errorf("wrong shared secret: %v", err)
 	}
 
 	o = smokeOptions(url, dir)
-	o.sharedSecret, o.prefix = "right-secret", "shared"
+	o.SharedSecret, o.Prefix = "right-secret", "shared"
 	o.duration, o.mix = 300*time.Millisecond, mix{opMessage: 1}
 	if _, err := run(context.Background(), o, new(strings.Builder)); err != nil {
 		t.Errorf("right shared secret: %v", err)
@@ -120,7 +121,7 @@ func TestBadTargets(t *testing.T) {
 		t.Error("ftp URL accepted")
 	}
 	o = smokeOptions(url, dir)
-	o.pid = -5
+	o.PID = -5
 	if _, err := run(context.Background(), o, new(strings.Builder)); !errors.Is(err, ErrOptions) {
 		t.Errorf("bad pid: %v", err)
 	}
@@ -212,7 +213,7 @@ func TestParseSizesAndValidate(t *testing.T) {
 		t.Errorf("room larger than the user count accepted: %v", err)
 	}
 	o = smokeOptions("http://127.0.0.1:8008", t.TempDir())
-	o.prefix = "a:b"
+	o.Prefix = "a:b"
 	if err := o.validate(); !errors.Is(err, ErrOptions) {
 		t.Errorf("prefix with ':' accepted: %v", err)
 	}
@@ -249,8 +250,8 @@ func TestTargetStopsMidRun(t *testing.T) {
 	skipWithoutSync(t, url)
 	proxyURL, cut := startProxy(t, strings.TrimPrefix(url, "http://"))
 	o := smokeOptions(proxyURL, t.TempDir())
-	o.prefix, o.pid = "dies", 0
-	o.duration, o.giveUp = time.Minute, time.Second
+	o.Prefix, o.PID = "dies", 0
+	o.duration, o.GiveUp = time.Minute, time.Second
 	time.AfterFunc(1500*time.Millisecond, cut)
 	start := time.Now()
 	sum, err := run(context.Background(), o, new(strings.Builder))
@@ -261,7 +262,7 @@ func TestTargetStopsMidRun(t *testing.T) {
 		t.Errorf("took %v to notice", took)
 	}
 	var back report.Summary
-	b, rerr := os.ReadFile(o.jsonPath)
+	b, rerr := os.ReadFile(o.JSONPath)
 	if rerr != nil || json.Unmarshal(b, &back) != nil || !strings.Contains(back.Outcome, "stopped answering") {
 		t.Errorf("summary outcome %q, %v", back.Outcome, rerr)
 	}

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"sync/atomic"
 	"time"
 
 	"github.com/axonhs/axon/bench/internal/abort"
+	"github.com/axonhs/axon/bench/internal/cli"
 	"github.com/axonhs/axon/bench/internal/liveness"
 	"github.com/axonhs/axon/bench/internal/mx"
 	"github.com/axonhs/axon/bench/internal/proc"
@@ -35,14 +35,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long to drive traffic")
 	flag.DurationVar(&o.drain, "drain", 10*time.Second, "how long to wait after the traffic for deliveries still in flight")
 	flag.DurationVar(&o.syncTimeout, "sync-timeout", 10*time.Second, "timeout parameter of each /sync long-poll")
-	flag.DurationVar(&o.giveUp, "give-up", 10*time.Second, "stop when the homeserver has answered nothing for this long")
-	flag.StringVar(&o.sharedSecret, "shared-secret", "", "register through shared-secret registration instead of UIA m.login.dummy")
-	flag.StringVar(&o.password, "password", "load-password-1", "password of the users")
-	flag.StringVar(&o.prefix, "prefix", fmt.Sprintf("load%d", time.Now().Unix()), "localpart prefix of the users (existing users with the same password are reused)")
-	flag.IntVar(&o.pid, "pid", 0, "PID of the homeserver, to report its CPU time and RSS from /proc")
-	flag.StringVar(&o.jsonPath, "json", "", "write the JSON summary to this file")
-	flag.StringVar(&o.htmlPath, "html", "", "write the HTML report to this file")
-	flag.DurationVar(&o.progress, "progress", 5*time.Second, "interval of the progress lines when stdout is not a terminal")
+	o.Common.Register(flag.CommandLine, "load", "users")
 	flag.Parse()
 	var err error
 	if o.roomSizes, err = parseSizes(sizes); err == nil {
@@ -52,16 +45,12 @@ func main() {
 		err = o.validate()
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		cli.Refuse(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if _, err := run(ctx, &o, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		stop()
-		os.Exit(1)
-	}
+	cli.Main(func(ctx context.Context) error {
+		_, err := run(ctx, &o, os.Stdout)
+		return err
+	})
 }
 
 // run sets up, drives the traffic, checks deliveries and writes the
@@ -84,16 +73,16 @@ func run(ctx context.Context, o *options, out io.Writer) (sum *report.Summary, e
 
 	sum = report.NewSummary("bench/load", c.Base(), o.params())
 	rec := report.NewRecorder()
-	defer func() { err = report.Conclude(rec, sum, err, o.jsonPath, o.htmlPath) }()
+	defer func() { err = report.Conclude(rec, sum, err, o.JSONPath, o.HTMLPath) }()
 
 	fmt.Fprintf(out, "target %s, GOMAXPROCS %d, %d CPUs, load average %s\n", c.Base(), runtime.GOMAXPROCS(0), runtime.NumCPU(), proc.LoadAverage())
 	if err := c.CheckHomeserver(); err != nil {
 		return sum, err
 	}
 	var srv *procwatch.Watch
-	if o.pid > 0 {
-		if srv, err = procwatch.Start(o.pid, ErrTargetExited); err != nil {
-			return sum, fmt.Errorf("load: -pid %d: %w", o.pid, err)
+	if o.PID > 0 {
+		if srv, err = procwatch.Start(o.PID, ErrTargetExited); err != nil {
+			return sum, fmt.Errorf("load: -pid %d: %w", o.PID, err)
 		}
 	}
 	w, err := setUp(c, o, out, func(k string, n int64) { sum.Counts[k] = n })

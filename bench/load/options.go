@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/axonhs/axon/bench/internal/cli"
 )
 
 // ErrOptions is a flag value the program cannot run with.
@@ -110,39 +112,32 @@ func parseSizes(s string) ([]int, error) {
 
 // options are the program's flags, parsed.
 type options struct {
-	url          string
-	users        int
-	rooms        int
-	roomSizes    []int
-	syncers      int
-	rate         float64
-	concurrency  int
-	mix          mix
-	duration     time.Duration
-	drain        time.Duration
-	syncTimeout  time.Duration
-	giveUp       time.Duration
-	sharedSecret string
-	password     string
-	prefix       string
-	pid          int
-	jsonPath     string
-	htmlPath     string
-	progress     time.Duration
+	cli.Common
+
+	url         string
+	users       int
+	rooms       int
+	roomSizes   []int
+	syncers     int
+	rate        float64
+	concurrency int
+	mix         mix
+	duration    time.Duration
+	drain       time.Duration
+	syncTimeout time.Duration
 }
 
 func (o *options) validate() error {
+	if err := o.Common.Validate(ErrOptions); err != nil {
+		return err
+	}
 	switch {
 	case o.users < 1 || o.rooms < 1 || o.concurrency < 1:
 		return fmt.Errorf("%w: -users, -rooms and -concurrency must be at least 1", ErrOptions)
 	case o.syncers < 0 || o.rate < 0:
 		return fmt.Errorf("%w: -syncers and -rate must not be negative", ErrOptions)
-	case o.duration <= 0 || o.drain < 0 || o.syncTimeout <= 0 || o.giveUp <= 0:
+	case o.duration <= 0 || o.drain < 0 || o.syncTimeout <= 0 || o.GiveUp <= 0:
 		return fmt.Errorf("%w: -duration, -sync-timeout and -give-up must be positive, -drain not negative", ErrOptions)
-	case o.pid < 0:
-		return fmt.Errorf("%w: -pid %d", ErrOptions, o.pid)
-	case o.prefix == "" || strings.ContainsAny(o.prefix, ":@ /"):
-		return fmt.Errorf("%w: -prefix %q must be a plain localpart prefix", ErrOptions, o.prefix)
 	}
 	for _, n := range o.roomSizes {
 		if n > o.users {
@@ -166,7 +161,7 @@ func (o *options) params() map[string]string {
 		"users": strconv.Itoa(o.users), "rooms": strconv.Itoa(o.rooms), "room-size": strings.Join(sizes, ","),
 		"syncers": strconv.Itoa(o.syncers), "rate": rate, "concurrency": strconv.Itoa(o.concurrency),
 		"mix": o.mix.String(), "duration": o.duration.String(), "drain": o.drain.String(),
-		"sync-timeout": o.syncTimeout.String(), "registration": map[bool]string{true: "shared secret", false: "UIA m.login.dummy"}[o.sharedSecret != ""],
-		"prefix": o.prefix,
+		"sync-timeout": o.syncTimeout.String(), "registration": o.Registration(),
+		"prefix": o.Prefix,
 	}
 }

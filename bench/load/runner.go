@@ -86,10 +86,10 @@ func (r *runner) worker(id int, tickets <-chan struct{}) {
 }
 
 // watch aborts the run when the target has answered nothing but transport
-// errors for o.giveUp, or ctx ends.
+// errors for o.GiveUp, or ctx ends.
 func (r *runner) watch(ctx context.Context) {
 	var silence *liveness.Silence
-	switch err := r.health.Watch(ctx, r.stopCh, r.o.giveUp); {
+	switch err := r.health.Watch(ctx, r.stopCh, r.o.GiveUp); {
 	case errors.As(err, &silence):
 		r.halt.Abort(fmt.Errorf("%w: no successful answer for %s; last error: %s", ErrTargetDown, silence.For, silence.Last))
 	case err != nil:

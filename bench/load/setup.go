@@ -51,7 +51,7 @@ func setUp(c *mx.Client, o *options, log io.Writer, counts func(string, int64)) 
 	width := min(o.concurrency, 16)
 	t0 := time.Now()
 	err := parallel.Do(width, o.users, func(i int) error {
-		u, err := registerOrLogin(c, o, fmt.Sprintf("%s-%d", o.prefix, i))
+		u, err := registerOrLogin(c, o, fmt.Sprintf("%s-%d", o.Prefix, i))
 		w.users[i] = u
 		return err
 	})
@@ -125,7 +125,7 @@ func setUp(c *mx.Client, o *options, log io.Writer, counts func(string, int64)) 
 			sy.expects[r] = rm.member[u]
 		}
 		err := mx.Retrying(setupAttempts, func() error {
-			l, err := c.Login(w.users[u].name, o.password)
+			l, err := c.Login(w.users[u].name, o.Password)
 			sy.token = l.AccessToken
 			return err
 		})
@@ -157,7 +157,7 @@ func setUp(c *mx.Client, o *options, log io.Writer, counts func(string, int64)) 
 // registerOrLogin registers name, or logs it in when it exists already (a
 // rerun with the same -prefix and -password).
 func registerOrLogin(c *mx.Client, o *options, name string) (user, error) {
-	l, err := c.RegisterOrLogin(name, o.password, o.sharedSecret, setupAttempts)
+	l, err := c.RegisterOrLogin(name, o.Password, o.SharedSecret, setupAttempts)
 	if err != nil {
 		return user{}, err
 	}
