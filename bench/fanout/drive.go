@@ -18,6 +18,7 @@ import (
 	"github.com/axonhs/axon/bench/internal/pace"
 	"github.com/axonhs/axon/bench/internal/proc"
 	"github.com/axonhs/axon/bench/internal/procwatch"
+	"github.com/axonhs/axon/bench/internal/seqlog"
 	"github.com/axonhs/axon/bench/report"
 	"github.com/axonhs/axon/federation"
 )
@@ -284,7 +285,7 @@ func (r *runner) verify() verdict {
 	for seq := range r.l.len() {
 		m := r.l.get(seq)
 		switch m.state.Load() {
-		case sendOK:
+		case seqlog.Sent:
 			v.sent++
 			v.expected += int64(n)
 			for d := range m.arrivals {
@@ -292,7 +293,7 @@ func (r *runner) verify() verdict {
 					v.missing++
 				}
 			}
-		case sendFailed:
+		case seqlog.Failed:
 			v.failed++
 		}
 		for d := range m.arrivals {
@@ -324,11 +325,7 @@ func (r *runner) verify() verdict {
 // writeText prints the summary for people.
 func writeText(out io.Writer, s *report.Summary) {
 	c := s.Counts
-	fmt.Fprintf(out, "\n%-26s %9s %7s %9s %9s %9s %9s %9s\n", "series", "count", "failed", "rate/s", "p50", "p90", "p99", "max")
-	for _, st := range s.Latency {
-		fmt.Fprintf(out, "%-26s %9d %7d %9.1f %9s %9s %9s %9s\n", st.Name, st.Count, st.Failed, float64(st.Count)/max(s.Seconds, 1e-9),
-			report.Ms(st.P50), report.Ms(st.P90), report.Ms(st.P99), report.Ms(st.Max))
-	}
+	report.WriteLatencyText(out, s, 26)
 	txns := c["transactions"]
 	fmt.Fprintf(out, "timed phase: %d PDU deliveries in %.1f s: %.0f deliveries/s, %.0f transactions/s, %.1f PDUs per transaction\n",
 		c["deliveries in the timed phase"], s.Seconds, float64(c["deliveries in the timed phase"])/max(s.Seconds, 1e-9), float64(txns)/max(s.Seconds, 1e-9),
@@ -343,20 +340,7 @@ func writeText(out io.Writer, s *report.Summary) {
 				report.Ms(d.Keys[0].P99), d.Keys[0].Name, report.Ms(d.Keys[n/2].P99), report.Ms(d.Keys[n-1].P99), d.Keys[n-1].Name)
 		}
 	}
-	if len(s.Errors) > 0 {
-		fmt.Fprint(out, "errors:")
-		for code, n := range s.Errors {
-			fmt.Fprintf(out, " %s=%d", code, n)
-		}
-		fmt.Fprintln(out)
-	}
-	if sv := s.Server; sv != nil {
-		fmt.Fprintf(out, "server pid %d: CPU %.2f s (%.0f%% of one core), %.2f µs per PDU delivery, RSS max %.1f MiB\n",
-			sv.PID, sv.CPUSeconds, sv.CPUPercent, sv.CPUPerOp, float64(sv.RSSMaxBytes)/(1<<20))
-	}
-	for _, n := range s.Notes {
-		fmt.Fprintln(out, n)
-	}
+	report.WriteTailText(out, s, 2)
 }
 
 // lockedWriter serialises writes to w.

@@ -7,13 +7,6 @@ import (
 	"github.com/axonhs/axon/bench/internal/seqlog"
 )
 
-// Send states of a message.
-const (
-	sendPending int32 = iota
-	sendOK
-	sendFailed
-)
-
 // observedBit marks an arrival whose latency has been recorded: the
 // receiver and the sender race to record it, and the one that sets the bit
 // does.

@@ -15,6 +15,7 @@ import (
 	"github.com/axonhs/axon/bench/internal/liveness"
 	"github.com/axonhs/axon/bench/internal/mx"
 	"github.com/axonhs/axon/bench/internal/pace"
+	"github.com/axonhs/axon/bench/internal/seqlog"
 	"github.com/axonhs/axon/bench/report"
 )
 
@@ -85,7 +86,7 @@ func (r *runner) sendOne(u user) {
 		now := time.Now()
 		if err == nil {
 			r.health.Answered()
-			m.state.Store(sendOK)
+			m.state.Store(seqlog.Sent)
 			r.recv.answered(m, r.l.since(now))
 			r.send.Observe(now.Sub(start))
 			r.sendWindow.add([]time.Duration{now.Sub(start)})
@@ -98,7 +99,7 @@ func (r *runner) sendOne(u user) {
 		var me *mx.Error
 		if errors.As(err, &me) && errors.Is(err, mx.ErrRateLimited) {
 			if !r.sleep(me.RetryAfter(time.Second)) {
-				m.state.Store(sendFailed)
+				m.state.Store(seqlog.Failed)
 				r.send.Fail()
 				return
 			}
@@ -107,7 +108,7 @@ func (r *runner) sendOne(u user) {
 		if transport {
 			r.sleep(100 * time.Millisecond)
 		}
-		m.state.Store(sendFailed)
+		m.state.Store(seqlog.Failed)
 		r.send.Fail()
 		return
 	}
@@ -150,7 +151,7 @@ func (r *runner) watch(ctx context.Context, done <-chan struct{}) {
 func (r *runner) outstanding(cutoff int64) (all, late int64) {
 	for seq := range r.l.len() {
 		m := r.l.get(seq)
-		if m.state.Load() != sendOK {
+		if m.state.Load() != seqlog.Sent {
 			continue
 		}
 		done := m.done.Load()

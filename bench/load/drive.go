@@ -11,6 +11,7 @@ import (
 	"github.com/axonhs/axon/bench/internal/pace"
 	"github.com/axonhs/axon/bench/internal/proc"
 	"github.com/axonhs/axon/bench/internal/procwatch"
+	"github.com/axonhs/axon/bench/internal/seqlog"
 	"github.com/axonhs/axon/bench/report"
 )
 
@@ -138,7 +139,7 @@ func (r *runner) verify(tallies []tally) verdict {
 			if n > 0 {
 				v.delivered++
 			}
-			if e.state.Load() != sendOK {
+			if e.state.Load() != seqlog.Sent {
 				continue
 			}
 			v.expected++
@@ -152,27 +153,10 @@ func (r *runner) verify(tallies []tally) verdict {
 
 // writeText prints the summary for people.
 func writeText(out io.Writer, s *report.Summary) {
-	fmt.Fprintf(out, "\n%-10s %9s %7s %9s %9s %9s %9s %9s\n", "series", "count", "failed", "rate/s", "p50", "p90", "p99", "max")
-	for _, st := range s.Latency {
-		fmt.Fprintf(out, "%-10s %9d %7d %9.1f %9s %9s %9s %9s\n", st.Name, st.Count, st.Failed, float64(st.Count)/max(s.Seconds, 1e-9),
-			report.Ms(st.P50), report.Ms(st.P90), report.Ms(st.P99), report.Ms(st.Max))
-	}
+	report.WriteLatencyText(out, s, 10)
 	for _, k := range []string{"deliveries expected", "deliveries", "deliveries lost", "deliveries duplicated", "timeline gaps"} {
 		fmt.Fprintf(out, "%s %d  ", k, s.Counts[k])
 	}
 	fmt.Fprintln(out)
-	if len(s.Errors) > 0 {
-		fmt.Fprint(out, "errors:")
-		for code, n := range s.Errors {
-			fmt.Fprintf(out, " %s=%d", code, n)
-		}
-		fmt.Fprintln(out)
-	}
-	if sv := s.Server; sv != nil {
-		fmt.Fprintf(out, "server pid %d: CPU %.2f s (%.0f%% of one core), %.0f µs per operation, RSS max %.1f MiB\n",
-			sv.PID, sv.CPUSeconds, sv.CPUPercent, sv.CPUPerOp, float64(sv.RSSMaxBytes)/(1<<20))
-	}
-	for _, n := range s.Notes {
-		fmt.Fprintln(out, n)
-	}
+	report.WriteTailText(out, s, 0)
 }

@@ -7,13 +7,6 @@ import (
 	"github.com/axonhs/axon/bench/internal/seqlog"
 )
 
-// Send states of a ledger entry.
-const (
-	sendPending int32 = iota
-	sendOK
-	sendFailed
-)
-
 // entry is one message sent: its room, when its send request started, how
 // the send ended, and how many expected syncers have seen it.
 type entry struct {
@@ -59,7 +52,7 @@ func (l *ledger) outstanding(want []int32) int64 {
 	var n int64
 	for seq := range l.len() {
 		e := l.get(seq)
-		if e.state.Load() == sendOK {
+		if e.state.Load() == seqlog.Sent {
 			n += int64(max(0, want[e.room.Load()]-e.delivered.Load()))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/axonhs/axon/bench/internal/parallel"
+	"github.com/axonhs/axon/bench/internal/seqlog"
 )
 
 // perform runs one operation of kind k and records it. It returns the
@@ -33,9 +34,9 @@ func (r *runner) perform(k kind, rng *rand.Rand) error {
 		var id string
 		id, err = r.c.Send(sender.token, rm.id, "m.room.message", "load-"+r.runID+"-"+strconv.FormatInt(seq, 10), content)
 		if err != nil {
-			e.state.Store(sendFailed)
+			e.state.Store(seqlog.Failed)
 		} else {
-			e.state.Store(sendOK)
+			e.state.Store(seqlog.Sent)
 			r.lastEvent[ri].Store(&id)
 		}
 	case opTyping:
