@@ -36,5 +36,8 @@
 //
 // It speaks only HTTP to the target, so any homeserver that implements the
 // spec can be measured; it imports federation/fedtest, federation and
-// rooms/..., and never Axon's actors, http or persistence packages.
+// rooms/..., and never Axon's actors, http or persistence packages. The
+// run's plumbing it shares with bench/load (flags and exit statuses, the
+// message ledger, pacing, the target-down and process watches) is in
+// bench/internal.
 package main

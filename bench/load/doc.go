@@ -17,6 +17,8 @@
 // message answered 200 reached every syncing member exactly once.
 //
 // It speaks nothing but HTTP, through bench/internal/mx, and writes its
-// output through bench/report; only its tests import Axon (in-process,
-// through bench/internal/homeservertest).
+// output through bench/report; the run's plumbing it shares with
+// bench/fanout (flags and exit statuses, the message ledger, pacing, the
+// target-down and process watches) is in bench/internal. Only its tests
+// import Axon (in-process, through cmd/axon/homeserver/homeservertest).
 package main
