@@ -31,14 +31,18 @@ type roomServers struct {
 // out "when that user joins a room which contains servers which are not
 // already receiving updates for that user's device list"). This covers a
 // remote user joining a room with local members and a local user joining
-// a room over federation alike. It never blocks and reads no storage.
+// a room over federation alike. It never blocks and reads no storage; its
+// cost is one map lookup per user (BenchmarkRoomCommitted).
 func (s *Service) RoomCommitted(roomID string, userIDs []string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed || s.rooms.pending[roomID] {
+		s.mu.Unlock()
 		return
 	}
+	// remember replaces a room's set and never changes it, so it is read
+	// without the lock.
 	known, remembered := s.rooms.joined[roomID]
+	s.mu.Unlock()
 	fresh := !remembered
 	for _, uid := range userIDs {
 		if fresh {
@@ -49,6 +53,11 @@ func (s *Service) RoomCommitted(roomID string, userIDs []string) {
 		}
 	}
 	if !fresh {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.rooms.pending[roomID] {
 		return
 	}
 	if s.rooms.pending == nil {

@@ -2,6 +2,7 @@ package e2ee
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/axonhs/axon/persistence"
@@ -52,5 +53,24 @@ func TestFullAnnouncement(t *testing.T) {
 	}
 	if next.StreamID != 6 || len(next.Devices) != 2 {
 		t.Fatalf("recorded %+v", next)
+	}
+}
+
+// BenchmarkRoomCommitted is the room actor's cost per commit of a room of
+// 10,000 members on 100 servers, all known to be joined.
+func BenchmarkRoomCommitted(b *testing.B) {
+	f := newFixture(b, nil)
+	users := make([]string, 10_000)
+	joined := make([]string, 100)
+	for i := range users {
+		users[i] = "@u" + strconv.Itoa(i) + ":s" + strconv.Itoa(i%100) + ".test"
+	}
+	for i := range joined {
+		joined[i] = "s" + strconv.Itoa(i) + ".test"
+	}
+	f.s.remember("!r:a.test", joined)
+	b.ResetTimer()
+	for range b.N {
+		f.s.RoomCommitted("!r:a.test", users)
 	}
 }
