@@ -219,13 +219,15 @@ func (a *serverActor) build(ctx actor.Context) {
 
 func (a *serverActor) onBuilt(ctx actor.Context, m built) {
 	a.sending = false
+	// Even after a failed build: to-device rows are owed, and the retry
+	// must look for them again.
+	a.tdMore = a.tdMore || m.tdFull
 	if m.err != nil {
 		a.log.Warn("building a transaction", zap.Error(m.err))
 		a.fail(ctx, m.err)
 		return
 	}
 	a.more = a.more || m.full
-	a.tdMore = a.tdMore || m.tdFull
 	a.backlog = m.full
 	if m.txn == nil {
 		// Nothing to send; a recorded transaction whose rows are gone is
@@ -368,6 +370,7 @@ func (a *serverActor) armIdle(ctx actor.Context) {
 // may still be committing).
 func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.DestinationState, td *toDeviceRead, edus []federation.EDU, floor uint64) (*pendingTxn, bool, uint64, error) {
 	var streams, nids, toDevice []uint64
+	td.full = td.limit > 0 // until a read of the rows says otherwise
 	full := false
 	next := floor
 	txnID := st.TxnID
@@ -388,8 +391,8 @@ func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.Des
 		full = true
 		// A recorded transaction goes again as it was first built, with no
 		// to-device rows added: the destination may hold its ID already
-		// and would skip them. They go in the next transaction.
-		td.full = td.limit > 0
+		// and would skip them. They go in the next transaction (td.full
+		// stays set).
 	} else {
 		visible, werr := d.cfg.Store.StreamPosition()
 		rows, err := d.cfg.Store.OutboxFrom(dest, floor, d.cfg.MaxPDUs)

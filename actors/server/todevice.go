@@ -22,8 +22,7 @@ func (r *toDeviceRead) read(store *persistence.Store, dest string) ([]uint64, []
 	}
 	rows, err := store.ToDeviceOutbox(dest, r.from, r.limit)
 	if err != nil {
-		r.full = true // try again with the next transaction
-		return nil, nil, err
+		return nil, nil, err // r.full stays set: the retry reads again
 	}
 	r.full = len(rows) == r.limit
 	seqs := make([]uint64, len(rows))
