@@ -19,10 +19,10 @@ import (
 //
 //	V | lp(destination) | seq → the EDU's content (JSON)
 //
-// seq orders a destination's rows. It is allocated, and the row committed,
-// under one lock, so a row that becomes visible never has a lower seq than
-// a row already visible: a server actor that has sent every row below a
-// seq may start its next read there.
+// seq orders a destination's rows. Seqs are allocated under a lock and the
+// rows committed outside it, so concurrent senders share fsyncs; a
+// reader that must not step past a row still committing asks
+// ToDeviceVisible first.
 const prefixToDeviceOutbox byte = 'V'
 
 // ToDeviceRow is one m.direct_to_device EDU waiting for a destination.
@@ -37,13 +37,29 @@ type QueuedToDevice struct {
 	Content     json.RawMessage
 }
 
-// toDeviceSeq allocates the rows' seq: past the last one given and at
+// toDeviceSeq allocates the rows' seqs: past the last one given and at
 // least the clock in nanoseconds, so that seqs of a later run follow the
 // rows an earlier one left (unless the clock went back, which reorders
 // but loses nothing: every read after a restart starts at the front).
+// inFlight counts the batches allocated and not yet committed (or
+// failed) by their first seq.
 var toDeviceSeq struct {
-	mu   sync.Mutex
-	last uint64
+	mu       sync.Mutex
+	last     uint64
+	inFlight map[uint64]int
+}
+
+// ToDeviceVisible is a seq below which every to-device row allocated in
+// this process is committed or abandoned: a read that starts under it
+// finds every row below it.
+func ToDeviceVisible() uint64 {
+	toDeviceSeq.mu.Lock()
+	defer toDeviceSeq.mu.Unlock()
+	v := toDeviceSeq.last + 1
+	for first := range toDeviceSeq.inFlight {
+		v = min(v, first)
+	}
+	return v
 }
 
 func toDeviceOutboxPrefix(destination string) []byte {
@@ -60,23 +76,37 @@ func (s *Store) QueueToDevice(edus []QueuedToDevice, nowNanos uint64) ([]uint64,
 	if len(edus) == 0 {
 		return nil, nil
 	}
-	toDeviceSeq.mu.Lock()
-	defer toDeviceSeq.mu.Unlock()
 	b := s.NewBatch()
-	seqs := make([]uint64, len(edus))
-	next := max(toDeviceSeq.last+1, nowNanos)
-	for i, e := range edus {
-		if !b.check(e.Destination) {
-			break
+	for _, e := range edus {
+		b.check(e.Destination)
+	}
+	if b.err != nil {
+		b.Close()
+		return nil, b.err
+	}
+	toDeviceSeq.mu.Lock()
+	first := max(toDeviceSeq.last+1, nowNanos)
+	toDeviceSeq.last = first + uint64(len(edus)) - 1
+	if toDeviceSeq.inFlight == nil {
+		toDeviceSeq.inFlight = map[uint64]int{}
+	}
+	toDeviceSeq.inFlight[first]++
+	toDeviceSeq.mu.Unlock()
+	defer func() {
+		toDeviceSeq.mu.Lock()
+		if toDeviceSeq.inFlight[first]--; toDeviceSeq.inFlight[first] == 0 {
+			delete(toDeviceSeq.inFlight, first)
 		}
-		seqs[i] = next
-		b.set(toDeviceOutboxKey(e.Destination, next), e.Content)
-		next++
+		toDeviceSeq.mu.Unlock()
+	}()
+	seqs := make([]uint64, len(edus))
+	for i, e := range edus {
+		seqs[i] = first + uint64(i)
+		b.set(toDeviceOutboxKey(e.Destination, seqs[i]), e.Content)
 	}
 	if err := b.Commit(); err != nil {
 		return nil, fmt.Errorf("persistence: queueing to-device EDUs: %w", err)
 	}
-	toDeviceSeq.last = next - 1
 	return seqs, nil
 }
 

@@ -32,6 +32,9 @@ func TestToDeviceOutbox(t *testing.T) {
 	if err != nil || len(rows) != 100 {
 		t.Fatalf("%d rows, %v", len(rows), err)
 	}
+	if v := ToDeviceVisible(); v <= rows[len(rows)-1].Seq {
+		t.Fatalf("visible seq %d with every row committed up to %d", v, rows[len(rows)-1].Seq)
+	}
 	if !slices.IsSortedFunc(rows, func(a, b ToDeviceRow) int { return cmpU64(a.Seq, b.Seq) }) {
 		t.Fatal("rows out of seq order")
 	}
@@ -69,7 +72,7 @@ func cmpU64(a, b uint64) int {
 }
 
 // BenchmarkQueueToDevice is one /sendToDevice's durable write (an fsync'd
-// commit under the seq lock), from 8 concurrent senders.
+// commit; concurrent commits share fsyncs), from 8 concurrent senders.
 func BenchmarkQueueToDevice(b *testing.B) {
 	s := openTestStore(b)
 	q := []QueuedToDevice{{Destination: "b.test", Content: json.RawMessage(`{"message_id":"0123456789abcdef","messages":{}}`)}}

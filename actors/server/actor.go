@@ -59,8 +59,9 @@ type pendingTxn struct {
 	// deleted.
 	floorAfter uint64
 	// toDevice are the seqs of the to-device rows it carries, deleted
-	// when it is answered.
-	toDevice []uint64
+	// when it is answered; tdFloorAfter is the actor's tdFloor then.
+	toDevice     []uint64
+	tdFloorAfter uint64
 }
 
 func newServerActor(d *Directory, dest string) *serverActor {
@@ -284,9 +285,9 @@ func (a *serverActor) onSent(ctx actor.Context, m sent) {
 	if len(m.txn.streams) > 0 {
 		a.more = true // the rows are gone; look for the next ones
 	}
-	if n := len(m.txn.toDevice); n > 0 {
+	if len(m.txn.toDevice) > 0 {
 		a.tdMore = true
-		a.tdFloor = max(a.tdFloor, m.txn.toDevice[n-1]+1)
+		a.tdFloor = max(a.tdFloor, m.txn.tdFloorAfter)
 	}
 	a.floor = max(a.floor, m.txn.floorAfter)
 	a.txn = nil
@@ -428,11 +429,11 @@ func (d *Directory) buildTxn(dest string, incarnation uint64, st persistence.Des
 	ts := d.cfg.Now().UnixMilli()
 	if _, ok := d.cfg.Sender.(CanonicalSender); ok && allCanonical && !d.cfg.NoCanonicalBodies {
 		if body, err := federation.EncodeCanonicalTransaction(d.cfg.ServerName, ts, pdus, edus); err == nil {
-			return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), canonical: true, floorAfter: next, toDevice: toDevice}, full, next, nil
+			return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), canonical: true, floorAfter: next, toDevice: toDevice, tdFloorAfter: td.floor}, full, next, nil
 		}
 	}
 	body := federation.EncodeTransaction(d.cfg.ServerName, ts, pdus, edus)
-	return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), floorAfter: next, toDevice: toDevice}, full, next, nil
+	return &pendingTxn{id: txnID, streams: streams, body: body, edus: len(edus), floorAfter: next, toDevice: toDevice, tdFloorAfter: td.floor}, full, next, nil
 }
 
 // txnID names a new transaction: the directory's epoch, the actor's
