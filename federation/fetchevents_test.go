@@ -155,16 +155,7 @@ func TestEventFetcher(t *testing.T) {
 		ctx.SetContentType("application/json")
 		ctx.SetBody(b)
 	})
-	selfKey := newKey(t, "s1")
-	self := federation.NewPublisher("axon.example", selfKey, nil, 0, nil)
-	hub.SetKeyring(federation.NewKeyring(federation.KeyringConfig{
-		Fetcher: &publisherFetcher{servers: map[string]*federation.Publisher{"axon.example": self}}}))
-	roots, err := federation.LoadRootCAs(hub.CAPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := federation.NewClient(federation.ClientConfig{ServerName: "axon.example", Key: selfKey, RootCAs: roots,
-		Resolver: federation.NewResolver(federation.ResolverConfig{Overrides: hub.Overrides()})})
+	c := peerClient(t, hub)
 	fe := &federation.EventFetcher{Client: c, Keyring: f.hs.Keyring, Concurrency: 2}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

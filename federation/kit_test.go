@@ -190,6 +190,21 @@ func TestPublisherResignsWhenStale(t *testing.T) {
 	}
 }
 
+// peerClient is a client of axon.example that trusts hub's peers.
+func peerClient(t *testing.T, hub *fedtest.Hub) *federation.Client {
+	t.Helper()
+	selfKey := newKey(t, "s1")
+	self := federation.NewPublisher("axon.example", selfKey, nil, 0, nil)
+	hub.SetKeyring(federation.NewKeyring(federation.KeyringConfig{
+		Fetcher: &publisherFetcher{servers: map[string]*federation.Publisher{"axon.example": self}}}))
+	roots, err := federation.LoadRootCAs(hub.CAPEM())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return federation.NewClient(federation.ClientConfig{ServerName: "axon.example", Key: selfKey, RootCAs: roots,
+		Resolver: federation.NewResolver(federation.ResolverConfig{Overrides: hub.Overrides()})})
+}
+
 // The outbound client signs a transaction that a fake peer verifies with a
 // keyring, over TLS checked against the hub's CA.
 func TestClientSendTransactionToPeer(t *testing.T) {

@@ -13,21 +13,6 @@ import (
 	"github.com/axonhs/axon/federation/fedtest"
 )
 
-// peerClient is a client of axon.example that trusts hub's peers.
-func peerClient(t *testing.T, hub *fedtest.Hub) *federation.Client {
-	t.Helper()
-	selfKey := newKey(t, "s1")
-	self := federation.NewPublisher("axon.example", selfKey, nil, 0, nil)
-	hub.SetKeyring(federation.NewKeyring(federation.KeyringConfig{
-		Fetcher: &publisherFetcher{servers: map[string]*federation.Publisher{"axon.example": self}}}))
-	roots, err := federation.LoadRootCAs(hub.CAPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return federation.NewClient(federation.ClientConfig{ServerName: "axon.example", Key: selfKey, RootCAs: roots,
-		Resolver: federation.NewResolver(federation.ResolverConfig{Overrides: hub.Overrides()})})
-}
-
 // The user-keys calls send the spec's bodies (an empty device list for
 // "every device", never null) to the spec's paths, with the user ID
 // escaped, and decode the answers; /user/devices for another user than
