@@ -46,21 +46,7 @@ func (b *Batch) PutOutbox(destination string, stream, nid uint64) {
 // Outbox returns up to limit of destination's queued PDUs, oldest stream
 // first.
 func (s *Store) Outbox(destination string, limit int) ([]OutboxRow, error) {
-	p := outboxPrefix(destination)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
-	if err != nil {
-		return nil, fmt.Errorf("persistence: outbox: %w", err)
-	}
-	defer it.Close()
-	var out []OutboxRow
-	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
-		k, v := it.Key(), it.Value()
-		if len(k) != len(p)+8 || len(v) != 8 {
-			return nil, fmt.Errorf("%w: outbox row %x", ErrCorrupt, k)
-		}
-		out = append(out, OutboxRow{Stream: binary.BigEndian.Uint64(k[len(p):]), NID: binary.BigEndian.Uint64(v)})
-	}
-	return out, it.Error()
+	return s.OutboxFrom(destination, 0, limit)
 }
 
 // OutboxDestinations lists the destinations with at least one queued PDU,
