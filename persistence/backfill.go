@@ -132,17 +132,7 @@ func (b *RoomBatch) DeleteBackwardExtremity(roomID, eventID string) {
 // TimelineNID), its ID, its global stream row and its topological row,
 // but no row in the room's stream, so that no /sync shows it. e.Stream
 // must come from NextStream.
-func (b *RoomBatch) PutBackfilled(e StoredEvent) {
-	if !b.check(e.RoomID, e.EventID) {
-		return
-	}
-	e.Outlier = false
-	nid := appendU64(nil, e.NID)
-	b.set(eventKey(e.NID), encodeEvent(e))
-	b.set(eventIDKey(e.EventID), nid)
-	b.set(streamKey(e.Stream), nid)
-	b.set(topoKey(e.RoomID, e.Topo()), nid)
-}
+func (b *RoomBatch) PutBackfilled(e StoredEvent) { b.putOrdered(e) }
 
 // InTimeline reports whether a stored event has its place in its room's
 // topological order (an outlier, or an event only known by ID, has not).

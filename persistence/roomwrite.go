@@ -55,8 +55,17 @@ func (b *RoomBatch) PutRoom(roomID string, info RoomInfo) {
 // flag and gains the ordering indexes, and state groups naming the NID stay
 // right.
 func (b *RoomBatch) PutEvent(e StoredEvent) {
+	if b.putOrdered(e) {
+		b.set(roomStreamKey(e.RoomID, e.Stream), appendU64(nil, e.NID))
+	}
+}
+
+// putOrdered writes what a timeline event and a backfilled one share: the
+// record without the outlier flag, the ID index, the global stream row
+// and the topological row. It reports false for a refused key.
+func (b *RoomBatch) putOrdered(e StoredEvent) bool {
 	if !b.check(e.RoomID, e.EventID) {
-		return
+		return false
 	}
 	e.Outlier = false
 	nid := appendU64(nil, e.NID)
@@ -64,7 +73,7 @@ func (b *RoomBatch) PutEvent(e StoredEvent) {
 	b.set(eventIDKey(e.EventID), nid)
 	b.set(streamKey(e.Stream), nid)
 	b.set(topoKey(e.RoomID, e.Topo()), nid)
-	b.set(roomStreamKey(e.RoomID, e.Stream), nid)
+	return true
 }
 
 // RewriteEvent replaces a stored event's record (its redacted form); the
