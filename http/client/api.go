@@ -91,6 +91,9 @@ type API struct {
 	fake string // a valid bcrypt hash, compared against for unknown users
 	// typing is the in-memory typing state /sync reads (typing.go).
 	typing *typingTracker
+	// presence is the live presence of local users, which decays
+	// (presence_decay.go).
+	presence *presenceTracker
 	// unread caches unread counts between syncs (sync_unread_cache.go).
 	unread *unreadCache
 	// caches hold what /sync derives from immutable state groups.
@@ -128,6 +131,10 @@ func New(cfg Config) *API {
 	a.unread = newUnreadCache(maxUnreadCacheEntries)
 	a.caches = newSyncCaches()
 	a.syncsStop = make(chan struct{})
+	a.presence = newPresenceTracker()
+	if cfg.UsePresence {
+		a.startPresenceSweeper()
+	}
 	a.typing = newTypingTracker(cfg.Now, func(roomID string) { a.background(func() { a.wakeRoom(roomID) }) })
 	return a
 }

@@ -74,45 +74,14 @@ func (a *API) putPresence(ctx *fasthttp.RequestCtx, s user.Session) error {
 	return nil
 }
 
-// presenceFromSync applies /sync's set_presence. A sync that repeats the
-// stored state writes nothing, so presence costs a read per sync and a
-// write per change.
-func (a *API) presenceFromSync(userID, state string) error {
-	if !a.cfg.UsePresence {
-		return nil
-	}
-	return a.setPresence(userID, state, nil)
-}
-
-// setPresence stores a change of presence and wakes the users who share a
-// room with userID; an unchanged state is not written.
-func (a *API) setPresence(userID, state string, statusMsg *string) error {
-	old, err := a.cfg.Store.PresenceOf(userID)
-	if err != nil && !errors.Is(err, persistence.ErrNotFound) {
-		return err
-	}
-	p := persistence.Presence{UserID: userID, Presence: state, StatusMsg: old.StatusMsg, LastActiveTS: a.cfg.Now().UnixMilli()}
-	if statusMsg != nil {
-		p.StatusMsg = *statusMsg
-	}
-	p.CurrentlyActive = state == presenceOnline
-	if err == nil && old.Presence == p.Presence && old.StatusMsg == p.StatusMsg {
-		return nil
-	}
-	if _, err := a.cfg.Store.PutPresence(p); err != nil {
-		return err
-	}
-	a.background(func() { a.wakeSharing(userID) })
-	if a.cfg.Federate != nil {
-		a.cfg.Federate.Presence(p)
-	}
-	return nil
-}
-
 // presenceContent is the client form of a presence (presence.yaml and the
-// m.presence event).
+// m.presence event); a tracked local user's last_active_ago is counted
+// from their live last activity.
 func (a *API) presenceContent(p persistence.Presence) map[string]any {
 	c := map[string]any{"presence": p.Presence}
+	if ts, ok := a.liveLastActive(p.UserID); ok {
+		p.LastActiveTS = ts
+	}
 	if p.LastActiveTS > 0 {
 		c["last_active_ago"] = max(a.cfg.Now().UnixMilli()-p.LastActiveTS, 0)
 	}

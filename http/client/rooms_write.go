@@ -127,6 +127,7 @@ func (a *API) sendMessage(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return err
 	}
+	a.presenceActive(a.userID(s.Localpart))
 	if typ == event.TypeRedaction {
 		// A redaction sent this way still redacts, so it goes through the
 		// same target checks as PUT /redact.

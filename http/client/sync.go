@@ -144,11 +144,10 @@ func (a *API) sync(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return err
 	}
-	if req.setPresence != "" {
-		if err := a.presenceFromSync(req.userID, req.setPresence); err != nil {
-			return err
-		}
+	if err := a.presenceSyncStarted(req.userID, req.setPresence); err != nil {
+		return err
 	}
+	defer a.presenceSyncEnded(req.userID)
 	deadline := time.Now().Add(req.timeout)
 	var w *user.Waiter
 	defer func() {

@@ -3,6 +3,7 @@ package homeserver
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/axonhs/axon/actors/server"
 	"github.com/axonhs/axon/persistence"
@@ -33,6 +34,12 @@ func (e ephemeral) Presence(p persistence.Presence) {
 	update := map[string]any{"user_id": p.UserID, "presence": p.Presence, "currently_active": p.CurrentlyActive}
 	if p.StatusMsg != "" {
 		update["status_msg"] = p.StatusMsg
+	}
+	// last_active_ago is required in a user_presence_update
+	// (server-server-api "Presence"); 0 when the user was never active.
+	update["last_active_ago"] = int64(0)
+	if p.LastActiveTS > 0 {
+		update["last_active_ago"] = max(time.Now().UnixMilli()-p.LastActiveTS, 0)
 	}
 	raw, _ := json.Marshal(update)
 	rooms, err := e.s.store.UserRooms(p.UserID, "join")

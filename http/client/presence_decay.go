@@ -1,0 +1,267 @@
+package client
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/axonhs/axon/persistence"
+)
+
+// Automatic presence (client-server-api module "Presence": "the server
+// will automatically set a user's presence to unavailable if their last
+// active time was over a threshold value", and offline when the user's
+// clients stop polling). The thresholds are Synapse's.
+const (
+	// presenceIdleAfter: an online user with no activity for this long
+	// becomes unavailable.
+	presenceIdleAfter = 5 * time.Minute
+	// presenceOfflineAfter: a user with no /sync in flight, whose last
+	// /sync and last activity are both older than this, becomes offline.
+	presenceOfflineAfter = 30 * time.Second
+	// presenceActiveWindow: currently_active holds while the last
+	// activity is younger than this.
+	presenceActiveWindow = 60 * time.Second
+	// presenceSweepEvery is how often the one sweeper looks at the
+	// tracked users.
+	presenceSweepEvery = 5 * time.Second
+)
+
+// presenceTracker holds, for the local users who are not offline, what
+// presence decays by. A user enters it when they become online or
+// unavailable and leaves it when they go offline, so the sweeper's pass
+// is over the users who are around, and an offline user's /sync costs a
+// map miss. One mutex orders every local presence write (the store write
+// included), so a sweep and a sync cannot write out of order; writes are
+// rare, since only changes are written.
+type presenceTracker struct {
+	mu    sync.Mutex
+	users map[string]*presenceLive
+}
+
+// presenceLive is one tracked user's presence and activity; times are
+// Unix milliseconds.
+type presenceLive struct {
+	state           string
+	statusMsg       string
+	currentlyActive bool
+	lastActive      int64
+	// lastSync is when a /sync of the user last started or ended; syncing
+	// counts the /syncs in flight.
+	lastSync int64
+	syncing  int
+}
+
+func newPresenceTracker() *presenceTracker {
+	return &presenceTracker{users: map[string]*presenceLive{}}
+}
+
+// startPresenceSweeper runs the sweeper until StopSyncs.
+func (a *API) startPresenceSweeper() {
+	a.background(func() {
+		t := time.NewTicker(presenceSweepEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-a.syncsStop:
+				return
+			case <-t.C:
+				a.sweepPresence()
+			}
+		}
+	})
+}
+
+// sweepPresence applies the timeouts to every tracked user at the API's
+// clock: offline when no client polls, else unavailable when idle, else
+// currently_active cleared once the last activity leaves its window (so
+// that those watching learn it, as Synapse sends).
+func (a *API) sweepPresence() {
+	t := a.presence
+	now := a.cfg.Now().UnixMilli()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for userID, e := range t.users {
+		switch {
+		case e.syncing == 0 && now-max(e.lastSync, e.lastActive) > presenceOfflineAfter.Milliseconds():
+			e.state, e.currentlyActive = presenceOffline, false
+			delete(t.users, userID)
+		case e.state == presenceOnline && now-e.lastActive > presenceIdleAfter.Milliseconds():
+			e.state, e.currentlyActive = presenceUnavailable, false
+		case e.state == presenceOnline && e.currentlyActive && now-e.lastActive > presenceActiveWindow.Milliseconds():
+			e.currentlyActive = false
+		default:
+			continue
+		}
+		if err := a.writePresence(userID, e); err != nil {
+			a.log.Warn("presence: storing a timed-out presence", zap.String("user_id", userID), a.errField(err))
+		}
+	}
+}
+
+// presenceSyncStarted notes a /sync of userID and applies its
+// set_presence (sync.yaml): "online" marks an offline user online, but a
+// poll is not activity, so it neither refreshes last_active nor brings an
+// idle (unavailable) user back; "unavailable" marks the user so; "offline"
+// means the poll does not touch presence at all. Every nil return must be
+// matched by presenceSyncEnded.
+func (a *API) presenceSyncStarted(userID, set string) error {
+	if !a.cfg.UsePresence || set == presenceOffline {
+		return nil
+	}
+	t := a.presence
+	now := a.cfg.Now().UnixMilli()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.users[userID]
+	if e == nil && (set == presenceOnline || set == presenceUnavailable) {
+		var err error
+		if e, err = a.loadPresence(userID); err != nil {
+			return err
+		}
+	}
+	if e == nil {
+		return nil
+	}
+	changed := false
+	switch {
+	case set == presenceOnline && e.state == presenceOffline:
+		e.state, e.lastActive, e.currentlyActive = presenceOnline, now, true
+		changed = true
+	case set == presenceUnavailable && e.state != presenceUnavailable:
+		e.state, e.currentlyActive = presenceUnavailable, false
+		changed = true
+	}
+	if changed {
+		if err := a.writePresence(userID, e); err != nil {
+			return err
+		}
+	}
+	if e.state != presenceOffline {
+		t.users[userID] = e
+		e.syncing++
+		e.lastSync = now
+	}
+	return nil
+}
+
+// presenceSyncEnded notes the end of a /sync of userID.
+func (a *API) presenceSyncEnded(userID string) {
+	if !a.cfg.UsePresence {
+		return
+	}
+	t := a.presence
+	now := a.cfg.Now().UnixMilli()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e := t.users[userID]; e != nil {
+		e.syncing = max(e.syncing-1, 0)
+		e.lastSync = now
+	}
+}
+
+// presenceActive notes activity of userID (a sent event): last_active is
+// now and an idle user is online again. An offline user stays offline, as
+// in Synapse: activity alone does not make a user appear.
+func (a *API) presenceActive(userID string) {
+	if !a.cfg.UsePresence {
+		return
+	}
+	t := a.presence
+	now := a.cfg.Now().UnixMilli()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.users[userID]
+	if e == nil {
+		return
+	}
+	changed := e.state != presenceOnline || !e.currentlyActive
+	e.state, e.lastActive, e.currentlyActive = presenceOnline, now, true
+	if !changed {
+		return
+	}
+	if err := a.writePresence(userID, e); err != nil {
+		a.log.Warn("presence: storing activity", zap.String("user_id", userID), a.errField(err))
+	}
+}
+
+// setPresence is an explicit change (PUT /presence): online is activity,
+// unavailable keeps the last activity, offline stops tracking. Only a
+// change of state or message is written.
+func (a *API) setPresence(userID, state string, statusMsg *string) error {
+	t := a.presence
+	now := a.cfg.Now().UnixMilli()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.users[userID]
+	if e == nil {
+		var err error
+		if e, err = a.loadPresence(userID); err != nil {
+			return err
+		}
+	}
+	changed := e.state != state || (statusMsg != nil && *statusMsg != e.statusMsg)
+	if statusMsg != nil {
+		e.statusMsg = *statusMsg
+	}
+	e.state = state
+	switch state {
+	case presenceOnline:
+		changed = changed || !e.currentlyActive
+		e.lastActive, e.currentlyActive = now, true
+	default:
+		e.currentlyActive = false
+	}
+	if state == presenceOffline {
+		delete(t.users, userID)
+	} else {
+		t.users[userID] = e
+	}
+	if !changed {
+		return nil
+	}
+	return a.writePresence(userID, e)
+}
+
+// loadPresence reads a user's stored presence into a fresh entry; a user
+// never seen is offline. A stored online or unavailable left by a previous
+// run is taken as it is and then decays like any other.
+func (a *API) loadPresence(userID string) (*presenceLive, error) {
+	p, err := a.cfg.Store.PresenceOf(userID)
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
+		return &presenceLive{state: presenceOffline}, nil
+	case err != nil:
+		return nil, err
+	}
+	return &presenceLive{state: p.Presence, statusMsg: p.StatusMsg, currentlyActive: p.CurrentlyActive, lastActive: p.LastActiveTS}, nil
+}
+
+// writePresence stores e for userID, wakes the users who share a room and
+// tells the other servers; the caller holds the tracker's mutex.
+func (a *API) writePresence(userID string, e *presenceLive) error {
+	p := persistence.Presence{UserID: userID, Presence: e.state, StatusMsg: e.statusMsg,
+		LastActiveTS: e.lastActive, CurrentlyActive: e.currentlyActive}
+	if _, err := a.cfg.Store.PutPresence(p); err != nil {
+		return err
+	}
+	a.background(func() { a.wakeSharing(userID) })
+	if a.cfg.Federate != nil {
+		a.cfg.Federate.Presence(p)
+	}
+	return nil
+}
+
+// liveLastActive is the tracked last activity of a local user, which runs
+// ahead of the stored one (activity of an online user is not written).
+func (a *API) liveLastActive(userID string) (int64, bool) {
+	t := a.presence
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e := t.users[userID]; e != nil {
+		return e.lastActive, true
+	}
+	return 0, false
+}

@@ -1,0 +1,210 @@
+package client
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/axonhs/axon/persistence"
+)
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) set(d time.Duration, start time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = start.Add(d)
+}
+
+// presenceAPI is an API with presence on whose sweeper is stopped, so the
+// test drives sweepPresence at the fake clock's times.
+func presenceAPI(t *testing.T, clock *fakeClock) (*API, *persistence.Store) {
+	t.Helper()
+	st, err := persistence.Open(t.TempDir(), persistence.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a := New(Config{ServerName: "hs", Store: st, BcryptCost: 4, Now: clock.Now, UsePresence: true})
+	a.StopSyncs()
+	return a, st
+}
+
+type presenceStep struct {
+	at   time.Duration // since the start
+	do   string        // "sync" (set_presence=online), "sync-", "unsync", "idle-sync", "send", "sweep", "put-online", "put-unavailable", "put-offline"
+	want string        // stored presence after the step
+	// active is the stored currently_active after the step; ago is the
+	// last_active_ago the client form shows, or -1 for none.
+	active bool
+	ago    time.Duration
+}
+
+func TestPresenceDecay(t *testing.T) {
+	const alice = "@alice:hs"
+	tests := []struct {
+		name  string
+		steps []presenceStep
+	}{
+		{"a poll marks online; an idle poller goes unavailable, then offline once it stops", []presenceStep{
+			{0, "sync", presenceOnline, true, 0},
+			{30 * time.Second, "unsync", presenceOnline, true, 30 * time.Second},
+			{30 * time.Second, "sync", presenceOnline, true, 30 * time.Second},
+			{59 * time.Second, "sweep", presenceOnline, true, 59 * time.Second},
+			{61 * time.Second, "sweep", presenceOnline, false, 61 * time.Second},
+			{4 * time.Minute, "sweep", presenceOnline, false, 4 * time.Minute},
+			{5*time.Minute + time.Second, "sweep", presenceUnavailable, false, 5*time.Minute + time.Second},
+			{5*time.Minute + 10*time.Second, "unsync", presenceUnavailable, false, 5*time.Minute + 10*time.Second},
+			{5*time.Minute + 39*time.Second, "sweep", presenceUnavailable, false, 5*time.Minute + 39*time.Second},
+			{5*time.Minute + 41*time.Second, "sweep", presenceOffline, false, 5*time.Minute + 41*time.Second},
+		}},
+		{"a sync in flight longer than the offline timeout keeps the user", []presenceStep{
+			{0, "sync", presenceOnline, true, 0},
+			{2 * time.Minute, "sweep", presenceOnline, false, 2 * time.Minute},
+			{2 * time.Minute, "unsync", presenceOnline, false, 2 * time.Minute},
+			{2*time.Minute + 29*time.Second, "sweep", presenceOnline, false, 2*time.Minute + 29*time.Second},
+			{2*time.Minute + 31*time.Second, "sweep", presenceOffline, false, 2*time.Minute + 31*time.Second},
+		}},
+		{"activity brings an idle user back online; polling alone does not", []presenceStep{
+			{0, "sync", presenceOnline, true, 0},
+			{6 * time.Minute, "sweep", presenceUnavailable, false, 6 * time.Minute},
+			{6 * time.Minute, "unsync", presenceUnavailable, false, 6 * time.Minute},
+			{6 * time.Minute, "sync", presenceUnavailable, false, 6 * time.Minute},
+			{7 * time.Minute, "send", presenceOnline, true, 0},
+			{7*time.Minute + 20*time.Second, "sweep", presenceOnline, true, 20 * time.Second},
+			{12*time.Minute + time.Second, "sweep", presenceUnavailable, false, 5*time.Minute + time.Second},
+		}},
+		{"an offline user who polls again is online with a fresh last_active", []presenceStep{
+			{0, "sync", presenceOnline, true, 0},
+			{0, "unsync", presenceOnline, true, 0},
+			{31 * time.Second, "sweep", presenceOffline, false, 31 * time.Second},
+			{40 * time.Second, "send", presenceOffline, false, 40 * time.Second},
+			{time.Minute, "sync", presenceOnline, true, 0},
+		}},
+		{"set_presence=offline and an omitted one do not make the user appear", []presenceStep{
+			{0, "sync-offline", "", false, -1},
+			{0, "unsync", "", false, -1},
+			{0, "sync-", "", false, -1},
+			{0, "unsync", "", false, -1},
+			{time.Minute, "sweep", "", false, -1},
+		}},
+		{"set_presence=unavailable marks idle and decays to offline", []presenceStep{
+			{0, "idle-sync", presenceUnavailable, false, -1},
+			{0, "unsync", presenceUnavailable, false, -1},
+			{31 * time.Second, "sweep", presenceOffline, false, -1},
+		}},
+		{"PUT online without polling times out; PUT offline is at once", []presenceStep{
+			{0, "put-online", presenceOnline, true, 0},
+			{29 * time.Second, "sweep", presenceOnline, true, 29 * time.Second},
+			{31 * time.Second, "sweep", presenceOffline, false, 31 * time.Second},
+			{time.Minute, "put-unavailable", presenceUnavailable, false, time.Minute},
+			{time.Minute, "sync", presenceUnavailable, false, time.Minute},
+			{time.Minute, "put-offline", presenceOffline, false, time.Minute},
+			{2 * time.Minute, "unsync", presenceOffline, false, 2 * time.Minute},
+			{2 * time.Minute, "sweep", presenceOffline, false, 2 * time.Minute},
+		}},
+	}
+	start := time.Unix(1_700_000_000, 0)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &fakeClock{now: start}
+			a, st := presenceAPI(t, clock)
+			for i, s := range tc.steps {
+				clock.set(s.at, start)
+				var err error
+				switch s.do {
+				case "sync":
+					err = a.presenceSyncStarted(alice, presenceOnline)
+				case "idle-sync":
+					err = a.presenceSyncStarted(alice, presenceUnavailable)
+				case "sync-offline":
+					err = a.presenceSyncStarted(alice, presenceOffline)
+				case "sync-":
+					err = a.presenceSyncStarted(alice, "")
+				case "unsync":
+					a.presenceSyncEnded(alice)
+				case "send":
+					a.presenceActive(alice)
+				case "sweep":
+					a.sweepPresence()
+				case "put-online":
+					err = a.setPresence(alice, presenceOnline, nil)
+				case "put-unavailable":
+					err = a.setPresence(alice, presenceUnavailable, nil)
+				case "put-offline":
+					err = a.setPresence(alice, presenceOffline, nil)
+				default:
+					t.Fatalf("step %d: unknown %q", i, s.do)
+				}
+				if err != nil {
+					t.Fatalf("step %d (%s at %v): %v", i, s.do, s.at, err)
+				}
+				p, err := st.PresenceOf(alice)
+				if s.want == "" {
+					if err == nil {
+						t.Fatalf("step %d (%s at %v): stored %+v, want none", i, s.do, s.at, p)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("step %d (%s at %v): %v", i, s.do, s.at, err)
+				}
+				if p.Presence != s.want || p.CurrentlyActive != s.active {
+					t.Fatalf("step %d (%s at %v): stored %s active=%v, want %s active=%v", i, s.do, s.at, p.Presence, p.CurrentlyActive, s.want, s.active)
+				}
+				c := a.presenceContent(p)
+				ago, has := c["last_active_ago"].(int64)
+				switch {
+				case s.ago < 0 && has:
+					t.Fatalf("step %d (%s at %v): last_active_ago %d, want none", i, s.do, s.at, ago)
+				case s.ago >= 0 && (!has || ago != s.ago.Milliseconds()):
+					t.Fatalf("step %d (%s at %v): content %v, want last_active_ago %d", i, s.do, s.at, c, s.ago.Milliseconds())
+				}
+			}
+		})
+	}
+}
+
+// A stored status message survives the automatic changes.
+func TestPresenceDecayKeepsStatusMessage(t *testing.T) {
+	start := time.Unix(1_700_000_000, 0)
+	clock := &fakeClock{now: start}
+	a, st := presenceAPI(t, clock)
+	msg := "lunch"
+	if err := a.setPresence("@bob:hs", presenceOnline, &msg); err != nil {
+		t.Fatal(err)
+	}
+	clock.set(10*time.Minute, start)
+	a.sweepPresence()
+	p, err := st.PresenceOf("@bob:hs")
+	if err != nil || p.Presence != presenceOffline || p.StatusMsg != msg {
+		t.Fatalf("after timing out: %+v, %v", p, err)
+	}
+}
+
+// With presence off nothing is tracked or stored.
+func TestPresenceDecayOff(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	a, st := testAPI(t, clock.Now)
+	if err := a.presenceSyncStarted("@alice:hs", presenceOnline); err != nil {
+		t.Fatal(err)
+	}
+	a.presenceActive("@alice:hs")
+	a.presenceSyncEnded("@alice:hs")
+	if _, err := st.PresenceOf("@alice:hs"); err == nil {
+		t.Fatal("presence off, yet stored")
+	}
+	if len(a.presence.users) != 0 {
+		t.Fatalf("presence off, yet tracked: %v", a.presence.users)
+	}
+}
