@@ -19,11 +19,23 @@ func (s *Store) Account(localpart string) (Account, error) {
 	return a, err
 }
 
-// PutAccount writes the account of localpart.
+// PutAccount writes the account of localpart and keeps the user's
+// directory index rows (userdirectory.go) in step with the stored profile.
 func (b *Batch) PutAccount(localpart string, a Account) {
-	if b.check(localpart) {
-		b.setJSON(accountKey(localpart), a)
+	if !b.check(localpart) {
+		return
 	}
+	b.setJSON(accountKey(localpart), a)
+	var displayName string
+	if b.src != nil {
+		p, err := b.src.Profile(localpart)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			b.err = err
+			return
+		}
+		displayName = p.DisplayName
+	}
+	b.indexDirectory(localpart, displayName)
 }
 
 // NextNumericLocalpart returns a fresh numeric localpart for registrations

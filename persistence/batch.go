@@ -12,10 +12,14 @@ import (
 type Batch struct {
 	b   *pebble.Batch
 	err error
+	// src is the store the batch will commit to, for writes that must read
+	// what they replace (the user directory index, userdirectory.go); nil
+	// in batches made without NewBatch.
+	src *Store
 }
 
 // NewBatch starts an empty batch.
-func (s *Store) NewBatch() *Batch { return &Batch{b: s.db.NewBatch()} }
+func (s *Store) NewBatch() *Batch { return &Batch{b: s.db.NewBatch(), src: s} }
 
 func (b *Batch) setJSON(key []byte, v any) {
 	if b.err != nil {

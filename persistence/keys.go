@@ -26,6 +26,10 @@ import (
 //	prefix 'Q'  Q | 0                                           → big-endian uint64: last report ID
 //	prefix 'Q'  Q | 1 | id [8]                                  → Report (reports.go)
 //	prefix 'F'  F | lp(userID) | lp(roomID)                     → empty: the user forgot the room
+//	prefix 'N'  N | 0 | word | 0x00 | localpart                  → empty: a lowercased word of a local user's localpart or
+//	                                                                display name, for /user_directory/search (userdirectory.go)
+//	prefix 'N'  N | 1 | lp(localpart)                           → JSON []string: the words indexed for the user now
+//	prefix 'N'  N | 2                                           → empty: accounts older than the index have been indexed
 //
 // Per-user data (written only by the user actor of the localpart in the key;
 // see userdatakeys.go and the file named for each family). 'K' and 'C' stand
