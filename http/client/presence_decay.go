@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,8 +59,12 @@ func newPresenceTracker() *presenceTracker {
 	return &presenceTracker{users: map[string]*presenceLive{}}
 }
 
-// startPresenceSweeper runs the sweeper until StopSyncs.
+// startPresenceSweeper adopts the stored presence of local users and runs
+// the sweeper until StopSyncs.
 func (a *API) startPresenceSweeper() {
+	if err := a.adoptStoredPresence(); err != nil {
+		a.log.Warn("presence: reading the stored presence", a.errField(err))
+	}
 	a.background(func() {
 		t := time.NewTicker(presenceSweepEvery)
 		defer t.Stop()
@@ -99,6 +104,34 @@ func (a *API) sweepPresence() {
 			a.log.Warn("presence: storing a timed-out presence", zap.String("user_id", userID), a.errField(err))
 		}
 	}
+}
+
+// adoptStoredPresence tracks the local users a previous run left online
+// or unavailable, as if their last /sync ended now: those whose clients do
+// not come back go offline after presenceOfflineAfter instead of staying
+// online for good.
+func (a *API) adoptStoredPresence() error {
+	pos, err := a.cfg.Store.PresencePosition()
+	if err != nil {
+		return err
+	}
+	all, err := a.cfg.Store.PresenceSince(0, pos)
+	if err != nil {
+		return err
+	}
+	suffix := ":" + a.cfg.ServerName
+	now := a.cfg.Now().UnixMilli()
+	t := a.presence
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range all {
+		if p.Presence == presenceOffline || !strings.HasSuffix(p.UserID, suffix) {
+			continue
+		}
+		t.users[p.UserID] = &presenceLive{state: p.Presence, statusMsg: p.StatusMsg,
+			currentlyActive: p.CurrentlyActive, lastActive: p.LastActiveTS, lastSync: now}
+	}
+	return nil
 }
 
 // presenceSyncStarted notes a /sync of userID and applies its

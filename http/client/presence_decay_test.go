@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -206,5 +207,86 @@ func TestPresenceDecayOff(t *testing.T) {
 	}
 	if len(a.presence.users) != 0 {
 		t.Fatalf("presence off, yet tracked: %v", a.presence.users)
+	}
+}
+
+// Local users a previous run left online are tracked on start and go
+// offline if no client comes back; remote users are not touched.
+func TestPresenceAdoptsStoredAfterRestart(t *testing.T) {
+	start := time.Unix(1_700_000_000, 0)
+	clock := &fakeClock{now: start}
+	st, err := persistence.Open(t.TempDir(), persistence.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	stored := []persistence.Presence{
+		{UserID: "@carol:hs", Presence: presenceOnline, CurrentlyActive: true, LastActiveTS: start.UnixMilli()},
+		{UserID: "@erin:hs", Presence: presenceUnavailable, LastActiveTS: start.UnixMilli()},
+		{UserID: "@dave:other", Presence: presenceOnline, LastActiveTS: start.UnixMilli()},
+		{UserID: "@frank:hs", Presence: presenceOffline, LastActiveTS: start.UnixMilli()},
+	}
+	for _, p := range stored {
+		if _, err := st.PutPresence(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.set(time.Hour, start)
+	a := New(Config{ServerName: "hs", Store: st, BcryptCost: 4, Now: clock.Now, UsePresence: true})
+	a.StopSyncs()
+	if err := a.presenceSyncStarted("@erin:hs", presenceOnline); err != nil {
+		t.Fatal(err)
+	}
+	clock.set(time.Hour+31*time.Second, start)
+	a.sweepPresence()
+	want := map[string]string{"@carol:hs": presenceOffline, "@erin:hs": presenceUnavailable, "@dave:other": presenceOnline, "@frank:hs": presenceOffline}
+	for id, w := range want {
+		if p, err := st.PresenceOf(id); err != nil || p.Presence != w {
+			t.Errorf("%s: %+v, %v; want %s", id, p, err, w)
+		}
+	}
+}
+
+// BenchmarkPresenceSweep is one sweeper pass over 10,000 tracked users of
+// whom none times out: the steady cost every presenceSweepEvery.
+func BenchmarkPresenceSweep(b *testing.B) {
+	start := time.Unix(1_700_000_000, 0)
+	clock := &fakeClock{now: start}
+	st, err := persistence.Open(b.TempDir(), persistence.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	a := New(Config{ServerName: "hs", Store: st, BcryptCost: 4, Now: clock.Now, UsePresence: true})
+	a.StopSyncs()
+	for i := range 10_000 {
+		a.presence.users[fmt.Sprintf("@u%d:hs", i)] = &presenceLive{state: presenceUnavailable, lastActive: start.UnixMilli(), syncing: 1}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		a.sweepPresence()
+	}
+}
+
+// BenchmarkPresenceSyncStarted is what a /sync of an online user pays for
+// presence (start and end), without a store access.
+func BenchmarkPresenceSyncStarted(b *testing.B) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	st, err := persistence.Open(b.TempDir(), persistence.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	a := New(Config{ServerName: "hs", Store: st, BcryptCost: 4, Now: clock.Now, UsePresence: true})
+	a.StopSyncs()
+	if err := a.presenceSyncStarted("@alice:hs", presenceOnline); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if err := a.presenceSyncStarted("@alice:hs", presenceOnline); err != nil {
+			b.Fatal(err)
+		}
+		a.presenceSyncEnded("@alice:hs")
 	}
 }
