@@ -170,6 +170,11 @@ func (a *API) getMessages(ctx *fasthttp.RequestCtx, s user.Session) error {
 	}
 	var state []json.RawMessage
 	if f.LazyLoadMembers {
+		// Each sender's member event once per response. Pages are not
+		// deduplicated against each other, whatever include_redundant_members
+		// says: a client may page from any token, in any order, so what it
+		// holds cannot be known (Synapse does the same); the spec lets a
+		// server send redundant member events ("Lazy-loading room members").
 		members, err := v.lazyMembers(p.events)
 		if err != nil {
 			return err

@@ -50,6 +50,8 @@ func (a *API) buildSync(req *syncRequest, cur syncToken) (*syncResponse, error) 
 		changed: map[string]bool{}, left: map[string]bool{}, resp: &syncResponse{}}
 	if req.since != nil {
 		b.since = *req.since
+	} else {
+		a.caches.lazy.forget(b.lazyDevice()) // a new chain of syncs (sync_lazy.go)
 	}
 	var err error
 	if b.ignored, err = a.ignoredUsers(req.s.Localpart, cur.AccountData); err != nil {

@@ -76,6 +76,7 @@ type syncCaches struct {
 	filters *boundedMap[filterKey, filter.Filter]
 	push    *boundedMap[pushKey, *pushState]
 	ignored *boundedMap[string, ignoredAt]
+	lazy    *sentMembers // member events sent to lazily loading devices
 }
 
 // ignoredAt is a user's ignored users as read with their account-data
@@ -107,6 +108,7 @@ func newSyncCaches() syncCaches {
 		filters: newBoundedMap[filterKey, filter.Filter](4096),
 		push:    newBoundedMap[pushKey, *pushState](100_000),
 		ignored: newBoundedMap[string, ignoredAt](100_000),
+		lazy:    newSentMembers(lazyMembersPerDevice, lazyMembersTotal),
 	}
 }
 

@@ -81,8 +81,12 @@ func (b *syncBuilder) window(v *roomView, after, upTo uint64, full bool) (*roomW
 		}
 		w.timeline.PrevBatch = topoToken(end.After())
 	}
-	if !full && !limited && !b.req.useStateAfter {
-		return w, nil // every state change since the token is in the timeline
+	// Without a gap every state change since the token is in the timeline;
+	// a lazily loading client still needs the member events of the
+	// timeline's senders that it was not sent before.
+	membersOnly := !full && !limited && !b.req.useStateAfter
+	if membersOnly && !b.req.f.Room.State.LazyLoadMembers {
+		return w, nil
 	}
 	group := v.info.StateGroup
 	switch {
@@ -95,8 +99,11 @@ func (b *syncBuilder) window(v *roomView, after, upTo uint64, full bool) (*roomW
 	if err != nil {
 		return nil, err
 	}
-	states, err := b.stateEvents(v, g.state, after, full, w.events)
+	states, err := b.stateEvents(v, g.state, after, full, membersOnly, w.events)
 	if err != nil {
+		return nil, err
+	}
+	if err := b.recordMembers(v, states, w.events); err != nil {
 		return nil, err
 	}
 	if w.state, err = b.serveState(v, states); err != nil {
@@ -108,11 +115,12 @@ func (b *syncBuilder) window(v *roomView, after, upTo uint64, full bool) (*roomW
 // stateEvents picks the state events to send from st: all of them when
 // full, else those that changed after the token; then the state filter
 // and lazy loading of members (client-server-api "Lazy-loading room
-// members": only the members who sent the timeline's events, always
-// included when include_redundant_members is set, and included again on
-// incremental syncs as the spec permits, since Axon does not track what
-// each device already has).
-func (b *syncBuilder) stateEvents(v *roomView, st persistence.StateMap, after uint64, full bool, timeline []persistence.StoredEvent) ([]persistence.StoredEvent, error) {
+// members": only the members who sent the timeline's events; on an
+// incremental sync without include_redundant_members, less the member
+// events the device already has, sync_lazy.go). membersOnly keeps only
+// those member events: the sync has no gap, so any other state change is
+// in the timeline.
+func (b *syncBuilder) stateEvents(v *roomView, st persistence.StateMap, after uint64, full, membersOnly bool, timeline []persistence.StoredEvent) ([]persistence.StoredEvent, error) {
 	sf := b.req.f.Room.State
 	lazy := sf.LazyLoadMembers
 	var senders map[string]bool
@@ -144,7 +152,7 @@ func (b *syncBuilder) stateEvents(v *roomView, st persistence.StateMap, after ui
 	for _, k := range keys {
 		nid := st[k]
 		isMember := k.Type == event.TypeMember
-		if lazy && isMember && !senders[k.StateKey] {
+		if lazy && isMember && !senders[k.StateKey] || membersOnly && !isMember {
 			continue
 		}
 		if !b.req.useStateAfter && inTimeline[nid] {
@@ -163,6 +171,9 @@ func (b *syncBuilder) stateEvents(v *roomView, st persistence.StateMap, after ui
 			return nil, err
 		}
 		if !sf.Match(filter.Event{RoomID: v.roomID, Sender: h.Sender, Type: h.Type}) {
+			continue
+		}
+		if lazy && isMember && !full && b.memberSent(v.roomID, k.StateKey, nid) {
 			continue
 		}
 		out = append(out, se)
