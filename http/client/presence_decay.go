@@ -195,9 +195,10 @@ func (a *API) presenceSyncEnded(userID string) {
 	}
 }
 
-// presenceActive notes activity of userID (a sent event): last_active is
-// now and an idle user is online again. An offline user stays offline, as
-// in Synapse: activity alone does not make a user appear.
+// presenceActive notes activity of userID (a sent event, a receipt or a
+// read marker, as Synapse counts them): last_active is now and an idle user
+// is online again. An offline user stays offline, as in Synapse: activity
+// alone does not make a user appear.
 func (a *API) presenceActive(userID string) {
 	if !a.cfg.UsePresence {
 		return

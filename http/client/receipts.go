@@ -59,6 +59,7 @@ func (a *API) postReceipt(ctx *fasthttp.RequestCtx, s user.Session) error {
 	if err != nil {
 		return err
 	}
+	a.presenceActive(a.userID(s.Localpart))
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
 	return nil
 }
@@ -96,6 +97,7 @@ func (a *API) postReadMarkers(ctx *fasthttp.RequestCtx, s user.Session) error {
 			}
 		}
 	}
+	a.presenceActive(a.userID(s.Localpart))
 	axhttp.WriteJSON(ctx, fasthttp.StatusOK, struct{}{})
 	return nil
 }
