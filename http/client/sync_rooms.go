@@ -138,9 +138,21 @@ func (b *syncBuilder) stateEvents(v *roomView, st persistence.StateMap, after ui
 	for _, se := range timeline {
 		inTimeline[se.NID] = true
 	}
-	keys := make([]event.StateKey, 0, len(st))
-	for k := range st {
-		keys = append(keys, k)
+	var keys []event.StateKey
+	if membersOnly {
+		// Only the senders' member events: look them up rather than
+		// walk the whole state of a large room on every sync.
+		for u := range senders {
+			k := event.StateKey{Type: event.TypeMember, StateKey: u}
+			if _, ok := st[k]; ok {
+				keys = append(keys, k)
+			}
+		}
+	} else {
+		keys = make([]event.StateKey, 0, len(st))
+		for k := range st {
+			keys = append(keys, k)
+		}
 	}
 	slices.SortFunc(keys, func(x, y event.StateKey) int {
 		if x.Type != y.Type {
