@@ -28,6 +28,11 @@ const (
 	// presenceSweepEvery is how often the one sweeper looks at the
 	// tracked users.
 	presenceSweepEvery = 5 * time.Second
+	// presenceFederationPing: a user who is not offline is sent to the
+	// other servers again after this long without a change, because
+	// Synapse takes a remote user it has heard nothing of for 30 minutes
+	// to be offline.
+	presenceFederationPing = 25 * time.Minute
 )
 
 // presenceTracker holds, for the local users who are not offline, what
@@ -53,6 +58,9 @@ type presenceLive struct {
 	// counts the /syncs in flight.
 	lastSync int64
 	syncing  int
+	// federatedAt is when the user's presence last went to the other
+	// servers.
+	federatedAt int64
 }
 
 func newPresenceTracker() *presenceTracker {
@@ -98,6 +106,10 @@ func (a *API) sweepPresence() {
 		case e.state == presenceOnline && e.currentlyActive && now-e.lastActive > presenceActiveWindow.Milliseconds():
 			e.currentlyActive = false
 		default:
+			if a.cfg.Federate != nil && now-e.federatedAt > presenceFederationPing.Milliseconds() {
+				e.federatedAt = now
+				a.cfg.Federate.Presence(e.record(userID))
+			}
 			continue
 		}
 		if err := a.writePresence(userID, e); err != nil {
@@ -129,7 +141,7 @@ func (a *API) adoptStoredPresence() error {
 			continue
 		}
 		t.users[p.UserID] = &presenceLive{state: p.Presence, statusMsg: p.StatusMsg,
-			currentlyActive: p.CurrentlyActive, lastActive: p.LastActiveTS, lastSync: now}
+			currentlyActive: p.CurrentlyActive, lastActive: p.LastActiveTS, lastSync: now, federatedAt: now}
 	}
 	return nil
 }
@@ -276,16 +288,22 @@ func (a *API) loadPresence(userID string) (*presenceLive, error) {
 // writePresence stores e for userID, wakes the users who share a room and
 // tells the other servers; the caller holds the tracker's mutex.
 func (a *API) writePresence(userID string, e *presenceLive) error {
-	p := persistence.Presence{UserID: userID, Presence: e.state, StatusMsg: e.statusMsg,
-		LastActiveTS: e.lastActive, CurrentlyActive: e.currentlyActive}
+	p := e.record(userID)
 	if _, err := a.cfg.Store.PutPresence(p); err != nil {
 		return err
 	}
 	a.background(func() { a.wakeSharing(userID) })
 	if a.cfg.Federate != nil {
+		e.federatedAt = a.cfg.Now().UnixMilli()
 		a.cfg.Federate.Presence(p)
 	}
 	return nil
+}
+
+// record is e as stored and sent.
+func (e *presenceLive) record(userID string) persistence.Presence {
+	return persistence.Presence{UserID: userID, Presence: e.state, StatusMsg: e.statusMsg,
+		LastActiveTS: e.lastActive, CurrentlyActive: e.currentlyActive}
 }
 
 // liveLastActive is the tracked last activity of a local user, which runs

@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -288,5 +289,67 @@ func BenchmarkPresenceSyncStarted(b *testing.B) {
 			b.Fatal(err)
 		}
 		a.presenceSyncEnded("@alice:hs")
+	}
+}
+
+// presenceHook records the presence sent to federation.
+type presenceHook struct {
+	mu   sync.Mutex
+	sent []persistence.Presence
+}
+
+func (h *presenceHook) Typing(string, string, bool)                           {}
+func (h *presenceHook) Receipt(string, string, string, string, string, int64) {}
+func (h *presenceHook) Presence(p persistence.Presence) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sent = append(h.sent, p)
+}
+
+func (h *presenceHook) states() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, p := range h.sent {
+		out = append(out, p.Presence)
+	}
+	return out
+}
+
+// Every change goes to federation, and a user who stays around is sent
+// again every presenceFederationPing so that other servers do not time
+// them out.
+func TestPresenceFederationChangesAndPing(t *testing.T) {
+	start := time.Unix(1_700_000_000, 0)
+	clock := &fakeClock{now: start}
+	st, err := persistence.Open(t.TempDir(), persistence.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	hook := &presenceHook{}
+	a := New(Config{ServerName: "hs", Store: st, BcryptCost: 4, Now: clock.Now, UsePresence: true, Federate: hook})
+	a.StopSyncs()
+	steps := []struct {
+		at   time.Duration
+		do   func()
+		want []string
+	}{
+		{0, func() { _ = a.presenceSyncStarted("@alice:hs", presenceOnline) }, []string{"online"}},
+		{2 * time.Minute, a.sweepPresence, []string{"online", "online"}}, // currently_active cleared
+		{6 * time.Minute, a.sweepPresence, []string{"online", "online", "unavailable"}},
+		{30 * time.Minute, a.sweepPresence, []string{"online", "online", "unavailable"}},
+		{31*time.Minute + time.Second, a.sweepPresence, []string{"online", "online", "unavailable", "unavailable"}},
+		{40 * time.Minute, a.sweepPresence, []string{"online", "online", "unavailable", "unavailable"}},
+		{40 * time.Minute, func() { a.presenceSyncEnded("@alice:hs") }, []string{"online", "online", "unavailable", "unavailable"}},
+		{41 * time.Minute, a.sweepPresence, []string{"online", "online", "unavailable", "unavailable", "offline"}},
+		{90 * time.Minute, a.sweepPresence, []string{"online", "online", "unavailable", "unavailable", "offline"}},
+	}
+	for i, s := range steps {
+		clock.set(s.at, start)
+		s.do()
+		if got := hook.states(); !slices.Equal(got, s.want) {
+			t.Fatalf("step %d at %v: sent %v, want %v", i, s.at, got, s.want)
+		}
 	}
 }
