@@ -93,3 +93,26 @@ func TestSentMembersBounds(t *testing.T) {
 		t.Fatal("recent devices were dropped")
 	}
 }
+
+// BenchmarkSentMembers measures one sync's check and record of a member
+// event in a cache of many devices.
+func BenchmarkSentMembers(b *testing.B) {
+	c := newSentMembers(lazyMembersPerDevice, lazyMembersTotal)
+	devs := make([]lazyDevice, 1000)
+	for i := range devs {
+		devs[i] = lazyDevice{userID: "@u:hs", deviceID: string(rune('A'+i%26)) + string(rune('a'+i/26))}
+	}
+	members := make([]lazyMember, 64)
+	for i := range members {
+		members[i] = lazyMember{roomID: "!r:hs", userID: string(rune('a' + i))}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		dev, m := devs[i%len(devs)], members[i%len(members)]
+		if !c.has(dev, m, uint64(i%len(members)), uint64(i)) {
+			c.record(dev, m, uint64(i%len(members)), uint64(i))
+		}
+		i++
+	}
+}
