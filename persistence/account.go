@@ -26,16 +26,7 @@ func (b *Batch) PutAccount(localpart string, a Account) {
 		return
 	}
 	b.setJSON(accountKey(localpart), a)
-	var displayName string
-	if b.src != nil {
-		p, err := b.src.Profile(localpart)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			b.err = err
-			return
-		}
-		displayName = p.DisplayName
-	}
-	b.indexDirectory(localpart, displayName)
+	b.indexAccount(localpart, a)
 }
 
 // NextNumericLocalpart returns a fresh numeric localpart for registrations

@@ -26,6 +26,6 @@ func (s *Store) Profile(localpart string) (Profile, error) {
 func (b *Batch) PutProfile(localpart string, p Profile) {
 	if b.check(localpart) {
 		b.setJSON(profileKey(localpart), p)
-		b.indexDirectory(localpart, p.DisplayName)
+		b.indexProfile(localpart, p.DisplayName)
 	}
 }

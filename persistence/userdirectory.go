@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,9 +22,10 @@ import (
 // A word never holds 0x00 (it is made of letters and digits) and neither
 // does a localpart (appendices.md "User Identifiers"), so the separator is
 // unambiguous and a prefix scan over N|0|"ali" finds "alice" and "alison".
-// Rows may go stale (a batch made without NewBatch cannot read the words it
-// replaces); search checks every candidate against its current profile, so
-// a stale row costs a lookup, never a wrong result.
+// Deactivated users and guests have no rows. Rows may go stale (a batch
+// made without NewBatch cannot read the words it replaces); search checks
+// every candidate against its current account and profile, so a stale row
+// costs a lookup, never a wrong result.
 const prefixDirectory byte = 'N'
 
 const (
@@ -69,12 +71,16 @@ func userDirectoryWords(localpart, displayName string) []string {
 }
 
 // indexDirectory makes the index rows of localpart the words of
-// localpart and displayName, deleting the rows of words it no longer has.
-func (b *Batch) indexDirectory(localpart, displayName string) {
+// localpart and displayName, or none when the user is not listed
+// (deactivated or a guest), deleting the rows of words it no longer has.
+func (b *Batch) indexDirectory(localpart, displayName string, listed bool) {
 	if !b.check(localpart) {
 		return
 	}
-	words := userDirectoryWords(localpart, displayName)
+	var words []string
+	if listed {
+		words = userDirectoryWords(localpart, displayName)
+	}
 	if b.src != nil {
 		var old []string
 		err := b.src.getJSON(directoryUserKey(localpart), &old)
@@ -91,7 +97,46 @@ func (b *Batch) indexDirectory(localpart, displayName string) {
 	for _, w := range words {
 		b.set(directoryWordKey(w, localpart), nil)
 	}
-	b.setJSON(directoryUserKey(localpart), words)
+	if listed {
+		b.setJSON(directoryUserKey(localpart), words)
+	} else {
+		b.delete(directoryUserKey(localpart))
+	}
+}
+
+// listedInDirectory is whether an account belongs in the user directory.
+func listedInDirectory(a Account) bool { return !a.Deactivated && !a.Guest }
+
+// indexProfile re-indexes localpart for a new display name, listing the
+// user unless the stored account is deactivated or a guest's.
+func (b *Batch) indexProfile(localpart, displayName string) {
+	listed := true
+	if b.src != nil {
+		a, err := b.src.Account(localpart)
+		switch {
+		case err == nil:
+			listed = listedInDirectory(a)
+		case !errors.Is(err, ErrNotFound):
+			b.err = err
+			return
+		}
+	}
+	b.indexDirectory(localpart, displayName, listed)
+}
+
+// indexAccount re-indexes localpart after its account changed, with the
+// stored display name.
+func (b *Batch) indexAccount(localpart string, a Account) {
+	var displayName string
+	if b.src != nil {
+		p, err := b.src.Profile(localpart)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			b.err = err
+			return
+		}
+		displayName = p.DisplayName
+	}
+	b.indexDirectory(localpart, displayName, listedInDirectory(a))
 }
 
 // DirectoryMatch is one user found by SearchDirectory.
@@ -197,16 +242,16 @@ func (s *Store) ensureDirectoryIndex() error {
 		return nil
 	}
 	b := s.NewBatch()
-	err := s.scanPrefix([]byte{prefixAccount}, []byte{prefixAccount + 1}, func(k, _ []byte) (bool, error) {
+	err := s.scanPrefix([]byte{prefixAccount}, []byte{prefixAccount + 1}, func(k, v []byte) (bool, error) {
 		lp, ok := readComponent(k[1:])
 		if !ok {
 			return false, fmt.Errorf("%w: account key", ErrCorrupt)
 		}
-		p, err := s.Profile(lp)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return false, err
+		var a Account
+		if err := json.Unmarshal(v, &a); err != nil {
+			return false, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
-		b.indexDirectory(lp, p.DisplayName)
+		b.indexAccount(lp, a)
 		return b.err == nil, b.err
 	})
 	if err != nil {

@@ -39,12 +39,19 @@ type testDirUser struct {
 
 func putDirectoryUsers(t testing.TB, s *Store, users []testDirUser) {
 	t.Helper()
+	// Registration and profile changes are separate batches, as the user
+	// actor writes them.
 	for _, u := range users {
 		b := s.NewBatch()
 		b.PutAccount(u.lp, Account{Deactivated: u.deactivated, Guest: u.guest})
-		if u.name != "" {
-			b.PutProfile(u.lp, Profile{DisplayName: u.name})
+		if err := b.Commit(); err != nil {
+			t.Fatal(err)
 		}
+		if u.name == "" {
+			continue
+		}
+		b = s.NewBatch()
+		b.PutProfile(u.lp, Profile{DisplayName: u.name})
 		if err := b.Commit(); err != nil {
 			t.Fatal(err)
 		}
@@ -152,6 +159,35 @@ func TestDirectoryFollowsProfileChanges(t *testing.T) {
 	}
 	if got, _ := searchLocalparts(t, s, "hearts", 10, nil); !slices.Equal(got, []string{"alice"}) {
 		t.Errorf("after account rewrite, search hearts = %q", got)
+	}
+}
+
+// Deactivated users and guests have no index rows at all, and
+// deactivation removes the rows a user had.
+func TestDirectoryDropsUnlistedUsers(t *testing.T) {
+	s := openMem(t, vfs.NewMem())
+	defer s.Close()
+	putDirectoryUsers(t, s, []testDirUser{
+		{lp: "alice", name: "Alice Liddell"},
+		{lp: "guest1", name: "Visitor", guest: true},
+	})
+	b := s.NewBatch()
+	b.PutAccount("alice", Account{Deactivated: true})
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	p := []byte{prefixDirectory}
+	var rows [][]byte
+	if err := s.scanPrefix(p, prefixEnd(p), func(k, _ []byte) (bool, error) {
+		if k[1] != directoryBuilt {
+			rows = append(rows, append([]byte(nil), k...))
+		}
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 0 {
+		t.Fatalf("index rows left for a deactivated user and a guest: %q", rows)
 	}
 }
 
