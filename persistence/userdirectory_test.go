@@ -279,3 +279,26 @@ func BenchmarkDirectorySearch(b *testing.B) {
 		})
 	}
 }
+
+// FuzzDirectoryWords checks what the index keys rely on: every word is
+// non-empty, fits a key, holds no 0x00 separator, appears once, and
+// splitting the words again gives them back.
+func FuzzDirectoryWords(f *testing.F) {
+	for _, s := range []string{"", "Alice Liddell", "@bob:example.org", "a\x00b", "İstanbul", "ｆｕｌｌ", "e\u0301cole", "ß ẞ", "x\xffy"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words := DirectoryWords(s)
+		for i, w := range words {
+			if w == "" || len(w) > maxKeyComponentBytes || strings.IndexByte(w, 0) >= 0 {
+				t.Fatalf("DirectoryWords(%q)[%d] = %q", s, i, w)
+			}
+			if slices.Contains(words[:i], w) {
+				t.Fatalf("DirectoryWords(%q) repeats %q", s, w)
+			}
+		}
+		if again := DirectoryWords(strings.Join(words, " ")); !slices.Equal(again, words) {
+			t.Fatalf("DirectoryWords(%q) = %q, but splitting that again gives %q", s, words, again)
+		}
+	})
+}
