@@ -34,19 +34,50 @@ func presenceKey(userID string) []byte {
 
 // PutPresence stores p for p.UserID and returns its stream position.
 func (s *Store) PutPresence(p Presence) (uint64, error) {
-	if tooLong(p.UserID) {
-		return 0, ErrKeyTooLong
-	}
-	b := s.NewBatch()
-	return s.commitLogged(prefixPresence, b, func(pos uint64) {
-		var old Presence
-		if err := s.getJSON(presenceKey(p.UserID), &old); err == nil && old.Pos != 0 {
-			b.delete(logKey(prefixPresence, old.Pos))
+	return s.PutPresences([]Presence{p})
+}
+
+// PutPresences stores several users' presence in one durable commit at
+// consecutive stream positions and returns the last; a user listed twice
+// keeps the later entry. The presence sweeper times many users out at
+// once, and one fsync serves them all.
+func (s *Store) PutPresences(ps []Presence) (uint64, error) {
+	for _, p := range ps {
+		if tooLong(p.UserID) {
+			return 0, ErrKeyTooLong
 		}
+	}
+	if len(ps) == 0 {
+		return s.PresencePosition()
+	}
+	l, err := s.lockedLast(prefixPresence)
+	if err != nil {
+		return 0, err
+	}
+	defer l.mu.Unlock()
+	b := s.NewBatch()
+	written := make(map[string]uint64, len(ps)) // userID → position in b
+	pos := l.last
+	for _, p := range ps {
+		pos++
+		if prev, ok := written[p.UserID]; ok {
+			b.delete(logKey(prefixPresence, prev))
+		} else {
+			var old Presence
+			if err := s.getJSON(presenceKey(p.UserID), &old); err == nil && old.Pos != 0 {
+				b.delete(logKey(prefixPresence, old.Pos))
+			}
+		}
+		written[p.UserID] = pos
 		p.Pos = pos
 		b.setJSON(presenceKey(p.UserID), p)
 		b.set(logKey(prefixPresence, pos), []byte(p.UserID))
-	})
+	}
+	if err := b.Commit(); err != nil {
+		return 0, err
+	}
+	l.last = pos
+	return pos, nil
 }
 
 // PresenceOf returns a user's stored presence, or ErrNotFound.

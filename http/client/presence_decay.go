@@ -39,11 +39,15 @@ const (
 // presence decays by. A user enters it when they become online or
 // unavailable and leaves it when they go offline, so the sweeper's pass
 // is over the users who are around, and an offline user's /sync costs a
-// map miss. One mutex orders every local presence write (the store write
-// included), so a sweep and a sync cannot write out of order; writes are
-// rare, since only changes are written.
+// map miss.
+//
+// Changes are decided under mu and written under wmu, which the decider
+// takes before it lets go of mu (commitPresence): writes reach the store
+// in the order they were decided, yet a /sync that changes nothing never
+// waits for another's fsync.
 type presenceTracker struct {
 	mu    sync.Mutex
+	wmu   sync.Mutex
 	users map[string]*presenceLive
 }
 
@@ -94,8 +98,8 @@ func (a *API) startPresenceSweeper() {
 func (a *API) sweepPresence() {
 	t := a.presence
 	now := a.cfg.Now().UnixMilli()
+	var changes []persistence.Presence
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	for userID, e := range t.users {
 		switch {
 		case e.syncing == 0 && now-max(e.lastSync, e.lastActive) > presenceOfflineAfter.Milliseconds():
@@ -112,9 +116,10 @@ func (a *API) sweepPresence() {
 			}
 			continue
 		}
-		if err := a.writePresence(userID, e); err != nil {
-			a.log.Warn("presence: storing a timed-out presence", zap.String("user_id", userID), a.errField(err))
-		}
+		changes = append(changes, a.changed(userID, e, now))
+	}
+	if err := a.commitPresence(changes); err != nil {
+		a.log.Warn("presence: storing timed-out presence", zap.Int("users", len(changes)), a.errField(err))
 	}
 }
 
@@ -159,35 +164,35 @@ func (a *API) presenceSyncStarted(userID, set string) error {
 	t := a.presence
 	now := a.cfg.Now().UnixMilli()
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	e := t.users[userID]
 	if e == nil && (set == presenceOnline || set == presenceUnavailable) {
 		var err error
 		if e, err = a.loadPresence(userID); err != nil {
+			t.mu.Unlock()
 			return err
 		}
 	}
 	if e == nil {
+		t.mu.Unlock()
 		return nil
 	}
-	changed := false
+	var changes []persistence.Presence
 	switch {
 	case set == presenceOnline && e.state == presenceOffline:
 		e.state, e.lastActive, e.currentlyActive = presenceOnline, now, true
-		changed = true
+		changes = append(changes, a.changed(userID, e, now))
 	case set == presenceUnavailable && e.state != presenceUnavailable:
 		e.state, e.currentlyActive = presenceUnavailable, false
-		changed = true
-	}
-	if changed {
-		if err := a.writePresence(userID, e); err != nil {
-			return err
-		}
+		changes = append(changes, a.changed(userID, e, now))
 	}
 	if e.state != presenceOffline {
 		t.users[userID] = e
 		e.syncing++
 		e.lastSync = now
+	}
+	if err := a.commitPresence(changes); err != nil {
+		a.presenceSyncEnded(userID)
+		return err
 	}
 	return nil
 }
@@ -218,17 +223,18 @@ func (a *API) presenceActive(userID string) {
 	t := a.presence
 	now := a.cfg.Now().UnixMilli()
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	e := t.users[userID]
 	if e == nil {
+		t.mu.Unlock()
 		return
 	}
 	changed := e.state != presenceOnline || !e.currentlyActive
 	e.state, e.lastActive, e.currentlyActive = presenceOnline, now, true
-	if !changed {
-		return
+	var changes []persistence.Presence
+	if changed {
+		changes = append(changes, a.changed(userID, e, now))
 	}
-	if err := a.writePresence(userID, e); err != nil {
+	if err := a.commitPresence(changes); err != nil {
 		a.log.Warn("presence: storing activity", zap.String("user_id", userID), a.errField(err))
 	}
 }
@@ -240,11 +246,11 @@ func (a *API) setPresence(userID, state string, statusMsg *string) error {
 	t := a.presence
 	now := a.cfg.Now().UnixMilli()
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	e := t.users[userID]
 	if e == nil {
 		var err error
 		if e, err = a.loadPresence(userID); err != nil {
+			t.mu.Unlock()
 			return err
 		}
 	}
@@ -265,10 +271,11 @@ func (a *API) setPresence(userID, state string, statusMsg *string) error {
 	} else {
 		t.users[userID] = e
 	}
-	if !changed {
-		return nil
+	var changes []persistence.Presence
+	if changed {
+		changes = append(changes, a.changed(userID, e, now))
 	}
-	return a.writePresence(userID, e)
+	return a.commitPresence(changes)
 }
 
 // loadPresence reads a user's stored presence into a fresh entry; a user
@@ -285,17 +292,36 @@ func (a *API) loadPresence(userID string) (*presenceLive, error) {
 	return &presenceLive{state: p.Presence, statusMsg: p.StatusMsg, currentlyActive: p.CurrentlyActive, lastActive: p.LastActiveTS}, nil
 }
 
-// writePresence stores e for userID, wakes the users who share a room and
-// tells the other servers; the caller holds the tracker's mutex.
-func (a *API) writePresence(userID string, e *presenceLive) error {
-	p := e.record(userID)
-	if _, err := a.cfg.Store.PutPresence(p); err != nil {
+// changed is the record of a change of e decided at now, noting that it
+// goes to federation; the caller holds the tracker's mu.
+func (a *API) changed(userID string, e *presenceLive, now int64) persistence.Presence {
+	if a.cfg.Federate != nil {
+		e.federatedAt = now
+	}
+	return e.record(userID)
+}
+
+// commitPresence is called with the tracker's mu held and releases it: it
+// queues on wmu first, so the changes are stored (in one commit) in the
+// order they were decided, then wakes the users who share a room with
+// each and tells the other servers.
+func (a *API) commitPresence(changes []persistence.Presence) error {
+	t := a.presence
+	if len(changes) == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	t.wmu.Lock()
+	t.mu.Unlock()
+	defer t.wmu.Unlock()
+	if _, err := a.cfg.Store.PutPresences(changes); err != nil {
 		return err
 	}
-	a.background(func() { a.wakeSharing(userID) })
-	if a.cfg.Federate != nil {
-		e.federatedAt = a.cfg.Now().UnixMilli()
-		a.cfg.Federate.Presence(p)
+	for _, p := range changes {
+		a.background(func() { a.wakeSharing(p.UserID) })
+		if a.cfg.Federate != nil {
+			a.cfg.Federate.Presence(p)
+		}
 	}
 	return nil
 }
