@@ -31,7 +31,18 @@ func TestSyncLazyMembersNotResent(t *testing.T) {
 	srv := startServer(t, testConfig(t, tempDir(t)))
 	ctx := bg(t)
 	alice, bob, carol := udUser(t, srv, "alice"), udUser(t, srv, "bob"), udUser(t, srv, "carol")
-	roomID := roomWith(t, alice, bob, carol)
+	// A named room: the summary has no heroes, whose member events a
+	// lazily loading sync sends too (TestSyncLazyHeroMembers).
+	created, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", Name: "lazy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roomID := created.RoomID
+	for _, c := range []*mautrix.Client{bob, carol} {
+		if _, err := c.JoinRoomByID(ctx, roomID); err != nil {
+			t.Fatal(err)
+		}
+	}
 	const (
 		lazy      = `{"room":{"timeline":{"limit":1},"state":{"lazy_load_members":true}}}`
 		redundant = `{"room":{"timeline":{"limit":1},"state":{"lazy_load_members":true,"include_redundant_members":true}}}`
@@ -102,5 +113,37 @@ func TestSyncLazyMembersNotResent(t *testing.T) {
 	say(bob, "six")
 	if got := lazyStateMembers(sync(s4.next(), lazy), roomID); len(got) != 0 {
 		t.Fatalf("renamed bob's member event sent again: %v", got)
+	}
+}
+
+// TestSyncLazyHeroMembers checks that a lazily loading sync of a room
+// without a name sends the member events of the summary's heroes (sync.yaml
+// m.heroes: they "MUST be included in the state, unless they are
+// redundant"), and counts them as sent.
+func TestSyncLazyHeroMembers(t *testing.T) {
+	srv := startServer(t, testConfig(t, tempDir(t)))
+	ctx := bg(t)
+	alice, bob, carol := udUser(t, srv, "alice"), udUser(t, srv, "bob"), udUser(t, srv, "carol")
+	roomID := roomWith(t, alice, bob, carol)
+	const lazy = `{"room":{"timeline":{"limit":1},"state":{"lazy_load_members":true}}}`
+	s := doSync(t, srv, carol.AccessToken, q("filter", lazy))
+	heroes, _ := s.path("rooms", "join", roomID.String(), "summary", "m.heroes").([]any)
+	var want []string
+	for _, h := range heroes {
+		want = append(want, h.(string))
+	}
+	slices.Sort(want)
+	if !slices.Equal(want, []string{alice.UserID.String(), bob.UserID.String()}) {
+		t.Fatalf("heroes %v", heroes)
+	}
+	if got := lazyStateMembers(s, roomID); !slices.Equal(got, want) {
+		t.Fatalf("state members %v, want the heroes %v", got, want)
+	}
+	if _, err := bob.SendText(ctx, roomID, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	next := doSync(t, srv, carol.AccessToken, q("since", s.next(), "filter", lazy))
+	if got := lazyStateMembers(next, roomID); len(got) != 0 {
+		t.Fatalf("a hero's member event sent again: %v", got)
 	}
 }

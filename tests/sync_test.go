@@ -233,6 +233,10 @@ func TestSyncLazyLoadedMembersAreTheSenders(t *testing.T) {
 	ctx := bg(t)
 	alice, bob, carol := udUser(t, srv, "alice"), udUser(t, srv, "bob"), udUser(t, srv, "carol")
 	roomID := roomWith(t, alice, bob, carol)
+	// Named, so that no heroes' member events join the senders' ones.
+	if _, err := alice.SendStateEvent(ctx, roomID, event.StateRoomName, "", map[string]any{"name": "lazy"}); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 3 {
 		if _, err := bob.SendText(ctx, roomID, fmt.Sprint("from bob ", i)); err != nil {
 			t.Fatal(err)

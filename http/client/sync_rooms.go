@@ -17,6 +17,7 @@ type roomWindow struct {
 	state      []json.RawMessage
 	events     []persistence.StoredEvent // the timeline, as stored
 	stateAfter bool                      // state is state_after (use_state_after)
+	stateRaw   []persistence.StoredEvent // state, as stored
 	// raw is every event of the room in (after, end] the window read,
 	// before visibility and filters, oldest first; limited when older
 	// ones in that range were left out. read is false for a window that
@@ -106,6 +107,7 @@ func (b *syncBuilder) window(v *roomView, after, upTo uint64, full bool) (*roomW
 	if err := b.recordMembers(v, states, w.events); err != nil {
 		return nil, err
 	}
+	w.stateRaw = states
 	if w.state, err = b.serveState(v, states); err != nil {
 		return nil, err
 	}
@@ -253,6 +255,9 @@ func (b *syncBuilder) joinedRoom(m persistence.UserMembership) (*joinedRoom, err
 	}
 	if full || b.membersChanged(v, w.events) {
 		if jr.Summary, err = b.summary(v); err != nil {
+			return nil, err
+		}
+		if err := b.addHeroMembers(v, w, jr, full); err != nil {
 			return nil, err
 		}
 	}
