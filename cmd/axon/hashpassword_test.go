@@ -91,3 +91,15 @@ func TestHashPasswordExactly72Bytes(t *testing.T) {
 		t.Errorf("73 bytes: %v", err)
 	}
 }
+
+// The hash is of the password's NFKC form, as the login handler compares:
+// a decomposed "é" hashes to what the composed one matches.
+func TestHashPasswordNormalises(t *testing.T) {
+	h, err := hashPassword("cafe\u0301", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bcrypt.CompareHashAndPassword([]byte(h), []byte("caf\u00e9")); err != nil {
+		t.Errorf("the composed form does not match the hash of the decomposed one: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
 )
 
 var (
@@ -17,13 +18,13 @@ var (
 	errPasswordTooLong  = errors.New("axon: password is longer than bcrypt's 72 bytes")
 )
 
-// hashPassword bcrypt-hashes a password at cost, byte for byte as Axon's
-// login handler compares it (http/client). Synapse's hash_password first
-// normalises to Unicode NFKC; Axon's login does not, so neither does this,
-// or hashes of non-NFKC passwords would never match. bcrypt reads only 72
-// bytes; a longer password is refused rather than silently cut.
+// hashPassword bcrypt-hashes a password at cost as Axon's account
+// handlers do (http/client) and Synapse's hash_password does: the
+// password's Unicode NFKC form, so that the same password typed with
+// another composition matches. bcrypt reads only 72 bytes; a longer
+// (normalised) password is refused rather than silently cut.
 func hashPassword(password string, cost int) (string, error) {
-	pw := []byte(password)
+	pw := []byte(norm.NFKC.String(password))
 	if len(pw) == 0 {
 		return "", errBlankPassword
 	}
