@@ -26,10 +26,11 @@ import (
 // and in memory.
 
 // Bounds of sentMembers: per device, and over all devices (the least
-// recently syncing devices go first).
+// recently syncing devices go first). An entry costs about 200 bytes, so
+// the whole cache stays under about 50 MiB.
 const (
 	lazyMembersPerDevice = 4096
-	lazyMembersTotal     = 1 << 20
+	lazyMembersTotal     = 1 << 18
 )
 
 // lazyDevice names one device of one user.
