@@ -20,9 +20,9 @@ func TestHashPasswordCommand(t *testing.T) {
 		{"stdin line", []string{"-cost", "5"}, "battery staple\n", "battery staple", 5},
 		{"stdin without newline", []string{"-cost", "4"}, "no newline", "no newline", 4},
 		{"stdin CRLF", []string{"-cost", "4"}, "windows\r\n", "windows", 4},
-		// Bytes as given, as the login handler compares them: no Unicode
-		// normalisation, so the ligature "ﬁ" (U+FB01) stays itself.
-		{"non-ASCII", []string{"-password", "ﬁsh", "-cost", "4"}, "", "ﬁsh", 4},
+		// The NFKC form, as the login handler compares it: the ligature
+		// "ﬁ" (U+FB01) becomes "fi".
+		{"non-ASCII", []string{"-password", "ﬁsh", "-cost", "4"}, "", "fish", 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
