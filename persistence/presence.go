@@ -1,6 +1,7 @@
 package persistence
 
 import (
+	"errors"
 	"fmt"
 )
 
@@ -116,4 +117,42 @@ func (s *Store) PresenceSince(from, to uint64) ([]Presence, error) {
 		return true, nil
 	})
 	return out, err
+}
+
+// ReplacePresenceAt stores p only while p.UserID's stored presence is
+// still the one written at position at, and reports whether it did. The
+// check and the write happen under the stream's lock, which every
+// presence write takes, so an update that lands in between wins: the
+// sweeper uses it to time out a remote user without overwriting news of
+// them.
+func (s *Store) ReplacePresenceAt(p Presence, at uint64) (bool, error) {
+	if tooLong(p.UserID) {
+		return false, ErrKeyTooLong
+	}
+	l, err := s.lockedLast(prefixPresence)
+	if err != nil {
+		return false, err
+	}
+	defer l.mu.Unlock()
+	var old Presence
+	switch err := s.getJSON(presenceKey(p.UserID), &old); {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	if old.Pos != at {
+		return false, nil
+	}
+	b := s.NewBatch()
+	pos := l.last + 1
+	b.delete(logKey(prefixPresence, old.Pos))
+	p.Pos = pos
+	b.setJSON(presenceKey(p.UserID), p)
+	b.set(logKey(prefixPresence, pos), []byte(p.UserID))
+	if err := b.Commit(); err != nil {
+		return false, err
+	}
+	l.last = pos
+	return true, nil
 }

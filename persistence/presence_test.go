@@ -94,3 +94,43 @@ func BenchmarkPresenceTimeouts(b *testing.B) {
 		}
 	})
 }
+
+// ReplacePresenceAt writes only over the record it names.
+func TestReplacePresenceAt(t *testing.T) {
+	s := openTestStore(t)
+	at, err := s.PutPresence(Presence{UserID: "@r:far", Presence: "online"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		userID string
+		at     uint64
+		ok     bool
+		want   string
+	}{
+		{"a stale position", "@r:far", at + 5, false, "online"},
+		{"an unknown user", "@nobody:far", at, false, ""},
+		{"the current record", "@r:far", at, true, "offline"},
+		{"the same position again", "@r:far", at, false, "offline"},
+	}
+	for _, tc := range tests {
+		ok, err := s.ReplacePresenceAt(Presence{UserID: tc.userID, Presence: "offline"}, tc.at)
+		if err != nil || ok != tc.ok {
+			t.Fatalf("%s: %v, %v; want %v", tc.name, ok, err, tc.ok)
+		}
+		p, err := s.PresenceOf(tc.userID)
+		if tc.want == "" {
+			if !errors.Is(err, ErrNotFound) {
+				t.Fatalf("%s: stored %+v, %v", tc.name, p, err)
+			}
+			continue
+		}
+		if err != nil || p.Presence != tc.want {
+			t.Fatalf("%s: stored %+v, %v; want %s", tc.name, p, err, tc.want)
+		}
+	}
+	if got, err := s.PresenceSince(0, at+1); err != nil || len(got) != 1 || got[0].Pos != at+1 {
+		t.Fatalf("stream after the replacement: %+v, %v", got, err)
+	}
+}

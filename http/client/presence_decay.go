@@ -33,6 +33,10 @@ const (
 	// Synapse takes a remote user it has heard nothing of for 30 minutes
 	// to be offline.
 	presenceFederationPing = 25 * time.Minute
+	// presenceRemoteTimeout: a remote user not offline whom no EDU has
+	// mentioned for this long is taken to be offline (their server may be
+	// gone; live servers re-send every presenceFederationPing).
+	presenceRemoteTimeout = 30 * time.Minute
 )
 
 // presenceTracker holds, for the local users who are not offline, what
@@ -49,6 +53,9 @@ type presenceTracker struct {
 	mu    sync.Mutex
 	wmu   sync.Mutex
 	users map[string]*presenceLive
+	// remote is what the sweeper follows of remote users (sweepRemote),
+	// touched by the sweeper alone.
+	remote presenceRemote
 }
 
 // presenceLive is one tracked user's presence and activity; times are
@@ -68,7 +75,7 @@ type presenceLive struct {
 }
 
 func newPresenceTracker() *presenceTracker {
-	return &presenceTracker{users: map[string]*presenceLive{}}
+	return &presenceTracker{users: map[string]*presenceLive{}, remote: presenceRemote{heard: map[string]remoteHeard{}}}
 }
 
 // startPresenceSweeper adopts the stored presence of local users and runs
@@ -98,6 +105,9 @@ func (a *API) startPresenceSweeper() {
 func (a *API) sweepPresence() {
 	t := a.presence
 	now := a.cfg.Now().UnixMilli()
+	if err := a.sweepRemote(now); err != nil {
+		a.log.Warn("presence: timing out remote users", a.errField(err))
+	}
 	var changes []persistence.Presence
 	t.mu.Lock()
 	for userID, e := range t.users {

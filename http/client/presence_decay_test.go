@@ -353,3 +353,61 @@ func TestPresenceFederationChangesAndPing(t *testing.T) {
 		}
 	}
 }
+
+// Remote users no EDU has mentioned for presenceRemoteTimeout go offline;
+// news of them restarts the timeout, and local users are left to the
+// local rules.
+func TestPresenceRemoteTimeout(t *testing.T) {
+	start := time.Unix(1_700_000_000, 0)
+	clock := &fakeClock{now: start}
+	hook := &presenceHook{}
+	st, err := persistence.Open(t.TempDir(), persistence.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	// An EDU received before this start.
+	if _, err := st.PutPresence(persistence.Presence{UserID: "@old:far", Presence: presenceOnline, StatusMsg: "hi", LastActiveTS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	a := New(Config{ServerName: "hs", Store: st, BcryptCost: 4, Now: clock.Now, UsePresence: true, Federate: hook})
+	a.StopSyncs()
+	edu := func(userID, state string) func() {
+		return func() {
+			if _, err := st.PutPresence(persistence.Presence{UserID: userID, Presence: state}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	steps := []struct {
+		at   time.Duration
+		do   func()
+		want map[string]string
+	}{
+		{0, a.sweepPresence, map[string]string{"@old:far": presenceOnline}},
+		{time.Minute, edu("@new:far", presenceUnavailable), nil},
+		{2 * time.Minute, a.sweepPresence, map[string]string{"@new:far": presenceUnavailable}},
+		{20 * time.Minute, edu("@old:far", presenceOnline), nil},
+		{25 * time.Minute, a.sweepPresence, map[string]string{"@old:far": presenceOnline}},
+		{31 * time.Minute, a.sweepPresence, map[string]string{"@old:far": presenceOnline, "@new:far": presenceUnavailable}},
+		{32*time.Minute + 5*time.Second, a.sweepPresence, map[string]string{"@old:far": presenceOnline, "@new:far": presenceOffline}},
+		{55*time.Minute + 1*time.Second, a.sweepPresence, map[string]string{"@old:far": presenceOffline}},
+		{time.Hour, edu("@new:far", presenceOnline), nil},
+		{time.Hour, a.sweepPresence, map[string]string{"@new:far": presenceOnline}},
+	}
+	for i, s := range steps {
+		clock.set(s.at, start)
+		s.do()
+		for id, want := range s.want {
+			if p, err := st.PresenceOf(id); err != nil || p.Presence != want {
+				t.Fatalf("step %d at %v: %s is %+v, %v; want %s", i, s.at, id, p, err, want)
+			}
+		}
+	}
+	if p, _ := st.PresenceOf("@old:far"); p.StatusMsg != "" {
+		t.Fatalf("the EDU at 20 min had no status message, yet %+v", p)
+	}
+	if got := hook.states(); len(got) != 0 {
+		t.Fatalf("remote users' presence went to federation: %v", got)
+	}
+}
