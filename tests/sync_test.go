@@ -353,8 +353,16 @@ func TestSyncPresence(t *testing.T) {
 		if len(ps) != 1 || ps[0]["sender"] != alice.UserID.String() || ps[0]["content"].(map[string]any)["status_msg"] != "lunch" {
 			t.Fatalf("bob's presence section: %v", ps)
 		}
-		if c := doSync(t, srv, carol.AccessToken, nil); len(c.events("presence")) != 0 {
-			t.Fatalf("carol shares no room with alice but sees %v", c.events("presence"))
+		// Carol's sync marks her online, so she may see her own presence;
+		// never alice's.
+		for _, e := range doSync(t, srv, carol.AccessToken, nil).events("presence") {
+			if e["sender"] == alice.UserID.String() {
+				t.Fatalf("carol shares no room with alice but sees %v", e)
+			}
+		}
+		// A /sync without set_presence marks the user online (sync.yaml).
+		if r := call(t, srv, "GET", v3+"/presence/"+url.PathEscape(carol.UserID.String())+"/status", carol.AccessToken, nil); r.status != 200 || r.str("presence") != "online" {
+			t.Fatalf("carol after a /sync without set_presence: %d %v, want online", r.status, r.body)
 		}
 		wantReply(t, "carol reads alice's presence", call(t, srv, "GET", v3+"/presence/"+url.PathEscape(alice.UserID.String())+"/status", carol.AccessToken, nil), 403, "M_FORBIDDEN")
 		wantReply(t, "alice sets bob's presence", call(t, srv, "PUT", v3+"/presence/"+url.PathEscape(bob.UserID.String())+"/status", alice.AccessToken,

@@ -74,7 +74,11 @@ func (a *API) parseSyncRequest(ctx *fasthttp.RequestCtx, s user.Session) (*syncR
 		return nil, err
 	}
 	switch v := axhttp.Query(ctx, "set_presence"); v {
-	case "", presenceOnline, presenceOffline, presenceUnavailable:
+	case "":
+		// sync.yaml: "If this parameter is omitted then the client is
+		// automatically marked as online when it uses this API."
+		r.setPresence = presenceOnline
+	case presenceOnline, presenceOffline, presenceUnavailable:
 		r.setPresence = v
 	default:
 		return nil, axhttp.Errorf(axhttp.CodeInvalidParam, "set_presence must be online, offline or unavailable")
