@@ -19,6 +19,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/axonhs/axon/cmd/axon/homeserver"
 	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
 	"github.com/axonhs/axon/federation/fedtest"
 	"github.com/axonhs/axon/rooms/event"
@@ -363,18 +364,7 @@ func TestFederationBackfillRelations(t *testing.T) {
 // the next page, empty, has none: a client paging back stops instead of
 // looping on empty pages.
 func TestFederationBackfillStalledPageEnds(t *testing.T) {
-	hub, err := fedtest.NewHub("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hub.Close() })
-	peer, err := hub.AddPeer("resident.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-b.test")[0]
-	srv := startServer(t, fs.cfg)
-	token := registerUser(t, srv, "bob", "correct horse battery", nil).str("access_token")
+	peer, srv, token := residentAndJoiner(t)
 	r := newLinearRoom(t, peer, 30)
 	r.down.Store(true)
 	if res := call(t, srv, "POST", "/_matrix/client/v3/join/"+url.PathEscape(r.roomID)+"?server_name=resident.test", token, map[string]any{}); res.status != 200 {
@@ -502,18 +492,7 @@ func (r *historyRoom) backfill(ctx *fasthttp.RequestCtx) {
 // fails auth: those two are refused, the honest history is served in
 // order, and the room keeps working.
 func TestFederationBackfillRefusesBadEvents(t *testing.T) {
-	hub, err := fedtest.NewHub("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hub.Close() })
-	peer, err := hub.AddPeer("resident.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-b.test")[0]
-	srv := startServer(t, fs.cfg)
-	token := registerUser(t, srv, "bob", "correct horse battery", nil).str("access_token")
+	peer, srv, token := residentAndJoiner(t)
 	r := newHistoryRoom(t, peer)
 	if res := call(t, srv, "POST", "/_matrix/client/v3/join/"+url.PathEscape(r.roomID)+"?server_name=resident.test", token, map[string]any{}); res.status != 200 {
 		t.Fatalf("join: %d %v", res.status, res.body)
@@ -686,18 +665,7 @@ func newStretchRoom(tb testing.TB, peer *fedtest.Peer, n int) *linearRoom {
 // never the "joined" one, which the state derived backwards from the join
 // (a history_visibility slot left empty, read as "shared") showed.
 func TestFederationBackfillStateComputedForwards(t *testing.T) {
-	hub, err := fedtest.NewHub("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hub.Close() })
-	peer, err := hub.AddPeer("resident.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-b.test")[0]
-	srv := startServer(t, fs.cfg)
-	token := registerUser(t, srv, "bob", "correct horse battery", nil).str("access_token")
+	peer, srv, token := residentAndJoiner(t)
 	const n = 40 // the first /backfill answer (50) ends inside the "joined" stretch
 	r := newStretchRoom(t, peer, n)
 	if res := call(t, srv, "POST", "/_matrix/client/v3/join/"+url.PathEscape(r.roomID)+"?server_name=resident.test", token, map[string]any{}); res.status != 200 {
@@ -848,18 +816,7 @@ func (r *linearRoom) backfill(ctx *fasthttp.RequestCtx) {
 // member's join among their auth events: the auth chain is fetched with
 // /event_auth and checked, and the messages are served in order.
 func TestFederationBackfillFetchesAuthEvents(t *testing.T) {
-	hub, err := fedtest.NewHub("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hub.Close() })
-	peer, err := hub.AddPeer("resident.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-b.test")[0]
-	srv := startServer(t, fs.cfg)
-	token := registerUser(t, srv, "bob", "correct horse battery", nil).str("access_token")
+	peer, srv, token := residentAndJoiner(t)
 	const n = 120 // more than one /backfill answer: the first lacks dave's join
 	r := newLinearRoomWith(t, peer, n, true)
 	if res := call(t, srv, "POST", "/_matrix/client/v3/join/"+url.PathEscape(r.roomID)+"?server_name=resident.test", token, map[string]any{}); res.status != 200 {
@@ -960,4 +917,23 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// residentAndJoiner starts a fake resident server "resident.test" and an
+// Axon server hs-b.test that trusts it, with a user bob; it returns the
+// resident, the server and bob's access token.
+func residentAndJoiner(t *testing.T) (*fedtest.Peer, *homeserver.Server, string) {
+	t.Helper()
+	hub, err := fedtest.NewHub("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hub.Close() })
+	peer, err := hub.AddPeer("resident.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := fedConfigs(t, hub.CAPEM(), hub.Overrides(), "hs-b.test")[0]
+	srv := startServer(t, fs.cfg)
+	return peer, srv, registerUser(t, srv, "bob", "correct horse battery", nil).str("access_token")
 }
