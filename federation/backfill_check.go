@@ -76,14 +76,8 @@ func CheckBackfill(ctx context.Context, keys *Keyring, roomID string, v version.
 	seen := make(map[string]bool, len(raws))
 	for i, ev := range evs {
 		if errs[i] != nil {
-			// Once more alone: a key being stored by another goroutine
-			// can be reported missing once (as in checkAll).
-			cp, err := checkPDU(ctx, keys, raws[i], v, backfillParse)
-			if err != nil {
-				out.Refused[refusedKey(raws[i], i, v)] = err
-				continue
-			}
-			ev = cp.Event
+			out.Refused[refusedKey(raws[i], i, v)] = errs[i]
+			continue
 		}
 		if ev.RoomID != roomID {
 			out.Refused[ev.ID] = fmt.Errorf("%w: %s is of room %s", ErrBadPDU, ev.ID, ev.RoomID)
