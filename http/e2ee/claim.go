@@ -3,7 +3,6 @@ package e2ee
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"time"
 )
 
@@ -31,46 +30,27 @@ func (s *Service) ClaimKeys(ctx context.Context, want map[string]map[string]stri
 		}
 		byServer[server][uid] = devs
 	}
-	if len(byServer) == 0 {
-		return out
+	type claimed = map[string]map[string]map[string]json.RawMessage
+	ask := func(ctx context.Context, server string, users map[string]map[string]string) (claimed, error) {
+		if s.cfg.Client == nil {
+			return nil, ErrNoPeer
+		}
+		return await(ctx, func() (claimed, error) { return s.cfg.Client.ClaimUserKeys(ctx, server, users) })
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for server, users := range byServer {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var res map[string]map[string]map[string]json.RawMessage
-			err := ErrNoPeer
-			if s.cfg.Client != nil {
-				res, err = await(ctx, func() (map[string]map[string]map[string]json.RawMessage, error) {
-					return s.cfg.Client.ClaimUserKeys(ctx, server, users)
-				})
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				s.logFailure("claiming remote keys", server, err)
-				out.Failures[server] = failure(ctx, err)
-				return
-			}
-			// Keep only what was asked of this server: one key per device.
-			for uid, devs := range users {
-				for dev := range devs {
-					keys := res[uid][dev]
-					if len(keys) == 0 {
-						continue
-					}
-					if out.OneTimeKeys[uid] == nil {
-						out.OneTimeKeys[uid] = map[string]map[string]json.RawMessage{}
-					}
-					out.OneTimeKeys[uid][dev] = keys
+	askServers(ctx, s, timeout, "claiming remote keys", byServer, out.Failures, ask, func(users map[string]map[string]string, res claimed) {
+		// Keep only what was asked of this server: one key per device.
+		for uid, devs := range users {
+			for dev := range devs {
+				keys := res[uid][dev]
+				if len(keys) == 0 {
+					continue
 				}
+				if out.OneTimeKeys[uid] == nil {
+					out.OneTimeKeys[uid] = map[string]map[string]json.RawMessage{}
+				}
+				out.OneTimeKeys[uid][dev] = keys
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -53,31 +52,14 @@ func (s *Service) QueryKeys(ctx context.Context, requester string, users map[str
 		}
 		byServer[server][uid] = wanted
 	}
-	if len(byServer) == 0 {
-		return out
+	ask := func(ctx context.Context, server string, us map[string][]string) (federation.UserKeys, error) {
+		return s.queryServer(ctx, requester, server, us, shares)
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for server, us := range byServer {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, err := s.queryServer(ctx, requester, server, us, shares)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				s.logFailure("querying remote keys", server, err)
-				out.Failures[server] = failure(ctx, err)
-				return
-			}
-			for uid, devs := range res.DeviceKeys {
-				out.add(uid, devs, res.MasterKeys[uid], res.SelfSigningKeys[uid])
-			}
-		}()
-	}
-	wg.Wait()
+	askServers(ctx, s, timeout, "querying remote keys", byServer, out.Failures, ask, func(_ map[string][]string, res federation.UserKeys) {
+		for uid, devs := range res.DeviceKeys {
+			out.add(uid, devs, res.MasterKeys[uid], res.SelfSigningKeys[uid])
+		}
+	})
 	return out
 }
 
