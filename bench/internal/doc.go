@@ -8,7 +8,9 @@
 //   - pace: tickets at a rate;
 //   - seqlog: numbered records of the messages sent, and their send states;
 //   - cli: the common flags and exit statuses;
-//   - parallel: bounded fan-out.
+//   - parallel: bounded fan-out;
+//   - fill: fixtures written through the room actors before an in-process
+//     benchmark's server starts.
 //
 // Only packages under bench/ import them; the in-process Axon their tests
 // start is cmd/axon/homeserver/homeservertest.

@@ -3,30 +3,20 @@ package messages
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/axonhs/axon/actors"
-	"github.com/axonhs/axon/actors/room"
+	"github.com/axonhs/axon/bench/internal/fill"
 	"github.com/axonhs/axon/cmd/axon/homeserver"
 	"github.com/axonhs/axon/cmd/axon/homeserver/homeservertest"
 	"github.com/axonhs/axon/configs"
-	"github.com/axonhs/axon/persistence"
-	core "github.com/axonhs/axon/rooms/room"
 	"github.com/axonhs/axon/rooms/signing"
-	"github.com/axonhs/axon/rooms/version"
 )
 
 const benchUser = "bench"
@@ -45,64 +35,22 @@ type fixture struct {
 }
 
 // fillRoom creates a room of @bench:localhost in the store under cfg and
-// sends messages into it through the room actors, from 64 goroutines so
+// sends messages into it through the room actors, from many goroutines so
 // that the actor coalesces them into large batches.
 func fillRoom(tb testing.TB, cfg *configs.Config, key signing.KeyPair, messages int) string {
 	tb.Helper()
-	if err := os.MkdirAll(filepath.Dir(cfg.Database.Path), 0o700); err != nil {
-		tb.Fatal(err)
-	}
-	st, err := persistence.Open(cfg.Database.Path, persistence.Options{})
+	f, err := fill.Open(cfg, key, benchUser)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sys := actors.NewSystem(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	dir, err := room.NewDirectory(sys, room.Config{Store: st, Signer: core.Signer{ServerName: cfg.ServerName, Key: key, Rand: rand.Reader}})
+	roomID, err := f.CreateRoom()
+	if err == nil {
+		err = f.Parallel(messages, func(i int) error { return f.Say(roomID, fmt.Sprintf("message %d", i)) })
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		tb.Fatal(err)
-	}
-	creator := "@" + benchUser + ":" + cfg.ServerName
-	v, err := version.Lookup(version.Default)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	roomID, err := dir.Create(core.CreateParams{Creator: creator, Version: v, Preset: core.PresetPrivateChat})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1)
-				if i > int64(messages) {
-					return
-				}
-				content, _ := json.Marshal(map[string]any{"msgtype": "m.text", "body": fmt.Sprintf("message %d", i)})
-				p := core.Proposal{Type: "m.room.message", Sender: creator, Content: content}
-				if _, err := dir.Propose(context.Background(), roomID, p, nil); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := dir.Stop(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	sys.Shutdown()
-	if err := st.Close(); err != nil {
 		tb.Fatal(err)
 	}
 	return roomID
